@@ -22,6 +22,7 @@ import pandas as pd
 from scipy.signal import lfilter
 
 from backtest.market_data import RAW_COLUMNS
+from synthetic.realized_vol import realized_vol
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,6 @@ SENSORS: tuple[SensorInfo, ...] = (
 SENSOR_NAMES: tuple[str, ...] = tuple(s.name for s in SENSORS)
 SENSOR_INFO: dict[str, SensorInfo] = {s.name: s for s in SENSORS}
 
-DAYS_PER_YEAR = 365.0
 IV_RANK_DAYS = 182
 MA_DAYS = 200
 WILDER_PERIOD_DAYS = 14
@@ -168,13 +168,12 @@ def compute_sensors(raw: pd.DataFrame) -> pd.DataFrame:
             frame[column] = np.nan
     frame[list(RAW_COLUMNS)] = frame[list(RAW_COLUMNS)].astype("float64")
     per_day = bars_per_day(frame.index)
-    annualize = np.sqrt(DAYS_PER_YEAR * per_day) * 100.0
 
     close = frame["close"].where(frame["close"] > 0)
     log_return = np.log(close).diff()
     w7, w30 = _window(7, per_day), _window(30, per_day)
-    rv_7d = log_return.rolling(w7, min_periods=w7).std(ddof=1) * annualize
-    rv_30d = log_return.rolling(w30, min_periods=w30).std(ddof=1) * annualize
+    rv_7d = realized_vol(log_return, w7, per_day)
+    rv_30d = realized_vol(log_return, w30, per_day)
 
     iv_30d, iv_7d = frame["iv_30d"], frame["iv_7d"]
     w_rank = _window(IV_RANK_DAYS, per_day)
