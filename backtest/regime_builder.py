@@ -23,9 +23,9 @@ from synthetic.regimes import (
 from synthetic.universe import generate_market
 
 # Candidate exponents for phi_iv (phi -> phi**k); k = 1 is plain least squares.
-PHI_EXPONENTS: tuple[float, ...] = (1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 13.0, 16.0, 20.0)
+PHI_EXPONENTS: tuple[float, ...] = (1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 10.0, 12.0, 14.0, 17.0, 20.0)
 CALIBRATION_DAYS = 3000
-CALIBRATION_SEEDS: tuple[int, ...] = (101, 202)
+CALIBRATION_SEEDS: tuple[int, ...] = (101, 202, 303, 404, 505, 606)
 
 
 def vrp_signature(sensors: pd.DataFrame) -> np.ndarray:

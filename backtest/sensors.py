@@ -151,6 +151,23 @@ def wilder_adx(high: np.ndarray, low: np.ndarray, close: np.ndarray, period: int
     return _per_run(valid, lambda h, lo, c: _adx_run(h, lo, c, period), high, low, close)
 
 
+def _regular_grid(index: pd.Index) -> pd.DatetimeIndex | None:
+    """The full bar grid when ``index`` is a regular bar series with missing bars, else None.
+
+    A missing day must not become one long "daily" return: sensors are computed on the full
+    grid (missing bars as NaN inputs, so windows touching them are NaN and ADX/RSI restart)
+    and only the original rows are returned. Irregular indexes (raw chain snapshots) are left
+    as they are.
+    """
+    if not isinstance(index, pd.DatetimeIndex) or len(index) < 3 or not index.is_monotonic_increasing:
+        return None
+    steps = np.diff(index.asi8)
+    step = int(np.median(steps))
+    if step <= 0 or np.all(steps == step) or np.any((index.asi8 - index.asi8[0]) % step):
+        return None
+    return pd.date_range(index[0], index[-1], freq=pd.Timedelta(step, unit="ns").as_unit(index.unit), name=index.name)
+
+
 def _finite(series: pd.Series) -> pd.Series:
     return series.replace([np.inf, -np.inf], np.nan)
 
@@ -160,9 +177,11 @@ def compute_sensors(raw: pd.DataFrame) -> pd.DataFrame:
 
     Returns a frame on the same index with the raw columns first (so a row carries what it
     was computed from), then ``SENSOR_NAMES``, then any extra columns of ``raw`` (such as a
-    synthetic ``regime_id``). Columns missing from ``raw`` are treated as all-NaN.
+    synthetic ``regime_id``). Columns missing from ``raw`` are treated as all-NaN; missing
+    bars in a regular series count as missing inputs (see ``_regular_grid``).
     """
-    frame = raw.copy()
+    grid = _regular_grid(raw.index)
+    frame = raw.copy() if grid is None else raw.reindex(grid)
     for column in RAW_COLUMNS:
         if column not in frame.columns:
             frame[column] = np.nan
@@ -202,5 +221,7 @@ def compute_sensors(raw: pd.DataFrame) -> pd.DataFrame:
     )
     extras = [c for c in frame.columns if c not in RAW_COLUMNS and c not in SENSOR_NAMES]
     result = pd.concat([frame[list(RAW_COLUMNS)], sensors, frame[extras]], axis=1)
+    if grid is not None:
+        result = result.loc[raw.index]
     result.attrs = dict(raw.attrs)
     return result

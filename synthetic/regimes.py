@@ -50,6 +50,8 @@ DEFAULT_CLUSTER_COLUMNS: tuple[str, ...] = (
 # parameter set from producing a non-positive IV. Fitted BTC parameters never reach it.
 IV_FLOOR = 1.0
 MIN_PAIRS_FOR_AR1 = 10
+# Shrinkage of each regime's phi_iv toward the pooled estimate, in pseudo-pairs (days).
+PHI_PRIOR_PAIRS = 60.0
 
 
 def template_key(delta: float) -> str:
@@ -286,17 +288,37 @@ def _consecutive_pairs(index: pd.Index, regime_id: pd.Series) -> np.ndarray:
     return np.concatenate(([False], same))
 
 
-def _ar1_fit(y: np.ndarray, x: np.ndarray, exponent: float = 1.0) -> tuple[float, float] | None:
+def _ar1_fit(
+    y: np.ndarray, x: np.ndarray, exponent: float = 1.0, prior: tuple[float, float] | None = None
+) -> tuple[float, float] | None:
     """Least-squares ``y = phi * x + e`` (no intercept); (phi clipped to [0, 0.995], sd(e)).
 
+    ``prior = (phi0, n0)`` shrinks the slope toward phi0 as if n0 extra pairs of average size
+    had that slope (a regime seen for a few weeks should not get an extreme persistence).
     With ``exponent`` k the returned phi is phi**k and sd(e) is the residual s.d. for it.
     """
     ok = np.isfinite(y) & np.isfinite(x)
     if ok.sum() < MIN_PAIRS_FOR_AR1 or not np.any(x[ok] != 0):
         return None
-    phi = float(np.dot(x[ok], y[ok]) / np.dot(x[ok], x[ok]))
-    phi = float(np.clip(phi, 0.0, 0.995)) ** exponent
+    sxy, sxx = float(np.dot(x[ok], y[ok])), float(np.dot(x[ok], x[ok]))
+    if prior is not None:
+        weight = prior[1] * sxx / ok.sum()
+        sxy, sxx = sxy + weight * prior[0], sxx + weight
+    phi = float(np.clip(sxy / sxx, 0.0, 0.995)) ** exponent
     return phi, float(np.std(y[ok] - phi * x[ok], ddof=1))
+
+
+def _iv_deviation_pairs(
+    rv: np.ndarray, iv: np.ndarray, rows: np.ndarray, pairs: np.ndarray
+) -> tuple[float, np.ndarray, np.ndarray] | None:
+    """(mu_vrp, iv_t - target_t, iv_{t-1} - target_t) over a regime's consecutive days."""
+    ok = rows & np.isfinite(rv) & np.isfinite(iv) & (rv > 0)
+    if ok.sum() < 2:
+        return None
+    mu_vrp = float(iv[ok].mean() / rv[ok].mean() - 1.0)
+    t = np.flatnonzero(rows & pairs)
+    target = iv_target(rv[t], mu_vrp)
+    return mu_vrp, iv[t] - target, iv[t - 1] - target
 
 
 def describe_regime(
@@ -345,9 +367,20 @@ def fit_regime_params_from_clusters(
     labelled = ids.notna().to_numpy()
     total = int(labelled.sum())
 
+    id_values = ids.to_numpy(dtype="float64", na_value=np.nan)
+    regime_ids = sorted(int(k) for k in ids.dropna().unique())
+    iv_pairs = {k: _iv_deviation_pairs(rv, iv, (id_values == k), pairs) for k in regime_ids}
+    pooled = [p for p in iv_pairs.values() if p is not None]
+    iv_prior = None
+    if pooled:
+        y_all = np.concatenate([p[1] for p in pooled])
+        x_all = np.concatenate([p[2] for p in pooled])
+        pooled_fit = _ar1_fit(y_all, x_all)
+        iv_prior = None if pooled_fit is None else (pooled_fit[0], PHI_PRIOR_PAIRS)
+
     raw: dict[int, dict] = {}
-    for regime_id in sorted(int(k) for k in ids.dropna().unique()):
-        rows = (ids.to_numpy(dtype="float64", na_value=np.nan) == regime_id)
+    for regime_id in regime_ids:
+        rows = id_values == regime_id
         pair_rows = rows & pairs
         fitted: list[str] = []
         values: dict = {"share": float(rows.sum() / total) if total else 0.0}
@@ -356,10 +389,10 @@ def fit_regime_params_from_clusters(
             values["mu_rv_30d"] = float(rv[ok].mean())
             values["mu_vrp_30d"] = float(iv[ok].mean() / rv[ok].mean() - 1.0)
             fitted += ["mu_rv_30d", "mu_vrp_30d"]
-            mu_vrp = values["mu_vrp_30d"]
-            t = np.flatnonzero(pair_rows)
-            target = iv_target(rv[t], mu_vrp)
-            estimate = _ar1_fit(iv[t] - target, iv[t - 1] - target, phi_iv_exponent)
+            deviations = iv_pairs[regime_id]
+            estimate = None
+            if deviations is not None:
+                estimate = _ar1_fit(deviations[1], deviations[2], phi_iv_exponent, iv_prior)
             if estimate is not None:
                 values["phi_iv"], values["iv_level_sigma"] = estimate
                 fitted += ["phi_iv", "iv_level_sigma"]

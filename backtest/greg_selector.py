@@ -1,0 +1,680 @@
+"""Greg's decision waterfall: per-sample decisions (the bots table) and a vectorized twin.
+
+Both evaluators read the same parsed spec (``backtest.selector_spec``) and share one
+semantics, which the property tests check row by row:
+
+* The first step whose condition holds picks the outcome (a strategy key or NO_TRADE).
+* A sensor value is *missing* when it is absent, None, NaN, +-inf or not a number. A
+  comparison is missing when any sensor it reads is missing.
+* Missing policy ``strict`` (the spec's meaning): a missing comparison is False.
+  ``ignore-missing``: a missing comparison is *dropped* from its AND/OR group; a group left
+  with nothing is False. This is three-valued logic (True / False / dropped); only
+  comparisons can be dropped, every group yields True or False, and a dropped top-level
+  comparison is False.
+* Per strategy: ``passes`` is its own step's condition under the policy, whatever earlier
+  steps did; a strategy that passes but is not selected is *blocked by* the earlier step that
+  matched. Its criteria are the comparisons of its condition; ``score`` is the fraction met
+  (strict: missing criteria count as unmet; ignore-missing: they leave the denominator;
+  0 when nothing is left).
+
+Arithmetic is IEEE float64 in both paths (values are converted to float64 first), so
+thresholds such as 0.8 compare identically in Python and in numpy.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any, Literal, cast, get_args
+
+import numpy as np
+import pandas as pd
+
+from backtest.selector_spec import (
+    NO_TRADE,
+    Abs,
+    Always,
+    And,
+    Compare,
+    Condition,
+    Constant,
+    Negate,
+    Operand,
+    Or,
+    Scale,
+    SelectorSpec,
+    Sensor,
+    comparison_sensors,
+    iter_comparisons,
+    load_selector_spec,
+)
+
+__all__ = [
+    "NO_TRADE",
+    "NO_TRADE_LABEL",
+    "STRATEGY_LABELS",
+    "STRATEGY_KEYS",
+    "MISSING_POLICIES",
+    "MissingPolicy",
+    "Criterion",
+    "StrategyStatus",
+    "GregDecision",
+    "SelectorFrame",
+    "resolve_strategy",
+    "strategy_label",
+    "parse_missing_policy",
+    "evaluate_sample",
+    "evaluate_frame",
+    "evaluate_greg_strategy_for_sample",
+]
+
+NO_TRADE_LABEL = "No trade"
+
+# Key -> label in the spec's (waterfall) order. Import-time load is cheap and cached, and it
+# keeps one source of truth: the JSON spec.
+STRATEGY_LABELS: dict[str, str] = dict(load_selector_spec().strategies)
+STRATEGY_KEYS: tuple[str, ...] = tuple(STRATEGY_LABELS)
+
+MissingPolicy = Literal["strict", "ignore-missing"]
+MISSING_POLICIES: tuple[str, ...] = get_args(MissingPolicy)
+
+
+def _fold(text: str) -> str:
+    """Case- and whitespace-insensitive form used to match user input."""
+    return " ".join(text.split()).casefold()
+
+
+def resolve_strategy(name: str, spec: SelectorSpec | None = None) -> str:
+    """Strategy key for a key or label (case-insensitive, whitespace-tolerant)."""
+    strategies = (spec or load_selector_spec()).strategies
+    wanted = _fold(str(name))
+    for key, label in strategies.items():
+        if wanted in (_fold(key), _fold(label)):
+            return key
+    choices = "; ".join(f'{key} ("{label}")' for key, label in strategies.items())
+    raise ValueError(f"unknown strategy {name!r}; choose one of: {choices}")
+
+
+def strategy_label(key: str, spec: SelectorSpec | None = None) -> str:
+    """Display label for a strategy key (or NO_TRADE -> "No trade"); accepts labels too."""
+    if key == NO_TRADE:
+        return NO_TRADE_LABEL
+    strategies = (spec or load_selector_spec()).strategies
+    return strategies[resolve_strategy(key, spec)]
+
+
+def parse_missing_policy(text: str) -> MissingPolicy:
+    """'strict' or 'ignore-missing' (case-insensitive; '_' accepted for '-')."""
+    folded = _fold(str(text)).replace("_", "-")
+    if folded in MISSING_POLICIES:
+        return cast(MissingPolicy, folded)
+    raise ValueError(
+        f"unknown missing-sensor policy {text!r}; choose one of: {', '.join(MISSING_POLICIES)}"
+    )
+
+
+_COMPARATORS: dict[str, Callable[[Any, Any], Any]] = {
+    ">": operator.gt,
+    ">=": operator.ge,
+    "<": operator.lt,
+    "<=": operator.le,
+    "==": operator.eq,
+}
+
+
+# --------------------------------------------------------------------------- per sample
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """One comparison of a strategy's condition, as the bots table shows it."""
+
+    text: str  # with thresholds as numbers, e.g. "ABS(skew_25d) < 4"
+    sensor: str | None  # first sensor the comparison reads
+    value: float | None  # left side evaluated (None when missing)
+    op: str
+    threshold: float | None  # right side evaluated (None when missing)
+    ok: bool
+    missing: bool
+
+
+@dataclass(frozen=True)
+class StrategyStatus:
+    key: str
+    label: str
+    step_name: str
+    step_index: str
+    passes: bool
+    selected: bool
+    blocked_by: str | None  # the earlier step that matched, when this strategy passes too
+    status: str  # "selected" | "blocked by STEP" | "fails"
+    criteria: tuple[Criterion, ...]
+    score: float
+
+
+@dataclass(frozen=True)
+class GregDecision:
+    selected_key: str  # strategy key or NO_TRADE
+    selected_label: str
+    step_name: str | None  # None only for a spec without a catch-all step when nothing matched
+    step_index: str | None
+    reasoning: str
+    strategies: tuple[StrategyStatus, ...]
+    policy: MissingPolicy = "strict"
+    underlying: str | None = None
+
+    def status(self, strategy: str) -> StrategyStatus:
+        """The status row of a strategy given by key or label."""
+        wanted = _fold(strategy)
+        for row in self.strategies:
+            if wanted in (_fold(row.key), _fold(row.label)):
+                return row
+        raise KeyError(strategy)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-friendly: plain dicts/lists, non-finite numbers as None."""
+        return _json_friendly(asdict(self))
+
+
+def _json_friendly(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _json_friendly(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_friendly(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _finite_or_none(value: Any) -> float | None:
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+# The per-sample path runs in the bots table and in per-sample sweeps, so the spec is compiled
+# once into closures (no tree walking, no text rendering per sample). Distinct comparisons get
+# a slot; each sample evaluates every slot once and the conditions read slots.
+
+SensorValues = Mapping[str, float | None]
+OperandFn = Callable[[SensorValues], float | None]
+ConditionFn = Callable[[list[bool | None]], bool | None]
+
+
+def _compile_operand(node: Operand) -> OperandFn:
+    """A closure computing the operand; it returns None when a sensor it reads is missing."""
+    match node:
+        case Constant(value=value):
+            return lambda values: value
+        case Sensor(name=name):
+            return lambda values: values[name]
+        case Abs(operand=inner):
+            inner_fn = _compile_operand(inner)
+
+            def absolute(values: SensorValues) -> float | None:
+                x = inner_fn(values)
+                return None if x is None else abs(x)
+
+            return absolute
+        case Negate(operand=inner):
+            inner_fn = _compile_operand(inner)
+
+            def negated(values: SensorValues) -> float | None:
+                x = inner_fn(values)
+                return None if x is None else -x
+
+            return negated
+        case Scale(operand=inner, factor=factor):
+            inner_fn = _compile_operand(inner)
+
+            def scaled(values: SensorValues) -> float | None:
+                x = inner_fn(values)
+                return None if x is None else x * factor
+
+            return scaled
+    raise TypeError(f"not an operand: {node!r}")
+
+
+def _compile_condition(node: Condition, slot_of: Mapping[Compare, int]) -> ConditionFn:
+    """A closure over per-slot truths (True / False / None = dropped) giving the node's truth."""
+    match node:
+        case Always():
+            return lambda truths: True
+        case Compare():
+            slot = slot_of[node]
+            return lambda truths: truths[slot]
+        case And(children=children):
+            parts = [_compile_condition(child, slot_of) for child in children]
+
+            def all_kept(truths: list[bool | None]) -> bool:
+                kept = [t for t in (part(truths) for part in parts) if t is not None]
+                return bool(kept) and all(kept)
+
+            return all_kept
+        case Or(children=children):
+            parts = [_compile_condition(child, slot_of) for child in children]
+
+            def any_kept(truths: list[bool | None]) -> bool:
+                kept = [t for t in (part(truths) for part in parts) if t is not None]
+                return bool(kept) and any(kept)
+
+            return any_kept
+    raise TypeError(f"not a condition: {node!r}")
+
+
+@dataclass(frozen=True)
+class _CriterionTemplate:
+    slot: int
+    text: str
+    sensor: str | None
+    op: str
+
+
+@dataclass(frozen=True)
+class _SamplePlan:
+    sensors: tuple[str, ...]
+    comparisons: tuple[tuple[OperandFn, OperandFn, Callable[[Any, Any], Any]], ...]
+    step_conditions: tuple[ConditionFn, ...]
+    strategy_criteria: tuple[tuple[_CriterionTemplate, ...], ...]  # per strategy, spec order
+
+
+def _build_sample_plan(spec: SelectorSpec) -> _SamplePlan:
+    slot_of: dict[Compare, int] = {}
+    for step in spec.steps:
+        for comparison in iter_comparisons(step.condition_tree):
+            slot_of.setdefault(comparison, len(slot_of))
+    comparisons = tuple(
+        (_compile_operand(c.left), _compile_operand(c.right), _COMPARATORS[c.op]) for c in slot_of
+    )
+    strategy_criteria = []
+    for key in spec.strategies:
+        tree = spec.step_for(key).condition_tree
+        templates = []
+        for comparison in iter_comparisons(tree):
+            sensors = comparison_sensors(comparison)
+            templates.append(
+                _CriterionTemplate(
+                    slot=slot_of[comparison],
+                    text=comparison.to_text(resolved=True),
+                    sensor=sensors[0] if sensors else None,
+                    op=comparison.op,
+                )
+            )
+        strategy_criteria.append(tuple(templates))
+    return _SamplePlan(
+        sensors=spec.sensors_used,
+        comparisons=comparisons,
+        step_conditions=tuple(_compile_condition(s.condition_tree, slot_of) for s in spec.steps),
+        strategy_criteria=tuple(strategy_criteria),
+    )
+
+
+# Plans keyed by spec identity; the spec is kept alongside so its id cannot be reused.
+_SAMPLE_PLANS: dict[int, tuple[SelectorSpec, _SamplePlan]] = {}
+
+
+def _sample_plan(spec: SelectorSpec) -> _SamplePlan:
+    entry = _SAMPLE_PLANS.get(id(spec))
+    if entry is None or entry[0] is not spec:
+        if len(_SAMPLE_PLANS) >= 32:  # specs loaded from files in a loop must not pile up
+            _SAMPLE_PLANS.clear()
+        entry = (spec, _build_sample_plan(spec))
+        _SAMPLE_PLANS[id(spec)] = entry
+    return entry[1]
+
+
+def _score(ok: int, counted: int) -> float:
+    return ok / counted if counted else 0.0
+
+
+def evaluate_sample(
+    metrics: Mapping[str, Any],
+    spec: SelectorSpec | None = None,
+    policy: MissingPolicy | str = "strict",
+    *,
+    underlying: str | None = None,
+) -> GregDecision:
+    """Greg's decision for one sensor snapshot, with every strategy's status and criteria."""
+    spec = spec or load_selector_spec()
+    policy = parse_missing_policy(policy)
+    ignore_missing = policy == "ignore-missing"
+    plan = _sample_plan(spec)
+    values = {name: _finite_or_none(metrics.get(name)) for name in plan.sensors}
+
+    sides: list[tuple[float | None, float | None]] = []
+    missing: list[bool] = []
+    holds: list[bool] = []  # the comparison is true with both sides present
+    truths: list[bool | None] = []  # what the conditions see under the policy
+    for left_fn, right_fn, compare in plan.comparisons:
+        left, right = left_fn(values), right_fn(values)
+        sides.append((left, right))
+        if left is None or right is None:
+            missing.append(True)
+            holds.append(False)
+            truths.append(None if ignore_missing else False)
+        else:
+            missing.append(False)
+            holds.append(bool(compare(left, right)))
+            truths.append(holds[-1])
+
+    # A dropped top-level comparison is None here, hence "is True".
+    matched = [condition(truths) is True for condition in plan.step_conditions]
+    winner: int | None = matched.index(True) if True in matched else None
+
+    statuses = []
+    for (key, label), templates in zip(
+        spec.strategies.items(), plan.strategy_criteria, strict=True
+    ):
+        position = spec.step_position_for(key)
+        step = spec.steps[position]
+        passes = matched[position]
+        selected = winner == position
+        # Only an earlier step can take a passing strategy's place (first match wins).
+        blocked = passes and not selected and winner is not None and winner < position
+        blocked_by = spec.steps[winner].name if blocked and winner is not None else None
+        status = "selected" if selected else f"blocked by {blocked_by}" if blocked_by else "fails"
+        criteria = tuple(
+            Criterion(
+                text=t.text,
+                sensor=t.sensor,
+                value=sides[t.slot][0],
+                op=t.op,
+                threshold=sides[t.slot][1],
+                ok=holds[t.slot],
+                missing=missing[t.slot],
+            )
+            for t in templates
+        )
+        counted = sum(not c.missing for c in criteria) if ignore_missing else len(criteria)
+        score = _score(sum(c.ok for c in criteria), counted)
+        statuses.append(
+            StrategyStatus(
+                key,
+                label,
+                step.name,
+                step.index,
+                passes,
+                selected,
+                blocked_by,
+                status,
+                criteria,
+                score,
+            )
+        )
+
+    winning_step = None if winner is None else spec.steps[winner]
+    selected_key = NO_TRADE if winning_step is None else winning_step.outcome
+    return GregDecision(
+        selected_key=selected_key,
+        selected_label=NO_TRADE_LABEL
+        if selected_key == NO_TRADE
+        else spec.strategies[selected_key],
+        step_name=None if winning_step is None else winning_step.name,
+        step_index=None if winning_step is None else winning_step.index,
+        reasoning="no step matched" if winning_step is None else winning_step.reasoning,
+        strategies=tuple(statuses),
+        policy=policy,
+        underlying=underlying,
+    )
+
+
+def evaluate_greg_strategy_for_sample(
+    metrics: Mapping[str, Any],
+    underlying: str,
+    spec: SelectorSpec | None = None,
+    policy: MissingPolicy | str = "strict",
+) -> GregDecision:
+    """The entry point the heatmap request names. The rules are the same for every underlying;
+    ``underlying`` is only recorded on the decision."""
+    return evaluate_sample(metrics, spec, policy, underlying=underlying)
+
+
+# --------------------------------------------------------------------------- vectorized
+
+
+@dataclass(frozen=True, eq=False)  # array fields: element-wise == would be misleading
+class SelectorFrame:
+    """Decisions for n rows at once.
+
+    * ``step_position[i]``: index into ``steps`` of the first matching step (-1: none matched,
+      possible only for a spec without a catch-all step).
+    * ``selected[i]``: index into ``outcomes`` = strategy keys in spec order, then NO_TRADE
+      (so NO_TRADE is ``len(strategy_keys)``). With the v8 spec: 0 STRATEGY_B_CALENDAR,
+      1 STRATEGY_D_IRON_BUTTERFLY, 2 STRATEGY_A_STRADDLE, 3 STRATEGY_A_STRANGLE,
+      4 STRATEGY_C_SHORT_PUT, 5 STRATEGY_F_BULL_PUT_SPREAD, 6 STRATEGY_F_BEAR_CALL_SPREAD,
+      7 NO_TRADE.
+    * ``passes`` / ``scores``: shape (n, n_strategies), columns in ``strategy_keys`` order.
+    * ``matched``: shape (n, n_steps), whether each step's condition holds.
+    """
+
+    policy: MissingPolicy
+    strategy_keys: tuple[str, ...]
+    strategy_labels: tuple[str, ...]
+    outcomes: tuple[str, ...]
+    step_names: tuple[str, ...]
+    step_indexes: tuple[str, ...]
+    step_position: np.ndarray
+    selected: np.ndarray
+    passes: np.ndarray
+    scores: np.ndarray
+    matched: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.selected)
+
+    def outcome_code(self, key: str) -> int:
+        """Code of a strategy (key or label, resolved against this frame's keys) or NO_TRADE."""
+        if key == NO_TRADE:
+            return len(self.strategy_keys)
+        wanted = _fold(key)
+        for code, (candidate, label) in enumerate(
+            zip(self.strategy_keys, self.strategy_labels, strict=True)
+        ):
+            if wanted in (_fold(candidate), _fold(label)):
+                return code
+        choices = ", ".join([*self.strategy_keys, NO_TRADE])
+        raise ValueError(f"unknown strategy {key!r}; choose one of: {choices}")
+
+    def selected_mask(self, key: str) -> np.ndarray:
+        """Rows where ``key`` (strategy key/label or NO_TRADE) is Greg's pick."""
+        return self.selected == self.outcome_code(key)
+
+    def selected_keys(self) -> np.ndarray:
+        """Selected outcome per row as an object array of keys."""
+        return np.asarray(self.outcomes, dtype=object)[self.selected]
+
+    def selected_step_names(self) -> np.ndarray:
+        """Name of the deciding step per row (None where nothing matched)."""
+        names = np.asarray([*self.step_names, None], dtype=object)
+        return names[self.step_position]
+
+    def passes_for(self, key: str) -> np.ndarray:
+        return self.passes[:, self.outcome_code(key)]
+
+    def scores_for(self, key: str) -> np.ndarray:
+        return self.scores[:, self.outcome_code(key)]
+
+
+def _column(frame: pd.DataFrame, name: str, n: int) -> np.ndarray:
+    """A sensor column as float64 with NaN for anything missing; absent column -> all NaN.
+
+    float64 matters: comparing float32 data with 0.8 would round the threshold to float32
+    and disagree with the per-sample path."""
+    if name not in frame.columns:
+        return np.full(n, np.nan)
+    column = frame[name]
+    if isinstance(column, pd.DataFrame):
+        raise ValueError(f"sensor column {name!r} appears more than once")
+    if column.dtype == np.float64:
+        return column.to_numpy()  # the common case: no copy
+    if column.dtype == object or isinstance(column.dtype, pd.StringDtype):
+        column = pd.to_numeric(column, errors="coerce")
+    return column.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+@dataclass(frozen=True)
+class _ColumnComparison:
+    ok: np.ndarray  # holds with both sides present
+    present: np.ndarray | None  # every sensor it reads is present; None = no sensor read
+    missing: np.ndarray | None  # ~present, kept because ignore-missing needs both
+
+
+class _FrameEvaluator:
+    """Whole-column evaluation; every distinct operand and comparison is computed once."""
+
+    def __init__(self, frame: pd.DataFrame, sensors: tuple[str, ...], policy: MissingPolicy):
+        self.n = len(frame)
+        self.ignore_missing = policy == "ignore-missing"
+        self.values = {name: _column(frame, name, self.n) for name in sensors}
+        self.present = {name: np.isfinite(values) for name, values in self.values.items()}
+        self.operands: dict[Operand, np.ndarray | float] = {}
+        self.comparisons: dict[Compare, _ColumnComparison] = {}
+
+    def operand(self, node: Operand) -> np.ndarray | float:
+        cached = self.operands.get(node)
+        if cached is not None:
+            return cached
+        match node:
+            case Constant(value=value):
+                result: np.ndarray | float = value
+            case Sensor(name=name):
+                result = self.values[name]
+            case Abs(operand=inner):
+                result = np.abs(self.operand(inner))
+            case Negate(operand=inner):
+                result = np.negative(self.operand(inner))
+            case Scale(operand=inner, factor=factor):
+                result = np.multiply(self.operand(inner), factor)
+            case _:
+                raise TypeError(f"not an operand: {node!r}")
+        self.operands[node] = result
+        return result
+
+    def comparison(self, node: Compare) -> _ColumnComparison:
+        cached = self.comparisons.get(node)
+        if cached is not None:
+            return cached
+        present: np.ndarray | None = None
+        for name in comparison_sensors(node):
+            present = self.present[name] if present is None else present & self.present[name]
+        holds = _COMPARATORS[node.op](self.operand(node.left), self.operand(node.right))
+        ok = np.broadcast_to(np.asarray(holds, dtype=bool), (self.n,))
+        # Non-finite sensors would compare as NaN/inf; mask them so ok means "met".
+        ok = ok & present if present is not None else ok.copy()
+        result = _ColumnComparison(ok, present, None if present is None else ~present)
+        self.comparisons[node] = result
+        return result
+
+    def truth(self, node: Condition) -> tuple[np.ndarray, np.ndarray | None]:
+        """(value, dropped); dropped None means nowhere. Value is False wherever the node is
+        dropped, so a caller can use it directly as "matches"."""
+        match node:
+            case Always():
+                return np.ones(self.n, dtype=bool), None
+            case Compare():
+                result = self.comparison(node)
+                return result.ok, result.missing if self.ignore_missing else None
+            case And(children=children):
+                all_kept_true = np.ones(self.n, dtype=bool)
+                anything_kept: np.ndarray | None = None  # None = every row kept something
+                children_truths = [self.truth(child) for child in children]
+                if any(dropped is None for _, dropped in children_truths):
+                    for value, dropped in children_truths:
+                        all_kept_true &= value if dropped is None else value | dropped
+                    return all_kept_true, None
+                anything_kept = np.zeros(self.n, dtype=bool)
+                for value, dropped in children_truths:
+                    all_kept_true &= value | dropped
+                    anything_kept |= ~dropped
+                return all_kept_true & anything_kept, None
+            case Or(children=children):
+                any_kept_true = np.zeros(self.n, dtype=bool)
+                for child in children:
+                    value, _dropped = self.truth(child)
+                    any_kept_true |= value  # value is already False where dropped
+                return any_kept_true, None
+        raise TypeError(f"not a condition: {node!r}")
+
+    def score(self, node: Condition) -> np.ndarray:
+        # Counts stay small integers (uint8 adds are cheap); one division at the end gives
+        # exactly the float the per-sample path computes with ok / counted.
+        ok_count = np.zeros(self.n, dtype=np.uint8)
+        always_counted = 0
+        counted_where_present: np.ndarray | None = None
+        for comparison in iter_comparisons(node):
+            result = self.comparison(comparison)
+            ok_count += result.ok
+            if self.ignore_missing and result.present is not None:
+                if counted_where_present is None:
+                    counted_where_present = np.zeros(self.n, dtype=np.uint8)
+                counted_where_present += result.present
+            else:
+                always_counted += 1
+        if counted_where_present is None:
+            return ok_count / always_counted if always_counted else np.zeros(self.n)
+        counted_where_present += np.uint8(always_counted)
+        return np.divide(
+            ok_count, counted_where_present, out=np.zeros(self.n), where=counted_where_present > 0
+        )
+
+
+def evaluate_frame(
+    sensors: pd.DataFrame,
+    spec: SelectorSpec | None = None,
+    policy: MissingPolicy | str = "strict",
+) -> SelectorFrame:
+    """Greg's decision for every row of a sensor frame (rows are positional; index ignored).
+
+    Missing sensor columns count as all-missing; non-numeric values count as missing.
+    """
+    spec = spec or load_selector_spec()
+    policy = parse_missing_policy(policy)
+    n = len(sensors)
+    evaluator = _FrameEvaluator(sensors, spec.sensors_used, policy)
+
+    n_steps = len(spec.steps)
+    n_strategies = len(spec.strategies)
+    # Built step-major (each row of these buffers is one contiguous column write) and exposed
+    # transposed, so the public arrays are (n, k) views without a copy.
+    matched_by_step = np.empty((n_steps, n), dtype=bool)
+    for position, step in enumerate(spec.steps):
+        matched_by_step[position] = evaluator.truth(step.condition_tree)[0]
+
+    # First match wins: walk the steps backwards so the earliest matching step writes last.
+    step_position = np.full(n, -1, dtype=np.int16)
+    for position in range(n_steps - 1, -1, -1):
+        step_position[matched_by_step[position]] = position
+
+    codes_by_step = [spec.outcomes.index(step.outcome) for step in spec.steps]
+    no_trade_code = n_strategies
+    # Position -1 (nothing matched) picks the trailing NO_TRADE entry.
+    step_to_code = np.asarray([*codes_by_step, no_trade_code], dtype=np.int16)
+    selected = step_to_code[step_position]
+
+    passes_by_strategy = np.empty((n_strategies, n), dtype=bool)
+    scores_by_strategy = np.empty((n_strategies, n), dtype=np.float64)
+    for column, key in enumerate(spec.strategies):
+        position = spec.step_position_for(key)
+        passes_by_strategy[column] = matched_by_step[position]
+        scores_by_strategy[column] = evaluator.score(spec.steps[position].condition_tree)
+    matched, passes, scores = matched_by_step.T, passes_by_strategy.T, scores_by_strategy.T
+
+    return SelectorFrame(
+        policy=policy,
+        strategy_keys=spec.strategy_keys,
+        strategy_labels=tuple(spec.strategies.values()),
+        outcomes=spec.outcomes,
+        step_names=tuple(step.name for step in spec.steps),
+        step_indexes=tuple(step.index for step in spec.steps),
+        step_position=step_position,
+        selected=selected,
+        passes=passes,
+        scores=scores,
+        matched=matched,
+    )

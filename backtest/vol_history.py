@@ -1,0 +1,345 @@
+"""Hourly DVOL history, and the one real raw frame per underlying built from every real source.
+
+Two pieces:
+
+* ``load_volatility_history``: the harvester's ``volatility_history/{u}_volatility_history.parquet``
+  (hourly Deribit DVOL, columns ``timestamp, iv_30d, rv_30d, vrp_30d, currency, harvest_time``)
+  as a UTC-indexed frame with ``iv_30d`` and Deribit's own 30-day historical vol kept as
+  ``deribit_rv_30d`` for reference only: our sensors compute realized vol themselves, from the
+  closes, with one definition for every source.
+* ``build_real_raw_frame``: daily bars CSV + daily DVOL CSV + hourly DVOL + harvested chain
+  snapshots -> one raw market data frame (``RAW_COLUMNS``) plus a JSON-ready provenance dict
+  that says which source supplied each column on how many rows, and which precedence applied.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from backtest.deribit_chain import SUPPORTED_BARS, load_harvested_chain_with_diagnostics
+from backtest.market_data import (
+    PRICE_COLUMNS,
+    RAW_COLUMNS,
+    MarketDataError,
+    empty_raw_frame,
+    load_iv_csv,
+    load_ohlc_csv,
+)
+
+VOL_HISTORY_FOLDER = "volatility_history"
+# Precedence per column, highest first (see build_real_raw_frame for why).
+PRECEDENCE: dict[str, tuple[str, ...]] = {
+    "open/high/low/close": ("ohlc_csv", "chain"),
+    "iv_30d": ("chain", "vol_history", "iv_csv"),
+    "iv_7d": ("chain",),
+    "iv_25d_put": ("chain",),
+    "iv_25d_call": ("chain",),
+}
+
+
+def volatility_history_path(path_or_dir: str | Path, underlying: str) -> Path:
+    """The parquet file for ``underlying``: ``path_or_dir`` itself when it is a file, else
+    ``{dir}/volatility_history/{u}_volatility_history.parquet`` or ``{dir}/{u}_...``."""
+    path = Path(path_or_dir)
+    if path.is_file():
+        return path
+    name = f"{underlying.lower()}_volatility_history.parquet"
+    for candidate in (path / VOL_HISTORY_FOLDER / name, path / name):
+        if candidate.is_file():
+            return candidate
+    raise MarketDataError(f"{path / VOL_HISTORY_FOLDER / name}: file not found")
+
+
+def _utc_index(values: pd.Series, path: Path) -> pd.DatetimeIndex:
+    if pd.api.types.is_numeric_dtype(values):
+        unit = "ms" if values.abs().max() > 1e11 else "s"
+        stamps = pd.to_datetime(values, unit=unit, utc=True, errors="coerce")
+    else:
+        stamps = pd.to_datetime(values, utc=True, errors="coerce", format="mixed")
+    bad = stamps.isna()
+    if bad.any():
+        first = int(np.flatnonzero(bad.to_numpy())[0])
+        raise MarketDataError(
+            f"{path}: column 'timestamp' has {int(bad.sum())} unparseable value(s), "
+            f"first at row {first}: {values.iloc[first]!r}"
+        )
+    # Microseconds, like the other loaders, so indexes from different sources align.
+    return pd.DatetimeIndex(stamps, name="timestamp").as_unit("us")
+
+
+def _numeric(frame: pd.DataFrame, column: str, path: Path) -> np.ndarray:
+    values = pd.to_numeric(frame[column], errors="coerce")
+    bad = values.isna() & frame[column].notna()
+    if bad.any():
+        first = int(np.flatnonzero(bad.to_numpy())[0])
+        raise MarketDataError(
+            f"{path}: column '{column}' is not numeric at row {first}: {frame[column].iloc[first]!r}"
+        )
+    return values.to_numpy(dtype="float64")
+
+
+def load_volatility_history(path_or_dir: str | Path, underlying: str) -> pd.DataFrame:
+    """Hourly DVOL history: UTC DatetimeIndex ``timestamp`` (sorted, unique; a duplicated hour
+    keeps its last row), columns ``iv_30d`` (vol pts) and ``deribit_rv_30d`` (Deribit's own
+    30-day historical vol, NaN where absent; reference only).
+
+    Raises ``MarketDataError`` naming the file and the column when the file is not a parquet,
+    lacks ``timestamp``/``iv_30d``, holds non-numeric vols, or belongs to another currency.
+    """
+    path = volatility_history_path(path_or_dir, underlying)
+    try:
+        parquet = pq.ParquetFile(path)
+        names = parquet.schema_arrow.names
+        for required in ("timestamp", "iv_30d"):
+            if required not in names:
+                raise MarketDataError(
+                    f"{path}: missing column '{required}' (found {', '.join(names) or 'none'})"
+                )
+        wanted = [c for c in ("timestamp", "iv_30d", "rv_30d", "currency") if c in names]
+        frame = parquet.read(columns=wanted).to_pandas()
+    except (OSError, pa.ArrowException) as exc:
+        raise MarketDataError(f"{path}: not a readable parquet file ({exc})") from None
+    if frame.empty:
+        raise MarketDataError(f"{path}: no data rows")
+    if "currency" in frame.columns:
+        currencies = {str(c).upper() for c in frame["currency"].dropna().unique()}
+        if currencies and currencies != {underlying.upper()}:
+            raise MarketDataError(
+                f"{path}: column 'currency' is {', '.join(sorted(currencies))}, "
+                f"expected {underlying.upper()}"
+            )
+    history = pd.DataFrame(
+        {
+            "iv_30d": _numeric(frame, "iv_30d", path),
+            "deribit_rv_30d": (
+                _numeric(frame, "rv_30d", path) if "rv_30d" in frame.columns else np.nan
+            ),
+        },
+        index=_utc_index(frame["timestamp"], path),
+    )
+    history = history[~history.index.duplicated(keep="last")].sort_index()
+    history.attrs["source"] = f"vol_history:{path.name}"
+    return history
+
+
+# ------------------------------------------------------------------ combined frame
+
+
+def _span(index: pd.Index) -> dict:
+    if len(index) == 0:
+        return {"rows": 0, "start": None, "end": None}
+    return {
+        "rows": int(len(index)),
+        "start": index.min().isoformat(),
+        "end": index.max().isoformat(),
+    }
+
+
+def _first_existing(root: Path | None, *relative: str) -> Path | None:
+    if root is None:
+        return None
+    return next((root / r for r in relative if (root / r).exists()), None)
+
+
+def _required(path: str | Path | None, what: str) -> Path | None:
+    if path is None:
+        return None
+    path = Path(path)
+    if not path.exists():
+        raise MarketDataError(f"{path}: {what} not found")
+    return path
+
+
+def _column_provenance(origin: pd.Series) -> dict:
+    """Per source label: rows and date span of the rows it supplied."""
+    return {
+        str(label): _span(origin.index[(origin == label).to_numpy()])
+        for label in pd.unique(origin.dropna())
+    }
+
+
+def build_real_raw_frame(
+    underlying: str,
+    data_dir: str | Path | None = None,
+    ohlc_csv: str | Path | None = None,
+    iv_csv: str | Path | None = None,
+    vol_history: str | Path | None = None,
+    chain_dir: str | Path | None = None,
+    bar: str = "1d",
+) -> tuple[pd.DataFrame, dict]:
+    """One raw market data frame for ``underlying`` from every real source, plus provenance.
+
+    Sources (each optional; ``data_dir`` fills in the ones not given, from the shared real
+    data layout or the harvester's: ``{u}_usd_daily_ohlcv.csv`` or
+    ``history/{u}_usd_daily_ohlcv.csv``, ``{u}_dvol_daily.csv`` or ``history/{u}_dvol_daily.csv``,
+    ``volatility_history/{u}_volatility_history.parquet``, ``live_deribit/{U}/...``):
+
+    * ``ohlc_csv``: daily bars; ``iv_csv``: daily DVOL close;
+    * ``vol_history``: hourly DVOL (``load_volatility_history``);
+    * ``chain_dir``: harvested chain snapshots (``load_harvested_chain_with_diagnostics``).
+
+    Precedence where sources overlap, row by row:
+
+    * open/high/low/close: the daily bars CSV, because it has the true daily high and low;
+      chain snapshots only sample spot every few minutes (their high/low understate the range,
+      which biases ADX). Days with no bar but with chain snapshots take the OHLC of the
+      snapshot spots. The four prices of a row always come from one source.
+    * iv_30d: the chain's own 30-day ATM IV where the chain has a value, because it comes from
+      the same surface as iv_7d and the 25-delta IVs (so term spread and the IV/RV ratios are
+      internally consistent); else the hourly DVOL (last hour of the bar); else the daily DVOL
+      CSV. Note DVOL is a variance-swap style index and sits ~2 vol pts above ATM IV, so
+      iv_30d steps where the source changes; provenance records where that happens.
+    * iv_7d, iv_25d_put, iv_25d_call: chain only (no other source has them); NaN elsewhere.
+
+    Rows: bars of ``bar`` ("1d" default, UTC midnight labels; "1h" uses only the hourly and
+    chain sources, the daily files cannot fill hours) where at least a close exists, from the
+    bars CSV or the chain. No row is invented: an IV-only day is dropped and counted.
+
+    Returns ``(frame, provenance)``; provenance is JSON-ready: ``underlying``, ``bar``,
+    ``rows``/``start``/``end``, ``sources`` (path and span of each source, used or not),
+    ``columns`` (per column, per source: rows and span supplied), ``precedence`` (the rule per
+    column, highest first), ``overridden`` (rows where a lower-precedence source had a value
+    that was not used) and ``dropped_without_close`` (per source, bars with a value but no
+    close). Raises ``MarketDataError`` when no source is available, an explicitly given source
+    cannot be read, or no row has a close; a chain folder found under ``data_dir`` that holds
+    no usable snapshot is recorded as unused instead (an empty harvest is a normal state).
+    """
+    symbol = underlying.upper()
+    frequency = SUPPORTED_BARS.get(str(bar).lower())
+    if frequency is None:
+        raise ValueError(f"unsupported bar {bar!r}: use one of {', '.join(SUPPORTED_BARS)}")
+    daily = frequency == "1D"
+
+    root = Path(data_dir) if data_dir is not None else None
+    lower = symbol.lower()
+    ohlc_path = _required(ohlc_csv, "daily bars CSV") or (
+        _first_existing(
+            root, f"{lower}_usd_daily_ohlcv.csv", f"history/{lower}_usd_daily_ohlcv.csv"
+        )
+    )
+    iv_path = _required(iv_csv, "daily DVOL CSV") or (
+        _first_existing(root, f"{lower}_dvol_daily.csv", f"history/{lower}_dvol_daily.csv")
+    )
+    vol_path = _required(vol_history, "volatility history") or (
+        _first_existing(root, f"{VOL_HISTORY_FOLDER}/{lower}_volatility_history.parquet")
+    )
+    chain_root = _required(chain_dir, "chain folder") or (
+        root if root is not None and (root / "live_deribit" / symbol).is_dir() else None
+    )
+    if not any((ohlc_path, iv_path, vol_path, chain_root)):
+        raise MarketDataError(
+            f"{root or 'no data_dir'}: no real data source for {symbol} "
+            "(daily bars CSV, DVOL CSV, volatility history or chain snapshots)"
+        )
+
+    sources: dict[str, dict] = {}
+    candidates: dict[str, pd.DataFrame] = {}  # source -> bar-indexed frame of what it offers
+
+    if ohlc_path is not None:
+        entry: dict = {"path": str(ohlc_path)}
+        if daily:
+            bars = load_ohlc_csv(ohlc_path)
+            candidates["ohlc_csv"] = bars[list(PRICE_COLUMNS)]
+            entry.update(_span(bars.index), used=True)
+        else:
+            entry.update(used=False, reason="daily bars cannot fill hourly rows")
+        sources["ohlc_csv"] = entry
+    if iv_path is not None:
+        entry = {"path": str(iv_path)}
+        if daily:
+            iv = load_iv_csv(iv_path)
+            candidates["iv_csv"] = iv.to_frame("iv_30d")
+            entry.update(_span(iv.index), used=True)
+        else:
+            entry.update(used=False, reason="daily DVOL cannot fill hourly rows")
+        sources["iv_csv"] = entry
+    if vol_path is not None:
+        hourly = load_volatility_history(vol_path, symbol)["iv_30d"].dropna()
+        # Last hour of each bar: the hourly candle labelled 23:00 closes at midnight, which
+        # is what the daily DVOL CSV calls that day's close.
+        per_bar = hourly.groupby(hourly.index.floor(frequency)).last()
+        per_bar.index.name = "timestamp"
+        candidates["vol_history"] = per_bar.to_frame("iv_30d")
+        sources["vol_history"] = {"path": str(vol_path), **_span(hourly.index), "used": True}
+    if chain_root is not None:
+        try:
+            chain = load_harvested_chain_with_diagnostics(chain_root, symbol, bar=bar)
+        except MarketDataError as exc:
+            # An explicit chain_dir must load; a harvest folder found under data_dir may
+            # legitimately hold nothing usable yet (the harvester just started).
+            if chain_dir is not None:
+                raise
+            sources["chain"] = {"path": str(chain_root), "used": False, "reason": str(exc)}
+        else:
+            candidates["chain"] = chain.frame
+            summary = chain.summary()
+            summary["bar_rows"] = summary.pop("rows")  # "rows" elsewhere means source rows
+            sources["chain"] = {"path": summary.pop("chain_dir"), **summary, "used": True}
+
+    # Rows: every bar with a close from a price source.
+    with_close = [
+        frame.index[frame["close"].notna().to_numpy()]
+        for name, frame in candidates.items()
+        if name in ("ohlc_csv", "chain")
+    ]
+    index = pd.DatetimeIndex([], tz="UTC")
+    for part in with_close:
+        index = index.union(part)
+    index = pd.DatetimeIndex(index, name="timestamp").as_unit("us")
+    if len(index) == 0:
+        raise MarketDataError(
+            f"{symbol}: no {bar} bar has a close (need the daily bars CSV or chain snapshots)"
+        )
+
+    raw = empty_raw_frame(index)
+    raw.index.name = "timestamp"
+    columns: dict[str, dict] = {}
+    overridden: dict[str, dict[str, int]] = {}
+    dropped: dict[str, int] = {}
+
+    def fill(targets: list[str], rule: str, key_column: str) -> pd.Series:
+        """Fill ``targets`` row by row from the first source in ``PRECEDENCE[rule]`` whose
+        ``key_column`` has a value; returns the per-row source label."""
+        origin = pd.Series(None, index=index, dtype="object")
+        for name in PRECEDENCE[rule]:
+            if name not in candidates:
+                continue
+            offered = candidates[name].reindex(index)
+            has = offered[key_column].notna()
+            take = has & origin.isna()
+            if (has & ~take).any():
+                overridden.setdefault(rule, {})[name] = int((has & ~take).sum())
+            raw.loc[take, targets] = offered.loc[take, targets].to_numpy()
+            origin[take] = name
+        return origin
+
+    price_origin = fill(list(PRICE_COLUMNS), "open/high/low/close", "close")
+    for column in PRICE_COLUMNS:
+        columns[column] = _column_provenance(price_origin)
+    for column in ("iv_30d", "iv_7d", "iv_25d_put", "iv_25d_call"):
+        columns[column] = _column_provenance(fill([column], column, column))
+
+    for name, frame in candidates.items():
+        offered = frame.index[frame.notna().any(axis=1).to_numpy()]
+        outside = offered.difference(index)
+        if len(outside):
+            dropped[name] = int(len(outside))
+
+    raw = raw[list(RAW_COLUMNS)]
+    raw.attrs["source"] = f"real:{symbol}:" + "+".join(candidates)
+    provenance = {
+        "underlying": symbol,
+        "bar": bar,
+        **_span(index),
+        "sources": sources,
+        "columns": columns,
+        "precedence": {column: list(order) for column, order in PRECEDENCE.items()},
+        "overridden": overridden,
+        "dropped_without_close": dropped,
+    }
+    return raw, provenance
