@@ -443,8 +443,45 @@ def fit_regime_params_from_clusters(
         merged["name"] = describe_regime(
             merged["mu_rv_30d"], merged["mu_vrp_30d"], merged["drift_annual"], rv_low, rv_high
         )
+        if defaults is None:
+            assumed = assumed_shape(merged["name"])
+            merged.update({k: v for k, v in assumed.items() if k not in merged["fitted"]})
         regimes[regime_id] = RegimeParams.from_dict(merged)
     return regimes
+
+
+def skew_template_with_asymmetry(asymmetry: float) -> dict[str, float]:
+    """The default smile (+4% at 25 delta, +11.5% at 10 delta over ATM on both wings) with a
+    put-minus-call ``asymmetry`` (fraction of ATM) split evenly between the wings."""
+    wing_25, wing_10 = 0.04, 0.115
+    return {
+        template_key(0.10): round(wing_10 - 0.8 * asymmetry, 4),
+        template_key(0.25): round(wing_25 - 0.5 * asymmetry, 4),
+        template_key(0.50): 0.0,
+        template_key(0.75): round(wing_25 + 0.5 * asymmetry, 4),
+        template_key(0.90): round(wing_10 + 0.8 * asymmetry, 4),
+    }
+
+
+def assumed_shape(name: str) -> dict:
+    """Skew and term-structure parameters for a regime whose data had none (daily DVOL
+    history has no skew or term structure), keyed on the regime's descriptive name.
+
+    Puts over calls by 9% of ATM in bear regimes, 4.5% in range regimes, calls over puts by 2%
+    in bull ones (BTC's call skew in rallies; the
+    shared Deribit chains of 2025-12-11/12, a falling market, show ~+5 vol pts, ~11% of ATM);
+    skew state phi 0.95 with daily s.d. 0.3. Term premium (iv_7d / iv_30d - 1): -4% calm
+    (contango), 0 normal, +6% stormy (backwardation), term state s.d. 8%.
+    """
+    asymmetry = 0.09 if "bear" in name else (-0.02 if "bull" in name else 0.045)
+    term = -0.04 if name.startswith("calm") else (0.06 if name.startswith("stormy") else 0.0)
+    return {
+        "skew_template": skew_template_with_asymmetry(asymmetry),
+        "phi_skew": 0.95,
+        "skew_sigma": 0.3,
+        "term_premium": term,
+        "term_sigma": 0.08,
+    }
 
 
 # ------------------------------------------------------------------------------ Markov chain

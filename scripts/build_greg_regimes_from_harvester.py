@@ -1,0 +1,88 @@
+"""Build Greg-sensor regimes for one underlying and save them to data/greg_regimes.json.
+
+Usage:
+    uv run python scripts/build_greg_regimes_from_harvester.py --underlying BTC
+        [--n-clusters 6] [--ohlc CSV --iv CSV] [--data-dir DIR] [--output data/greg_regimes.json]
+
+Data: ``--ohlc`` daily bars (date,open,high,low,close[,volume] or Yahoo style) with an
+optional ``--iv`` daily 30-day IV history (date,dvol_close); or ``--data-dir`` holding what
+``greg-tui harvest`` writes (history CSVs, hourly DVOL, option-chain snapshots). Without
+either, the shared real BTC files (GREG_REAL_DATA_DIR or ../shared/data/real) are used.
+
+Steps: sensors with backtest.sensors.compute_sensors -> KMeans regimes on standardized
+sensors -> per-regime parameters -> Markov transition matrix -> IV persistence calibrated by
+simulation -> written into the regime file (other underlyings in it are kept).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import _paths
+
+from backtest.market_data import MarketDataError, load_history_csv
+from backtest.regime_builder import build_regime_model
+from backtest.sensors import compute_sensors
+from synthetic.regime_model import DEFAULT_REGIME_FILE, RegimeFileError, save_regime_model
+
+
+def _load_raw(args: argparse.Namespace):
+    if args.ohlc:
+        return load_history_csv(args.ohlc, args.iv), f"{Path(args.ohlc).name}" + (f" + {Path(args.iv).name}" if args.iv else "")
+    if args.data_dir:
+        from backtest.vol_history import build_real_raw_frame
+
+        raw, provenance = build_real_raw_frame(args.underlying, data_dir=args.data_dir)
+        return raw, f"harvested data in {args.data_dir}"
+    real = _paths.real_data_dir()
+    name = args.underlying.lower()
+    return (
+        load_history_csv(real / f"{name}_usd_daily_ohlcv.csv", real / f"{name}_dvol_daily.csv"),
+        f"{name}_usd_daily_ohlcv.csv + {name}_dvol_daily.csv",
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--underlying", required=True, help="e.g. BTC or ETH")
+    parser.add_argument("--n-clusters", type=int, default=6)
+    parser.add_argument("--ohlc", help="daily OHLC CSV")
+    parser.add_argument("--iv", help="daily 30-day IV CSV (e.g. DVOL)")
+    parser.add_argument("--data-dir", help="folder written by greg-tui harvest")
+    parser.add_argument("--output", type=Path, default=DEFAULT_REGIME_FILE)
+    args = parser.parse_args(argv)
+    if args.n_clusters < 1:
+        print(f"error: --n-clusters must be >= 1, got {args.n_clusters}", file=sys.stderr)
+        return 2
+    if args.iv and not args.ohlc:
+        print("error: --iv needs --ohlc", file=sys.stderr)
+        return 2
+    args.underlying = args.underlying.upper()
+    started = time.perf_counter()
+    try:
+        raw, source = _load_raw(args)
+        sensors = compute_sensors(raw)
+        model = build_regime_model(sensors, args.underlying, args.n_clusters, source=source)
+        path = save_regime_model(model, args.output)
+    except (MarketDataError, RegimeFileError, ValueError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    prov = model.provenance
+    print(f"{args.underlying}: {model.n_regimes} regimes from {source}")
+    print(f"  clustered on {', '.join(prov['cluster_columns'])}; {prov['samples_used']} days used "
+          f"({prov['span'][0]} .. {prov['span'][1]}), {prov['rows_left_out']} left out (missing sensors)")
+    if prov["cluster_columns_unavailable"]:
+        print(f"  not in this data: {', '.join(prov['cluster_columns_unavailable'])} (template defaults kept)")
+    stationary, dwell = model.stationary(), model.dwell_times()
+    for regime_id, regime in model.regimes.items():
+        print(f"  {regime_id}: {regime.name:<24} rv {regime.mu_rv_30d:5.1f}  vrp {regime.mu_vrp_30d:+.2f}  "
+              f"phi_iv {regime.phi_iv:.3f}  share {stationary[regime_id]:.1%}  dwell {dwell[regime_id]:.1f} d")
+    print(f"wrote {path} in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
