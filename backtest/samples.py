@@ -3,11 +3,24 @@
 A ``SensorData`` carries the sensors *and* where they came from (source, span, samples), so
 every output can say what data it was computed on. All sources go through
 ``backtest.sensors.compute_sensors``.
+
+Sources:
+
+* ``synthetic``: the regime-driven universe (``synthetic.universe``); offline, always there.
+* ``history``: imported/harvested daily bars + DVOL (CSV, and hourly DVOL parquet when
+  present) in the data folder; no skew or term structure (those sensors are missing).
+* ``harvested``: the same plus the harvested option-chain snapshots, which add iv_7d and the
+  25-delta IVs on the days they cover.
+* a folder path: everything found in that folder, as ``harvested``.
+
+The data folder is ``data_dir``, else ``$GREG_DATA_DIR``, else ``<repo>/data``.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
@@ -16,6 +29,10 @@ from synthetic.regime_model import RegimeModel, load_regime_model
 from synthetic.universe import DEFAULT_DAYS, generate_market, seed_for
 
 SYNTHETIC = "synthetic"
+HISTORY = "history"
+HARVESTED = "harvested"
+SOURCES: tuple[str, ...] = (SYNTHETIC, HISTORY, HARVESTED)
+REPO_DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 
 
 @dataclass
@@ -41,6 +58,21 @@ class SensorData:
         return {name: int(self.sensors[name].notna().sum()) for name in SENSOR_NAMES}
 
 
+def default_data_dir() -> Path:
+    configured = os.environ.get("GREG_DATA_DIR")
+    return Path(configured) if configured else REPO_DATA_DIR
+
+
+def validate_source(source: str) -> str:
+    """A known source name, or an existing folder; raises ValueError listing the choices."""
+    text = str(source).strip()
+    if text.lower() in SOURCES:
+        return text.lower()
+    if text and Path(text).expanduser().is_dir():
+        return str(Path(text).expanduser())
+    raise ValueError(f"unknown data source {source!r}; choose one of: {', '.join(SOURCES)}, or a data folder")
+
+
 def synthetic_sensor_data(
     underlying: str,
     days: int | None = None,
@@ -62,15 +94,46 @@ def synthetic_sensor_data(
     )
 
 
+def real_sensor_data(
+    underlying: str,
+    source: str = HISTORY,
+    data_dir: Path | None = None,
+    lookback_days: int | None = None,
+) -> SensorData:
+    """Sensors from real data in a folder (``history``: bars + DVOL; ``harvested`` or a path:
+    plus chain snapshots). Sensors are computed on the whole history, then the last
+    ``lookback_days`` days are kept, so warm-up windows use the older data."""
+    from backtest.vol_history import build_real_raw_frame
+
+    folder = Path(source) if source not in SOURCES else Path(data_dir) if data_dir else default_data_dir()
+    kind = HISTORY if source == HISTORY else HARVESTED
+    raw, provenance = build_real_raw_frame(underlying, data_dir=folder, include_chain=kind == HARVESTED)
+    sensors = compute_sensors(raw)
+    if lookback_days is not None and len(sensors):
+        start = sensors.index[-1] - pd.Timedelta(days=int(lookback_days) - 1)
+        sensors = sensors[sensors.index >= start.floor("D")]
+    used = [name for name, entry in provenance.get("sources", {}).items() if entry.get("used")]
+    return SensorData(
+        underlying=underlying.upper(),
+        source=kind if source in SOURCES else str(folder),
+        sensors=sensors,
+        description=f"{kind} data in {folder} ({', '.join(used) or 'no source'})",
+        provenance={"source": kind, "data_dir": str(folder), "lookback_days": lookback_days, **provenance},
+    )
+
+
 def load_sensor_data(
     underlying: str,
     source: str = SYNTHETIC,
     lookback_days: int | None = None,
     seed: int | None = None,
+    data_dir: Path | None = None,
 ) -> SensorData:
-    """Sensors for ``underlying`` from ``source``; ``lookback_days`` keeps the last N days."""
+    """Sensors for ``underlying`` from ``source``; ``lookback_days`` keeps the last N days
+    (synthetic: generates N days)."""
     if lookback_days is not None and lookback_days < 1:
         raise ValueError(f"lookback_days must be >= 1, got {lookback_days}")
+    source = validate_source(source)
     if source == SYNTHETIC:
         return synthetic_sensor_data(underlying, lookback_days, seed=seed)
-    raise ValueError(f"unknown data source {source!r} (choices: {SYNTHETIC})")
+    return real_sensor_data(underlying, source, data_dir, lookback_days)

@@ -171,6 +171,7 @@ def build_real_raw_frame(
     vol_history: str | Path | None = None,
     chain_dir: str | Path | None = None,
     bar: str = "1d",
+    include_chain: bool = True,
 ) -> tuple[pd.DataFrame, dict]:
     """One raw market data frame for ``underlying`` from every real source, plus provenance.
 
@@ -206,7 +207,8 @@ def build_real_raw_frame(
     column, highest first), ``overridden`` (rows where a lower-precedence source had a value
     that was not used) and ``dropped_without_close`` (per source, bars with a value but no
     close). Raises ``MarketDataError`` when no source is available, an explicitly given source
-    cannot be read, or no row has a close; a chain folder found under ``data_dir`` that holds
+    cannot be read, or no row has a close (``include_chain=False`` ignores chain snapshots
+    under ``data_dir``: the "history" source); a chain folder found under ``data_dir`` that holds
     no usable snapshot is recorded as unused instead (an empty harvest is a normal state).
     """
     symbol = underlying.upper()
@@ -229,7 +231,7 @@ def build_real_raw_frame(
         _first_existing(root, f"{VOL_HISTORY_FOLDER}/{lower}_volatility_history.parquet")
     )
     chain_root = _required(chain_dir, "chain folder") or (
-        root if root is not None and (root / "live_deribit" / symbol).is_dir() else None
+        root if include_chain and root is not None and (root / "live_deribit" / symbol).is_dir() else None
     )
     if not any((ohlc_path, iv_path, vol_path, chain_root)):
         raise MarketDataError(

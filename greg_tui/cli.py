@@ -1,2 +1,43 @@
-def main() -> None:
-    print("greg-tui")
+"""The ``greg-tui`` command: the terminal app, ``--export`` (headless sweep) and ``harvest``.
+
+    greg-tui [--base-dir DIR]            open the app (results in DIR/backtest/output)
+    greg-tui --export [sweep options]    run the sweep headless and write the outputs
+    greg-tui harvest --underlying BTC ETH [--data-dir data] [--interval 15m] [--once]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "harvest":
+        from greg_tui.harvest_cli import main as harvest_main
+
+        return harvest_main(argv[1:])
+    if "--export" in argv:
+        from greg_tui.export import main as export_main
+
+        argv.remove("--export")
+        return export_main(argv, prog="greg-tui --export")
+
+    parser = argparse.ArgumentParser(
+        prog="greg-tui",
+        description="Terminal research lab for Deribit options: sensor heatmaps, Greg sweet spots, regimes.",
+        epilog="Headless: greg-tui --export [--help for its options]; data: greg-tui harvest --help",
+    )
+    parser.add_argument("--base-dir", type=Path, default=Path("."),
+                        help="where results live (BASE/backtest/output); default: current folder")
+    parser.add_argument("--data-dir", type=Path, default=None, help="real data folder (default $GREG_DATA_DIR or data/)")
+    args = parser.parse_args(argv)
+    from greg_tui.app import GregApp
+
+    GregApp(base_dir=args.base_dir, data_dir=args.data_dir).run()
+    return 0
+
+
+def entry_point() -> None:
+    sys.exit(main())

@@ -1,0 +1,144 @@
+"""Headless sweep: ``greg-tui --export`` and ``scripts/run_greg_environment_heatmaps.py``.
+
+One argument parser for both (the requests' flags plus ``--output-dir``/``--base-dir``,
+``--source``, ``--missing``, ``--count-mode``, ``--top-k``, ``--data-dir``). Bad values exit
+with code 2 and one line naming the problem and the valid choices; nothing is written. On a
+terminal a progress bar runs; otherwise plain progress lines are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from backtest.greg_selector import MISSING_POLICIES
+from backtest.greg_sweetspots import (
+    DEFAULT_METRICS,
+    DEFAULT_STRATEGIES,
+    DEFAULT_UNDERLYINGS,
+    SweepCancelled,
+    SweepConfigError,
+    run_greg_sweetspot_sweep,
+)
+from backtest.market_data import MarketDataError
+from backtest.samples import SOURCES
+from backtest.sweep_results import MANIFEST_NAME, output_dir_for
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a bad argument as one line and exit code 2 (no usage dump)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--underlying", action="extend", nargs="+", metavar="U",
+                        help=f"underlying(s), repeatable (default: {' '.join(DEFAULT_UNDERLYINGS)})")
+    parser.add_argument("--metrics", nargs="+", metavar="M", help="sensor names (default: the curated 8)")
+    parser.add_argument("--strategies", nargs="+", metavar="S", help="strategy labels or keys (default: all 7)")
+    parser.add_argument("--x-bins", type=int, default=20)
+    parser.add_argument("--y-bins", type=int, default=20)
+    parser.add_argument("--min-env-frac", type=float, default=0.005, help="min occupancy (0..1, default 0.005)")
+    parser.add_argument("--min-pass-frac", type=float, default=0.4, help="min pass rate (0..1, default 0.4)")
+    parser.add_argument("--top-k", type=int, default=5)
+    parser.add_argument("--lookback-days", type=int, default=None,
+                        help="synthetic: days generated (default 1095); real: last N days")
+    parser.add_argument("--source", default="synthetic", help=f"{' | '.join(SOURCES)} | a data folder")
+    parser.add_argument("--data-dir", type=Path, default=None, help="real data folder (default $GREG_DATA_DIR or data/)")
+    parser.add_argument("--missing", default="strict", help=f"missing-sensor policy: {' | '.join(MISSING_POLICIES)}")
+    parser.add_argument("--count-mode", default="selected", help="selected (waterfall winner) | passes (own condition)")
+    parser.add_argument("--seed", type=int, default=None, help="synthetic universe seed (default: per underlying)")
+    parser.add_argument("--output-dir", "--base-dir", dest="base_dir", type=Path, default=Path("."),
+                        help="base folder; outputs go to BASE/backtest/output (default: current folder)")
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
+
+
+class _Progress:
+    """Rich progress bar on a terminal, else a plain line each time the step changes."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.bar = None
+        self.last_prefix = ""
+        self.last_decile = -1
+        if not quiet and sys.stderr.isatty():
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+            self.bar = Progress(
+                TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>5.1f}%"),
+                TimeElapsedColumn(), TimeRemainingColumn(), transient=True,
+            )
+            self.task = self.bar.add_task("sweep", total=1.0)
+
+    def __enter__(self):
+        if self.bar is not None:
+            self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+    def __call__(self, fraction: float, message: str) -> None:
+        if self.quiet:
+            return
+        if self.bar is not None:
+            self.bar.update(self.task, completed=fraction, description=message)
+            return
+        prefix = message.split(":")[0]
+        decile = int(fraction * 10)
+        if prefix != self.last_prefix or decile != self.last_decile or fraction >= 1.0:
+            self.last_prefix, self.last_decile = prefix, decile
+            print(f"[{fraction:6.1%}] {message}", file=sys.stderr, flush=True)
+
+
+def run_export(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    try:
+        with _Progress(args.quiet) as progress:
+            json_path = run_greg_sweetspot_sweep(
+                args.base_dir,
+                underlyings=args.underlying or DEFAULT_UNDERLYINGS,
+                metrics=args.metrics or DEFAULT_METRICS,
+                strategies=args.strategies or DEFAULT_STRATEGIES,
+                x_bins=args.x_bins, y_bins=args.y_bins,
+                min_env_frac=args.min_env_frac, min_pass_frac=args.min_pass_frac, top_k=args.top_k,
+                source=args.source, lookback_days=args.lookback_days, missing_policy=args.missing,
+                count_mode=args.count_mode, seed=args.seed, data_dir=args.data_dir, progress=progress,
+            )
+    except SweepConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (SweepCancelled, KeyboardInterrupt):
+        print("cancelled: nothing written, previous results left intact", file=sys.stderr)
+        return EXIT_CANCELLED
+    except (MarketDataError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    import json
+
+    output_dir = output_dir_for(args.base_dir)
+    manifest = json.loads((output_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
+    if not args.quiet:
+        print(f"wrote {len(manifest['files'])} files to {output_dir}")
+        print(f"  sweet spots: {json_path}")
+        print(f"  summary:     {output_dir / 'greg_heatmap_sweetspots.md'}")
+        for underlying, info in manifest["underlyings"].items():
+            span = info["span"]
+            print(f"  {underlying}: {info['samples']} samples"
+                  + (f" {span[0][:10]} .. {span[1][:10]}" if span else "")
+                  + f", {info['sweet_spots']} sweet spots ({info['description']})")
+        print(f"{manifest['sweet_spots']} sweet spots in {time.perf_counter() - started:.2f} s "
+              f"(compute {manifest['compute_seconds']:.2f} s); research only, no trades")
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None, prog: str | None = None) -> int:
+    parser = OneLineParser(prog=prog, description="Run the Greg sweet-spot sweep and write its outputs.")
+    add_sweep_arguments(parser)
+    return run_export(parser.parse_args(argv))
