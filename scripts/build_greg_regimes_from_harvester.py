@@ -65,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         raw, source = _load_raw(args)
         sensors = compute_sensors(raw)
+        print(f"{args.underlying}: {len(sensors)} rows of sensors from {source}; clustering and calibrating...",
+              file=sys.stderr, flush=True)
         model = build_regime_model(sensors, args.underlying, args.n_clusters, source=source)
         path = save_regime_model(model, args.output)
     except (MarketDataError, RegimeFileError, ValueError, FileNotFoundError) as exc:
