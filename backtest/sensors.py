@@ -165,7 +165,7 @@ def _regular_grid(index: pd.Index) -> pd.DatetimeIndex | None:
     step = int(np.median(steps))
     if step <= 0 or np.all(steps == step) or np.any((index.asi8 - index.asi8[0]) % step):
         return None
-    return pd.date_range(index[0], index[-1], freq=pd.Timedelta(step, unit="ns").as_unit(index.unit), name=index.name)
+    return pd.date_range(index[0], index[-1], freq=pd.Timedelta(step, unit=index.unit), name=index.name)
 
 
 def _finite(series: pd.Series) -> pd.Series:

@@ -81,7 +81,7 @@ class RegimeModel:
                 provenance=dict(data.get("provenance", {})),
                 source=source,
             )
-        except (KeyError, TypeError, ValueError) as exc:
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
             raise RegimeFileError(f"{source}: {underlying}: {exc}") from None
 
 

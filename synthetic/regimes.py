@@ -198,6 +198,11 @@ def evolve_iv_and_skew_path(
         target = iv_target(rv_30d[start:stop], regime.mu_vrp_30d)
         iv_in = (1.0 - regime.phi_iv) * target + regime.iv_level_sigma * shocks[start:stop, 0]
         iv[start:stop] = _ar1(iv_in, regime.phi_iv, iv_prev)
+        if np.any(iv[start:stop] < IV_FLOOR):
+            # The floor feeds back into the recursion, as in evolve_iv_and_skew: step through.
+            prev = iv_prev
+            for k in range(start, stop):
+                prev = iv[k] = max(IV_FLOOR, iv_in[k - start] + regime.phi_iv * prev)
         skew[start:stop] = _ar1(regime.skew_sigma * shocks[start:stop, 1], regime.phi_skew, skew_prev)
         iv_prev, skew_prev = iv[stop - 1], skew[stop - 1]
     return np.maximum(iv, IV_FLOOR), skew

@@ -139,7 +139,9 @@ def simulate_raw(
     log_close = np.log(start_price) + np.cumsum(returns)
     close = np.exp(log_close)
     open_ = np.exp(log_close - returns)
-    high, low = open_ * np.exp(up), open_ * np.exp(down)
+    # Clamp to the body: exp() rounding alone can leave high an ulp under the close.
+    high = np.maximum(open_ * np.exp(up), np.maximum(open_, close))
+    low = np.minimum(open_ * np.exp(down), np.minimum(open_, close))
 
     log_returns = pd.Series(np.concatenate(([np.nan], returns[1:])))
     rv_30d = realized_vol(log_returns, 30).to_numpy()
