@@ -47,39 +47,50 @@ def _read_csv(path: Path) -> pd.DataFrame:
     return frame
 
 
+def parse_utc_timestamps(values: pd.Series, path: Path, column: str, row_offset: int = 0) -> pd.DatetimeIndex:
+    """UTC timestamps (microsecond unit, so indexes from different sources align) from date
+    strings or epoch numbers (milliseconds when large, else seconds). An unparseable value
+    raises ``MarketDataError`` naming the file, the column and the first bad row
+    (``row_offset`` turns positions into the file's own row numbers)."""
+    if pd.api.types.is_numeric_dtype(values):
+        unit = "ms" if values.abs().max() > 1e11 else "s"
+        stamps = pd.to_datetime(values, unit=unit, utc=True, errors="coerce")
+    else:
+        stamps = pd.to_datetime(values, utc=True, errors="coerce", format="mixed")
+    bad = stamps.isna()
+    if bad.any():
+        first = int(np.flatnonzero(bad.to_numpy())[0])
+        raise MarketDataError(
+            f"{path}: column '{column}' has {int(bad.sum())} unparseable value(s), "
+            f"first at row {first + row_offset}: {values.iloc[first]!r}"
+        )
+    return pd.DatetimeIndex(stamps, name="timestamp").as_unit("us")
+
+
+def numeric_column(frame: pd.DataFrame, column: str, path: Path, row_offset: int = 0) -> np.ndarray:
+    """A float64 column; a non-numeric value raises ``MarketDataError`` naming file, column, row."""
+    values = pd.to_numeric(frame[column], errors="coerce")
+    bad = values.isna() & frame[column].notna()
+    if bad.any():
+        first = int(np.flatnonzero(bad.to_numpy())[0])
+        raise MarketDataError(
+            f"{path}: column '{column}' is not numeric at row {first + row_offset}: "
+            f"{frame[column].iloc[first]!r}"
+        )
+    return values.to_numpy(dtype="float64")
+
+
+# A CSV's first data row is line 2 (after the header).
+_CSV_ROW = 2
+
+
 def _daily_utc_index(frame: pd.DataFrame, path: Path) -> pd.DatetimeIndex:
     date_col = next((c for c in _DATE_HEADERS if c in frame.columns), None)
     if date_col is None:
         raise MarketDataError(
             f"{path}: missing column 'date' (expected one of {', '.join(_DATE_HEADERS)})"
         )
-    raw = frame[date_col]
-    if pd.api.types.is_numeric_dtype(raw):
-        # Epoch numbers: milliseconds (Deribit) when large, else seconds.
-        unit = "ms" if raw.abs().max() > 1e11 else "s"
-        stamps = pd.to_datetime(raw, unit=unit, utc=True, errors="coerce")
-    else:
-        stamps = pd.to_datetime(raw, utc=True, errors="coerce", format="mixed")
-    bad = stamps.isna()
-    if bad.any():
-        first = int(np.flatnonzero(bad.to_numpy())[0])
-        raise MarketDataError(
-            f"{path}: column '{date_col}' has {int(bad.sum())} unparseable value(s), "
-            f"first at row {first + 2}: {raw.iloc[first]!r}"
-        )
-    return pd.DatetimeIndex(stamps).floor("D")
-
-
-def _numeric_column(frame: pd.DataFrame, column: str, path: Path) -> pd.Series:
-    values = pd.to_numeric(frame[column], errors="coerce")
-    bad = values.isna() & frame[column].notna()
-    if bad.any():
-        first = int(np.flatnonzero(bad.to_numpy())[0])
-        raise MarketDataError(
-            f"{path}: column '{column}' is not numeric at row {first + 2}: "
-            f"{frame[column].iloc[first]!r}"
-        )
-    return values.astype("float64")
+    return parse_utc_timestamps(frame[date_col], path, date_col, _CSV_ROW).floor("D")
 
 
 def _dedupe_dates(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
@@ -104,7 +115,7 @@ def load_ohlc_csv(path: str | Path) -> pd.DataFrame:
     if missing:
         raise MarketDataError(f"{path}: missing column '{missing[0]}' (need open, high, low, close)")
     prices = pd.DataFrame(
-        {c: _numeric_column(frame, c, path).to_numpy() for c in PRICE_COLUMNS}, index=index
+        {c: numeric_column(frame, c, path, _CSV_ROW) for c in PRICE_COLUMNS}, index=index
     )
     prices.index.name = "timestamp"
     return _dedupe_dates(prices, path)
@@ -120,7 +131,7 @@ def load_iv_csv(path: str | Path) -> pd.Series:
         raise MarketDataError(
             f"{path}: missing column 'dvol_close' (expected one of {', '.join(_IV_HEADERS)})"
         )
-    series = pd.Series(_numeric_column(frame, column, path).to_numpy(), index=index, name="iv_30d")
+    series = pd.Series(numeric_column(frame, column, path, _CSV_ROW), index=index, name="iv_30d")
     series.index.name = "timestamp"
     return _dedupe_dates(series.to_frame(), path)["iv_30d"]
 

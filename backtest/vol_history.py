@@ -29,6 +29,8 @@ from backtest.market_data import (
     empty_raw_frame,
     load_iv_csv,
     load_ohlc_csv,
+    numeric_column,
+    parse_utc_timestamps,
 )
 
 VOL_HISTORY_FOLDER = "volatility_history"
@@ -53,34 +55,6 @@ def volatility_history_path(path_or_dir: str | Path, underlying: str) -> Path:
         if candidate.is_file():
             return candidate
     raise MarketDataError(f"{path / VOL_HISTORY_FOLDER / name}: file not found")
-
-
-def _utc_index(values: pd.Series, path: Path) -> pd.DatetimeIndex:
-    if pd.api.types.is_numeric_dtype(values):
-        unit = "ms" if values.abs().max() > 1e11 else "s"
-        stamps = pd.to_datetime(values, unit=unit, utc=True, errors="coerce")
-    else:
-        stamps = pd.to_datetime(values, utc=True, errors="coerce", format="mixed")
-    bad = stamps.isna()
-    if bad.any():
-        first = int(np.flatnonzero(bad.to_numpy())[0])
-        raise MarketDataError(
-            f"{path}: column 'timestamp' has {int(bad.sum())} unparseable value(s), "
-            f"first at row {first}: {values.iloc[first]!r}"
-        )
-    # Microseconds, like the other loaders, so indexes from different sources align.
-    return pd.DatetimeIndex(stamps, name="timestamp").as_unit("us")
-
-
-def _numeric(frame: pd.DataFrame, column: str, path: Path) -> np.ndarray:
-    values = pd.to_numeric(frame[column], errors="coerce")
-    bad = values.isna() & frame[column].notna()
-    if bad.any():
-        first = int(np.flatnonzero(bad.to_numpy())[0])
-        raise MarketDataError(
-            f"{path}: column '{column}' is not numeric at row {first}: {frame[column].iloc[first]!r}"
-        )
-    return values.to_numpy(dtype="float64")
 
 
 def load_volatility_history(path_or_dir: str | Path, underlying: str) -> pd.DataFrame:
@@ -115,12 +89,12 @@ def load_volatility_history(path_or_dir: str | Path, underlying: str) -> pd.Data
             )
     history = pd.DataFrame(
         {
-            "iv_30d": _numeric(frame, "iv_30d", path),
+            "iv_30d": numeric_column(frame, "iv_30d", path),
             "deribit_rv_30d": (
-                _numeric(frame, "rv_30d", path) if "rv_30d" in frame.columns else np.nan
+                numeric_column(frame, "rv_30d", path) if "rv_30d" in frame.columns else np.nan
             ),
         },
-        index=_utc_index(frame["timestamp"], path),
+        index=parse_utc_timestamps(frame["timestamp"], path, "timestamp"),
     )
     history = history[~history.index.duplicated(keep="last")].sort_index()
     history.attrs["source"] = f"vol_history:{path.name}"
