@@ -99,7 +99,7 @@ def load_metric_samples_for_underlying(
 def samples_to_frame(samples: Iterable[MetricSample] | pd.DataFrame) -> pd.DataFrame:
     """A float frame of the sensor columns (absent keys and None become NaN)."""
     if isinstance(samples, pd.DataFrame):
-        frame = samples
+        frame = samples.reset_index(drop=True)  # rows are positional (a sensor frame is time-indexed)
     else:
         frame = pd.DataFrame.from_records(list(samples))
     columns = {name: pd.to_numeric(frame[name], errors="coerce") if name in frame.columns else np.nan for name in SENSOR_NAMES}

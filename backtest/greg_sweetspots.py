@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +27,7 @@ from backtest.greg_selector import (
     resolve_strategy,
     strategy_label,
 )
-from backtest.heatmap_grid import PairGrid, compute_pair_grid
+from backtest.heatmap_grid import PairGrid, compute_pair_grid, strategy_weights
 from backtest.samples import SYNTHETIC, SensorData, load_sensor_data, validate_source
 
 DEFAULT_METRICS: Sequence[str] = [
@@ -229,8 +229,12 @@ def compute_sweep(
     progress: ProgressCallback | None = None,
     cancel: CancelCheck | None = None,
     data_dir: Path | None = None,
+    data_by_underlying: Mapping[str, SensorData] | None = None,
 ) -> SweepResult:
-    """All grids and sweet spots for ``params`` (no files written). Raises ``SweepCancelled``."""
+    """All grids and sweet spots for ``params`` (no files written). Raises ``SweepCancelled``.
+
+    ``data_by_underlying`` supplies already loaded sensors (e.g. for benchmarks); underlyings
+    not in it are loaded from ``params.source``."""
     started = time.perf_counter()
     pairs = params.pairs
     steps_total = len(params.underlyings) * (len(pairs) + 1)
@@ -247,22 +251,28 @@ def compute_sweep(
     records: list[dict] = []
     for underlying in params.underlyings:
         report(f"{underlying}: loading {params.source} data")
-        data = load_sensor_data(
-            underlying, params.source, params.lookback_days, seed=params.seed, data_dir=data_dir
-        )
+        if data_by_underlying is not None and underlying in data_by_underlying:
+            data = data_by_underlying[underlying]
+        else:
+            data = load_sensor_data(
+                underlying, params.source, params.lookback_days, seed=params.seed, data_dir=data_dir
+            )
         decisions = evaluate_frame(data.sensors, policy=params.missing_policy)
         if params.count_mode == "selected":
             counted = decisions.selected[:, None] == np.asarray(columns)[None, :]
         else:
             counted = decisions.passes[:, columns]
         scores = decisions.scores[:, columns]
+        weights = strategy_weights(counted, scores)  # built once, reused by every pair
         done += 1
         grids = []
+        bin_cache: dict = {}  # this underlying's metrics, binned once per distinct edges
         for number, (x_metric, y_metric) in enumerate(pairs, start=1):
             report(f"{underlying}: {x_metric} vs {y_metric} ({number}/{len(pairs)}), {len(columns)} strategies")
             grid = compute_pair_grid(
                 data.sensors[x_metric].to_numpy(dtype=float), data.sensors[y_metric].to_numpy(dtype=float),
                 counted, scores, params.x_bins, params.y_bins, x_metric=x_metric, y_metric=y_metric,
+                weights=weights, bin_cache=bin_cache,
             )
             grids.append(grid)
             for position, key in enumerate(params.strategies):

@@ -20,9 +20,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 
 RANGE_MARGIN = 0.05
 WILSON_Z = 1.959963984540054  # two-sided 95%
+
+
+def _finite_min_max(values: np.ndarray) -> tuple[float, float] | None:
+    """(min, max) of the finite values, None when there is none (no copy when all are)."""
+    values = np.asarray(values, dtype=float)
+    if len(values) == 0:
+        return None
+    low, high = float(values.min()), float(values.max())
+    if np.isfinite(low) and np.isfinite(high):  # NaN or +-inf anywhere would show here
+        return low, high
+    finite = values[np.isfinite(values)]
+    return (float(finite.min()), float(finite.max())) if len(finite) else None
 
 
 def axis_edges(values: np.ndarray, bins: int, value_range: tuple[float, float] | None = None) -> np.ndarray:
@@ -34,11 +47,11 @@ def axis_edges(values: np.ndarray, bins: int, value_range: tuple[float, float] |
         if not (np.isfinite(low) and np.isfinite(high) and high > low):
             raise ValueError(f"range must be two finite numbers with low < high, got {value_range}")
     else:
-        finite = values[np.isfinite(values)]
-        if len(finite) == 0:
+        extremes = _finite_min_max(values)
+        if extremes is None:
             low, high = 0.0, 1.0
         else:
-            low, high = float(finite.min()), float(finite.max())
+            low, high = extremes
             if high > low:
                 margin = (high - low) * RANGE_MARGIN
             else:
@@ -49,14 +62,17 @@ def axis_edges(values: np.ndarray, bins: int, value_range: tuple[float, float] |
 
 def bin_index(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """Bin of each value (0..bins-1), the upper edge included in the last bin; -1 outside or
-    not finite."""
+    not finite.
+
+    Bin ``i`` holds exactly the values with ``edges[i] <= v < edges[i + 1]`` (the cell bounds
+    that are reported), so a value sitting on an edge goes to the cell that starts there.
+    """
     bins = len(edges) - 1
-    low, high = edges[0], edges[-1]
-    with np.errstate(invalid="ignore"):
-        index = np.floor((values - low) / (high - low) * bins)
-    index = np.where(values == high, bins - 1, index)
-    inside = np.isfinite(values) & (values >= low) & (values <= high)
-    return np.where(inside, np.clip(np.nan_to_num(index, nan=-1.0), 0, bins - 1), -1).astype(np.int64)
+    values = np.asarray(values, dtype=float)
+    # NaN sorts after every edge, -inf before: both end up outside.
+    index = np.searchsorted(edges, values, side="right") - 1
+    index[values == edges[-1]] = bins - 1
+    return np.where((index >= 0) & (index < bins), index, -1).astype(np.int64, copy=False)
 
 
 def wilson_lower_bound(successes: np.ndarray, trials: np.ndarray, z: float = WILSON_Z) -> np.ndarray:
@@ -115,6 +131,37 @@ class PairGrid:
         return wilson_lower_bound(self.selected, np.broadcast_to(self.counts, self.selected.shape))
 
 
+def strategy_weights(counted: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """The per-sample weights ``compute_pair_grid`` sums per cell, built once per data set:
+    a C-contiguous float64 ``(n, 1 + 2 * strategies)`` matrix: a column of ones (the sample
+    count), the counted flags, then the scores (non-finite scores as 0)."""
+    counted = np.asarray(counted)
+    scores = np.asarray(scores, dtype=float)
+    if counted.shape != scores.shape or counted.ndim != 2:
+        raise ValueError(f"counted and scores must both be (n, strategies), got {counted.shape} and {scores.shape}")
+    if not np.isfinite(scores).all():
+        scores = np.nan_to_num(scores, nan=0.0, posinf=0.0, neginf=0.0)
+    n, n_strategies = counted.shape
+    weights = np.empty((n, 1 + 2 * n_strategies))
+    weights[:, 0] = 1.0
+    weights[:, 1 : 1 + n_strategies] = counted
+    weights[:, 1 + n_strategies :] = scores
+    return weights
+
+
+BinCache = dict[tuple[str, bytes], np.ndarray]
+
+
+def _axis_bins(values: np.ndarray, edges: np.ndarray, name: str, cache: BinCache | None) -> np.ndarray:
+    if cache is None:
+        return bin_index(values, edges)
+    key = (name, edges.tobytes())
+    index = cache.get(key)
+    if index is None:
+        index = cache[key] = bin_index(values, edges).astype(np.int32)
+    return index
+
+
 def compute_pair_grid(
     x: np.ndarray,
     y: np.ndarray,
@@ -126,38 +173,54 @@ def compute_pair_grid(
     y_range: tuple[float, float] | None = None,
     x_metric: str = "x",
     y_metric: str = "y",
+    *,
+    weights: np.ndarray | None = None,
+    bin_cache: BinCache | None = None,
 ) -> PairGrid:
     """Bin ``(x, y)`` and count, per cell, samples and for every strategy the samples it
     counts for (``counted``: bool (n, strategies)) and its score sum (``scores``: (n, strategies)).
 
-    One ``bincount`` over the flattened (strategy, cell) index does every strategy at once.
+    The per-cell sums are one sparse (cells x n) one-hot matrix times the (n, 1 + 2 *
+    strategies) ``strategy_weights`` matrix: every strategy at once, each cell summed in
+    sample order. A sweep passes ``weights`` (built once) and a ``bin_cache`` dict shared by
+    the pairs of one data set, so a metric is binned once per distinct set of edges (the
+    cache is keyed by metric name: one cache per data set).
     """
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
+    if weights is None:
+        weights = strategy_weights(counted, scores)
+    n = len(x)
+    n_strategies = (weights.shape[1] - 1) // 2
+    if weights.shape != (n, 1 + 2 * n_strategies) or y.shape != x.shape:
+        raise ValueError(f"x, y and weights disagree: {x.shape}, {y.shape}, {weights.shape}")
     present = np.isfinite(x) & np.isfinite(y)
-    x_edges = axis_edges(x[present], x_bins, x_range)
-    y_edges = axis_edges(y[present], y_bins, y_range)
-    ix, iy = bin_index(x, x_edges), bin_index(y, y_edges)
-    inside = present & (ix >= 0) & (iy >= 0)
+    n_present = int(np.count_nonzero(present))
+    all_present = n_present == n
+    x_edges = axis_edges(x if all_present else x[present], x_bins, x_range)
+    y_edges = axis_edges(y if all_present else y[present], y_bins, y_range)
+    ix = _axis_bins(x, x_edges, x_metric, bin_cache)
+    iy = _axis_bins(y, y_edges, y_metric, bin_cache)
+    inside = (ix >= 0) & (iy >= 0)  # implies present: a missing value has no bin
     n_cells = x_bins * y_bins
-    cell = (ix * y_bins + iy)[inside]
-    counts = np.bincount(cell, minlength=n_cells)
-
-    n_strategies = counted.shape[1]
-    rows = np.flatnonzero(inside)
-    strategy_offset = np.arange(n_strategies) * n_cells
-    flat = (cell[:, None] + strategy_offset[None, :]).ravel()
-    selected = np.bincount(flat, weights=counted[rows].ravel(), minlength=n_cells * n_strategies)
-    score_sum = np.bincount(flat, weights=np.nan_to_num(scores[rows]).ravel(), minlength=n_cells * n_strategies)
+    index_type = np.int32 if max(n_cells, n) < 2**31 - 1 else np.int64
+    cell = np.where(inside, ix.astype(index_type, copy=False) * y_bins + iy, 0).astype(index_type, copy=False)
+    one_hot = sparse.csc_matrix(
+        (inside.astype(float), cell, np.arange(n + 1, dtype=index_type)), shape=(n_cells, n)
+    )
+    sums = np.asarray(one_hot @ np.ascontiguousarray(weights, dtype=float))
+    counts = np.rint(sums[:, 0]).astype(np.int64)
+    selected = np.rint(sums[:, 1 : 1 + n_strategies].T).astype(np.int64)
+    score_sum = np.ascontiguousarray(sums[:, 1 + n_strategies :].T)
     return PairGrid(
         x_metric=x_metric,
         y_metric=y_metric,
         x_edges=x_edges,
         y_edges=y_edges,
         counts=counts.reshape(x_bins, y_bins),
-        selected=np.rint(selected).astype(np.int64).reshape(n_strategies, x_bins, y_bins),
+        selected=selected.reshape(n_strategies, x_bins, y_bins),
         score_sum=score_sum.reshape(n_strategies, x_bins, y_bins),
-        total_samples=int(present.sum()),
-        outside=int((present & ~inside).sum()),
-        missing=int((~present).sum()),
+        total_samples=n_present,
+        outside=n_present - int(counts.sum()),
+        missing=n - n_present,
     )
