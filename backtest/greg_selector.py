@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, cast, get_args
 
@@ -280,6 +280,7 @@ class _CriterionTemplate:
 class _SamplePlan:
     sensors: tuple[str, ...]
     comparisons: tuple[tuple[OperandFn, OperandFn, Callable[[Any, Any], Any]], ...]
+    comparison_sensors: tuple[tuple[str, ...], ...]  # per slot, the sensors it reads
     step_conditions: tuple[ConditionFn, ...]
     strategy_criteria: tuple[tuple[_CriterionTemplate, ...], ...]  # per strategy, spec order
 
@@ -310,6 +311,7 @@ def _build_sample_plan(spec: SelectorSpec) -> _SamplePlan:
     return _SamplePlan(
         sensors=spec.sensors_used,
         comparisons=comparisons,
+        comparison_sensors=tuple(comparison_sensors(c) for c in slot_of),
         step_conditions=tuple(_compile_condition(s.condition_tree, slot_of) for s in spec.steps),
         strategy_criteria=tuple(strategy_criteria),
     )
@@ -339,27 +341,41 @@ def evaluate_sample(
     policy: MissingPolicy | str = "strict",
     *,
     underlying: str | None = None,
+    ignorable: Collection[str] | None = None,
 ) -> GregDecision:
-    """Greg's decision for one sensor snapshot, with every strategy's status and criteria."""
+    """Greg's decision for one sensor snapshot, with every strategy's status and criteria.
+
+    ``ignorable`` narrows ``ignore-missing`` to the sensors a data source lacks altogether:
+    a comparison is dropped only when every sensor it misses is ignorable; a sensor missing
+    for another reason (warm-up, a gap) still makes it False. None: every sensor (the plain
+    policy)."""
     spec = spec or load_selector_spec()
     policy = parse_missing_policy(policy)
     ignore_missing = policy == "ignore-missing"
     plan = _sample_plan(spec)
     values = {name: _finite_or_none(metrics.get(name)) for name in plan.sensors}
+    droppable_sensors = None if ignorable is None else frozenset(ignorable)
+    dropped: list[bool] = []
 
     sides: list[tuple[float | None, float | None]] = []
     missing: list[bool] = []
     holds: list[bool] = []  # the comparison is true with both sides present
     truths: list[bool | None] = []  # what the conditions see under the policy
-    for left_fn, right_fn, compare in plan.comparisons:
+    for (left_fn, right_fn, compare), reads in zip(plan.comparisons, plan.comparison_sensors, strict=True):
         left, right = left_fn(values), right_fn(values)
         sides.append((left, right))
         if left is None or right is None:
+            drop = ignore_missing and (
+                droppable_sensors is None
+                or all(name in droppable_sensors for name in reads if values[name] is None)
+            )
             missing.append(True)
+            dropped.append(drop)
             holds.append(False)
-            truths.append(None if ignore_missing else False)
+            truths.append(None if drop else False)
         else:
             missing.append(False)
+            dropped.append(False)
             holds.append(bool(compare(left, right)))
             truths.append(holds[-1])
 
@@ -391,7 +407,7 @@ def evaluate_sample(
             )
             for t in templates
         )
-        counted = sum(not c.missing for c in criteria) if ignore_missing else len(criteria)
+        counted = sum(not dropped[t.slot] for t in templates)
         score = _score(sum(c.ok for c in criteria), counted)
         statuses.append(
             StrategyStatus(
@@ -429,10 +445,12 @@ def evaluate_greg_strategy_for_sample(
     underlying: str,
     spec: SelectorSpec | None = None,
     policy: MissingPolicy | str = "strict",
+    *,
+    ignorable: Collection[str] | None = None,
 ) -> GregDecision:
     """The entry point the heatmap request names. The rules are the same for every underlying;
     ``underlying`` is only recorded on the decision."""
-    return evaluate_sample(metrics, spec, policy, underlying=underlying)
+    return evaluate_sample(metrics, spec, policy, underlying=underlying, ignorable=ignorable)
 
 
 # --------------------------------------------------------------------------- vectorized
@@ -522,15 +540,22 @@ def _column(frame: pd.DataFrame, name: str, n: int) -> np.ndarray:
 class _ColumnComparison:
     ok: np.ndarray  # holds with both sides present
     present: np.ndarray | None  # every sensor it reads is present; None = no sensor read
-    missing: np.ndarray | None  # ~present, kept because ignore-missing needs both
+    missing: np.ndarray | None  # where ignore-missing drops it (~present, narrowed by ignorable)
 
 
 class _FrameEvaluator:
     """Whole-column evaluation; every distinct operand and comparison is computed once."""
 
-    def __init__(self, frame: pd.DataFrame, sensors: tuple[str, ...], policy: MissingPolicy):
+    def __init__(
+        self,
+        frame: pd.DataFrame,
+        sensors: tuple[str, ...],
+        policy: MissingPolicy,
+        ignorable: Collection[str] | None = None,
+    ):
         self.n = len(frame)
         self.ignore_missing = policy == "ignore-missing"
+        self.ignorable = None if ignorable is None else frozenset(ignorable)
         self.values = {name: _column(frame, name, self.n) for name in sensors}
         self.present = {name: np.isfinite(values) for name, values in self.values.items()}
         self.operands: dict[Operand, np.ndarray | float] = {}
@@ -567,7 +592,13 @@ class _FrameEvaluator:
         ok = np.broadcast_to(np.asarray(holds, dtype=bool), (self.n,))
         # Non-finite sensors would compare as NaN/inf; mask them so ok means "met".
         ok = ok & present if present is not None else ok.copy()
-        result = _ColumnComparison(ok, present, None if present is None else ~present)
+        droppable = None if present is None else ~present
+        if droppable is not None and self.ignorable is not None:
+            # Dropped only where every sensor it misses is one the source lacks altogether.
+            for name in comparison_sensors(node):
+                if name not in self.ignorable:
+                    droppable = droppable & self.present[name]
+        result = _ColumnComparison(ok, present, droppable)
         self.comparisons[node] = result
         return result
 
@@ -610,10 +641,10 @@ class _FrameEvaluator:
         for comparison in iter_comparisons(node):
             result = self.comparison(comparison)
             ok_count += result.ok
-            if self.ignore_missing and result.present is not None:
+            if self.ignore_missing and result.missing is not None:
                 if counted_where_present is None:
                     counted_where_present = np.zeros(self.n, dtype=np.uint8)
-                counted_where_present += result.present
+                counted_where_present += ~result.missing
             else:
                 always_counted += 1
         if counted_where_present is None:
@@ -628,15 +659,18 @@ def evaluate_frame(
     sensors: pd.DataFrame,
     spec: SelectorSpec | None = None,
     policy: MissingPolicy | str = "strict",
+    *,
+    ignorable: Collection[str] | None = None,
 ) -> SelectorFrame:
     """Greg's decision for every row of a sensor frame (rows are positional; index ignored).
 
     Missing sensor columns count as all-missing; non-numeric values count as missing.
+    ``ignorable`` narrows ``ignore-missing`` exactly as in ``evaluate_sample``.
     """
     spec = spec or load_selector_spec()
     policy = parse_missing_policy(policy)
     n = len(sensors)
-    evaluator = _FrameEvaluator(sensors, spec.sensors_used, policy)
+    evaluator = _FrameEvaluator(sensors, spec.sensors_used, policy, ignorable)
 
     n_steps = len(spec.steps)
     n_strategies = len(spec.strategies)

@@ -549,15 +549,19 @@ def sensor_rows(draw):
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(sensor_rows(), st.sampled_from(["strict", "ignore-missing"]))
-def test_frame_and_sample_agree(rows_and_kind, policy):
+@given(
+    sensor_rows(),
+    st.sampled_from(["strict", "ignore-missing"]),
+    st.none() | st.sets(st.sampled_from(SPEC.sensors_used)),
+)
+def test_frame_and_sample_agree(rows_and_kind, policy, ignorable):
     rows, as_object = rows_and_kind
     frame = pd.DataFrame(rows, columns=sorted(rows[0]))
     if as_object:
         frame = frame.astype(object)
-    result = evaluate_frame(frame, policy=policy)
+    result = evaluate_frame(frame, policy=policy, ignorable=ignorable)
     for i, row in enumerate(rows):
-        decision = evaluate_sample(row, policy=policy)
+        decision = evaluate_sample(row, policy=policy, ignorable=ignorable)
         assert result.selected_keys()[i] == decision.selected_key
         position = int(result.step_position[i])
         assert (SPEC.steps[position].name, SPEC.steps[position].index) == (
@@ -572,3 +576,22 @@ def test_frame_rejects_unknown_strategy_names():
     frame = evaluate_frame(pd.DataFrame([CALM]))
     with pytest.raises(ValueError, match="unknown strategy 'Strategy Z'; choose one of: "):
         frame.selected_mask("Strategy Z")
+
+
+def test_ignorable_narrows_ignore_missing_to_sensors_the_source_lacks():
+    # skew is absent from the source (ignorable); vrp_30d is only missing on this row
+    # (warm-up): its comparisons stay False, so no straddle/strangle on a day without IV.
+    row = dict(CALM, skew_25d=None, vrp_30d=None)
+    narrowed = evaluate_sample(row, policy="ignore-missing", ignorable={"skew_25d"})
+    assert not narrowed.status("STRATEGY_A_STRADDLE").passes
+    assert not narrowed.status("STRATEGY_A_STRANGLE").passes
+    plain = evaluate_sample(row, policy="ignore-missing")
+    frame = evaluate_frame(pd.DataFrame([row]), policy="ignore-missing", ignorable={"skew_25d"})
+    assert frame.selected_keys()[0] == narrowed.selected_key
+    # With vrp_30d present, dropping only skew behaves like the plain policy.
+    row_with_vrp = dict(CALM, skew_25d=None)
+    assert (
+        evaluate_sample(row_with_vrp, policy="ignore-missing", ignorable={"skew_25d"}).selected_key
+        == evaluate_sample(row_with_vrp, policy="ignore-missing").selected_key
+    )
+    assert plain.policy == narrowed.policy == "ignore-missing"

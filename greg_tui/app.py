@@ -1,0 +1,346 @@
+"""greg-tui: the terminal research lab (Textual).
+
+State lives on the app (results, scan setup, running scan) as reactives; screens and widgets
+watch it. CPU work (the sweep, a regime rebuild, synthetic sensors for the selector) runs in
+thread workers that only post messages (``greg_tui.messages``); the handlers here update the
+state on the UI thread. Errors become notifications or panels, never tracebacks.
+
+Areas (one Textual "mode" each, so each keeps its own state): 1 sweet spots, 2 grid,
+3 setup, 4 regimes, 5 selector. ``r`` runs the scan from anywhere, ``escape`` cancels it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.reactive import var
+
+from backtest.greg_sweetspots import SweepCancelled, SweepConfigError, run_greg_sweetspot_sweep
+from backtest.market_data import MarketDataError
+from backtest.regime_builder import build_regime_model
+from backtest.samples import load_sensor_data
+from backtest.sweep_results import (
+    StoredSweep,
+    SweepResultsError,
+    has_results,
+    load_sweep_results,
+    output_dir_for,
+)
+from greg_tui.messages import (
+    OpenGrid,
+    RegimeBuildDone,
+    RegimeBuildFailed,
+    RegimeBuildProgress,
+    SweepFailed,
+    SweepFinished,
+    SweepProgress,
+    SweepStopped,
+)
+from greg_tui.screens.grid import GridScreen
+from greg_tui.screens.help import HelpScreen
+from greg_tui.screens.regimes import RegimesScreen
+from greg_tui.screens.selector import SelectorScreen
+from greg_tui.screens.setup import SetupScreen
+from greg_tui.screens.sweetspots import SweetSpotsScreen
+from greg_tui.widgets.scan.config import ScanConfig, Validation, validate_config
+from greg_tui.widgets.scan.state import ScanState
+from synthetic.regime_model import RegimeFileError, save_regime_model
+
+NAV = Binding.Group("Screens", compact=True)
+DARK_THEME, LIGHT_THEME = "textual-dark", "textual-light"
+
+
+def one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 400 else text[:397] + "..."
+
+
+class GregApp(App):
+    """Keyboard-driven research lab for Deribit options (research only, never trades)."""
+
+    CSS_PATH = "greg_tui.tcss"
+    TITLE = "greg-tui"
+    MODES = {
+        "spots": SweetSpotsScreen,
+        "grid": GridScreen,
+        "setup": SetupScreen,
+        "regimes": RegimesScreen,
+        "selector": SelectorScreen,
+    }
+    DEFAULT_MODE = "spots"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]
+
+    BINDINGS = [
+        Binding("1", "show('spots')", "Sweet spots", group=NAV, show=False),
+        Binding("2", "show('grid')", "Grid", group=NAV, show=False),
+        Binding("3", "show('setup')", "Setup", group=NAV, show=False),
+        Binding("4", "show('regimes')", "Regimes", group=NAV, show=False),
+        Binding("5", "show('selector')", "Selector", group=NAV, show=False),
+        Binding("r", "run_scan", "Run scan"),
+        # ctrl+r also works inside a text field (where r types an r); the footer shows one of them.
+        Binding("ctrl+r", "run_scan", "Run scan", priority=True),
+        Binding("escape", "cancel_scan", "Cancel scan", priority=True),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("q", "quit", "Quit"),
+        Binding("ctrl+t", "toggle_theme", "Light/dark", show=False),
+    ]
+
+    # Loaded results (None: nothing on disk, or unreadable: see results_error).
+    results: var[StoredSweep | None] = var(None, always_update=True)
+    results_error: var[str | None] = var(None)
+    results_version: var[int] = var(0)  # bumped after every (re)load; screens watch it
+    # The scan setup as the form holds it, and its validation.
+    config: var[ScanConfig] = var(ScanConfig())
+    validation: var[Validation] = var(Validation(None, "not validated yet"))
+    # The running scan.
+    scan: var[ScanState] = var(ScanState(), always_update=True)
+    # Regime rebuild: (underlying, fraction, message) while running, else None.
+    regime_build: var[tuple[str, float, str] | None] = var(None, always_update=True)
+    regime_version: var[int] = var(0)
+
+    def __init__(
+        self,
+        base_dir: Path = Path("."),
+        data_dir: Path | None = None,
+        regime_file: Path | None = None,
+    ) -> None:
+        super().__init__()
+        self.base_dir = Path(base_dir)
+        self.data_dir = Path(data_dir) if data_dir is not None else None
+        self.regime_file = Path(regime_file) if regime_file is not None else None
+        # Seams for tests and benchmarks: the engine entry points the workers call.
+        self.sweep_function = run_greg_sweetspot_sweep
+        self.regime_builder = build_regime_model
+        self._cancel_event: threading.Event | None = None
+        self._regime_cancel: threading.Event | None = None
+        self.validation = validate_config(self.config)
+
+    @property
+    def output_dir(self) -> Path:
+        return output_dir_for(self.base_dir)
+
+    def on_mount(self) -> None:
+        self.theme = DARK_THEME
+        self.load_results()
+
+    # ------------------------------------------------------------------ results
+    def load_results(self) -> None:
+        """(Re)read the results folder; a damaged set becomes ``results_error``."""
+        results, error = None, None
+        folder = self.output_dir
+        if has_results(folder):
+            try:
+                results = load_sweep_results(folder)
+                # Touch what the screens use, so a malformed manifest fails here, once.
+                _ = (results.underlyings, results.pairs, results.strategies, results.manifest["parameters"])
+            except SweepResultsError as exc:
+                results, error = None, one_line(exc)
+            except Exception as exc:  # a manifest of the right format but wrong shape
+                results, error = None, f"greg_heatmap_manifest.json is malformed ({type(exc).__name__}: {one_line(exc)})"
+        self.results_error = error
+        self.results = results
+        self.results_version += 1
+
+    # ------------------------------------------------------------------ navigation
+    def action_show(self, mode: str) -> None:
+        self.switch_mode(mode)
+
+    async def action_quit(self) -> None:
+        """Quit; a running scan is cancelled first and given a moment to stop between steps,
+        so its files are never left half moved into place."""
+        if self.scan.running and self._cancel_event is not None:
+            self._cancel_event.set()
+            self.scan = replace(self.scan, cancelling=True)
+            self.notify("Cancelling the scan before quitting...", severity="warning")
+            workers = [w for w in self.workers if w.group == "sweep" and w.is_running]
+            deadline = time.monotonic() + 15.0
+            while any(w.is_running for w in workers) and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+        self.exit()
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_toggle_theme(self) -> None:
+        self.theme = LIGHT_THEME if self.theme == DARK_THEME else DARK_THEME
+
+    async def on_open_grid(self, message: OpenGrid) -> None:
+        await self.switch_mode("grid")
+        screen = self.screen
+        if isinstance(screen, GridScreen):
+            screen.show_target(message)
+
+    # ------------------------------------------------------------------ scan setup
+    def set_config(self, config: ScanConfig) -> Validation:
+        self.config = config
+        self.validation = validate_config(config)
+        self.refresh_bindings()
+        return self.validation
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel_scan":  # escape closes the help screen first
+            return self.scan.running and not isinstance(self.screen, HelpScreen)
+        if action == "run_scan" and not self.scan.running and not self.validation.ok:
+            return None  # shown disabled; the status strip says why
+        return True
+
+    # ------------------------------------------------------------------ the sweep
+    def action_run_scan(self) -> None:
+        if self.scan.running:
+            self.notify("A scan is already running; wait for it or press escape to cancel it.",
+                        title="Scan running", severity="warning")
+            return
+        validation = self.validation
+        if not validation.ok or validation.params is None:
+            self.notify(f"Fix the scan setup first: {validation.error}", title="Cannot run", severity="error")
+            return
+        params = validation.params
+        self._cancel_event = threading.Event()
+        self.scan = ScanState.start(self.output_dir, len(params.underlyings), len(params.pairs))
+        self.refresh_bindings()
+        self._sweep_worker(params, self._cancel_event)
+
+    def action_cancel_scan(self) -> None:
+        if not self.scan.running or self._cancel_event is None:
+            return
+        self._cancel_event.set()
+        self.scan = replace(self.scan, cancelling=True)
+
+    @work(thread=True, exclusive=True, group="sweep", name="sweep", exit_on_error=False)
+    def _sweep_worker(self, params, cancel: threading.Event) -> None:
+        started = time.monotonic()
+
+        def progress(fraction: float, message: str) -> None:
+            self.post_message(SweepProgress(float(fraction), str(message), time.monotonic()))
+
+        try:
+            path = self.sweep_function(
+                self.base_dir,
+                params.underlyings,
+                params.metrics,
+                params.strategies,
+                params.x_bins,
+                params.y_bins,
+                params.min_env_frac,
+                params.min_pass_frac,
+                params.top_k,
+                source=params.source,
+                lookback_days=params.lookback_days,
+                missing_policy=params.missing_policy,
+                count_mode=params.count_mode,
+                progress=progress,
+                cancel=cancel,
+                seed=params.seed,
+                data_dir=self.data_dir,
+            )
+        except SweepCancelled:
+            self.post_message(SweepStopped(time.monotonic() - started))
+        except MarketDataError as exc:
+            self.post_message(SweepFailed(f"No usable real data: {one_line(exc)}"))
+        except (SweepConfigError, ValueError, OSError) as exc:
+            self.post_message(SweepFailed(one_line(exc)))
+        except Exception as exc:  # never a traceback in the terminal
+            self.post_message(SweepFailed(f"{type(exc).__name__}: {one_line(exc)}"))
+        else:
+            self.post_message(SweepFinished(Path(path), time.monotonic() - started))
+
+    def on_sweep_progress(self, message: SweepProgress) -> None:
+        if self.scan.running:
+            self.scan = self.scan.progressed(message.fraction, message.message, message.at)
+
+    def _scan_ended(self) -> None:
+        self.scan = replace(self.scan, running=False, cancelling=False, finished=time.monotonic())
+        self._cancel_event = None
+        self.refresh_bindings()
+
+    def on_sweep_finished(self, message: SweepFinished) -> None:
+        self._scan_ended()
+        self.load_results()
+        if self.results is None:
+            self.notify(f"The scan finished but its results cannot be read: {self.results_error}",
+                        title="Scan finished", severity="error", timeout=10)
+            return
+        per_underlying = {}
+        for record in self.results.records:
+            per_underlying[record["underlying"]] = per_underlying.get(record["underlying"], 0) + len(record["sweet_spots"])
+        total = sum(per_underlying.values())
+        detail = ", ".join(f"{u} {n}" for u, n in per_underlying.items())
+        self.notify(f"{total} sweet spots found ({detail}) in {message.seconds:.1f}s.",
+                    title="Scan finished", timeout=6)
+
+    def on_sweep_failed(self, message: SweepFailed) -> None:
+        self._scan_ended()
+        self.notify(f"{message.error}\nPrevious results are unchanged.", title="Scan failed",
+                    severity="error", timeout=12)
+
+    def on_sweep_stopped(self, message: SweepStopped) -> None:
+        self._scan_ended()
+        self.notify("Scan cancelled; the previous results are unchanged.", title="Cancelled",
+                    severity="warning")
+
+    # ------------------------------------------------------------------ regimes
+    def start_regime_build(self, underlying: str) -> None:
+        if self.regime_build is not None:
+            self.notify(f"Regimes for {self.regime_build[0]} are being rebuilt already.", severity="warning")
+            return
+        self._regime_cancel = threading.Event()
+        self.regime_build = (underlying, 0.0, "loading real data")
+        self._regime_worker(underlying, self._regime_cancel)
+
+    def cancel_regime_build(self) -> bool:
+        if self.regime_build is None or self._regime_cancel is None:
+            return False
+        self._regime_cancel.set()
+        return True
+
+    @work(thread=True, exclusive=True, group="regimes", name="regimes", exit_on_error=False)
+    def _regime_worker(self, underlying: str, cancel: threading.Event) -> None:
+        started = time.monotonic()
+        try:
+            data = load_sensor_data(underlying, source="history", data_dir=self.data_dir)
+            if data.sensors.empty:
+                raise MarketDataError(f"the history data for {underlying} has no rows")
+            self.post_message(RegimeBuildProgress(underlying, 0.02, f"clustering {data.n_samples} days"))
+            model = self.regime_builder(
+                data.sensors, underlying, n_clusters=6, source=data.description,
+                progress=lambda f, m: self.post_message(RegimeBuildProgress(underlying, float(f), str(m))),
+            )
+            if cancel.is_set():
+                self.post_message(RegimeBuildFailed(underlying, "rebuild cancelled; the regime file is unchanged"))
+                return
+            path = save_regime_model(model, self.regime_file)
+        except MarketDataError as exc:
+            self.post_message(RegimeBuildFailed(
+                underlying,
+                f"No real data to rebuild from: {one_line(exc)}. Import daily bars + DVOL or harvest "
+                "chains (greg-tui harvest), or start with --data-dir pointing at them.",
+            ))
+        except (RegimeFileError, ValueError, OSError) as exc:
+            self.post_message(RegimeBuildFailed(underlying, one_line(exc)))
+        except Exception as exc:
+            self.post_message(RegimeBuildFailed(underlying, f"{type(exc).__name__}: {one_line(exc)}"))
+        else:
+            self.post_message(RegimeBuildDone(underlying, Path(path), time.monotonic() - started))
+
+    def on_regime_build_progress(self, message: RegimeBuildProgress) -> None:
+        if self.regime_build is not None:
+            self.regime_build = (message.underlying, message.fraction, message.message)
+
+    def on_regime_build_done(self, message: RegimeBuildDone) -> None:
+        self.regime_build = None
+        self.regime_version += 1
+        self.notify(f"Regimes for {message.underlying} rebuilt in {message.seconds:.1f}s and saved to {message.path}.",
+                    title="Regimes rebuilt", timeout=8)
+
+    def on_regime_build_failed(self, message: RegimeBuildFailed) -> None:
+        self.regime_build = None
+        self.notify(message.error, title=f"Regimes for {message.underlying} not rebuilt", severity="error", timeout=12)

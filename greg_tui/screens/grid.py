@@ -1,0 +1,249 @@
+"""The occupancy grid of one (underlying, strategy, pair), with a cursor and a side panel."""
+
+from __future__ import annotations
+
+import numpy as np
+from rich.markup import escape
+from textual import events, on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, ScrollableContainer, Vertical
+from textual.css.query import NoMatches
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from backtest.heatmap_grid import PairGrid
+from greg_tui.messages import OpenGrid
+from greg_tui.widgets.chrome import TopBar
+from greg_tui.widgets.grid.heatmap import LAYERS, GridView, Heatmap
+from greg_tui.widgets.grid.panel import cell_text, legend_text, title_text
+from greg_tui.widgets.scan.status import ScanStatus
+
+MOVE = Binding.Group("Move", compact=True)
+
+
+class GridViewport(ScrollableContainer, can_focus=False):
+    """Scrolls the heatmap when it is bigger than the space (it sizes itself to fit)."""
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.query_one(Heatmap).refresh(layout=True)
+
+
+class GridScreen(Screen):
+    BINDINGS = [
+        Binding("h", "move(-1, 0)", "Left", group=MOVE),
+        Binding("j", "move(0, -1)", "Down", group=MOVE),
+        Binding("k", "move(0, 1)", "Up", group=MOVE),
+        Binding("l", "move(1, 0)", "Right", group=MOVE),
+        Binding("v", "cycle_layer", "Layer"),
+        Binding("o", "layer('occupancy')", "Occupancy", show=False),
+        Binding("p", "layer('pass')", "Pass rate", show=False),
+        Binding("w", "layer('sweetness')", "Sweetness", show=False),
+        Binding("n", "pair(1)", "Pair"),
+        Binding("N", "pair(-1)", "Previous pair", show=False),
+        Binding("t", "strategy(1)", "Strategy"),
+        Binding("T", "strategy(-1)", "Previous strategy", show=False),
+        Binding("u", "underlying(1)", "Underlying"),
+        Binding("U", "underlying(-1)", "Previous underlying", show=False),
+        Binding("escape", "back", "Back", show=False),
+    ]
+
+    underlying: reactive[str] = reactive("")
+    strategy_key: reactive[str] = reactive("")
+    pair_index: reactive[int] = reactive(0)
+    layer: reactive[str] = reactive("occupancy")
+
+    def compose(self) -> ComposeResult:
+        yield TopBar("grid")
+        with Vertical(id="grid-main"):
+            with Horizontal(id="grid-body"):
+                with GridViewport(id="grid-viewport"):
+                    yield Heatmap(id="heatmap")
+                with Vertical(id="grid-side"):
+                    yield Static("", id="grid-title")
+                    yield Static("", id="grid-cell")
+                    yield Static("", id="grid-legend")
+            yield Static("", id="grid-empty")
+        yield ScanStatus()
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self._grid: PairGrid | None = None
+        self._cursor_placed = False  # until then, the cursor goes to the busiest cell
+        self.watch(self.app, "results_version", self._results_changed, init=True)
+        self.watch(self.app, "theme", lambda _t: self._draw(), init=False)
+
+    # ------------------------------------------------------------------ targets
+    def show_target(self, target: OpenGrid) -> None:
+        """Show one grid (from the sweet-spot table), the cursor on the spot's cell."""
+        results = self.app.results
+        if results is None:
+            return
+        self.set_reactive(GridScreen.underlying, target.underlying)
+        self.set_reactive(GridScreen.strategy_key, target.strategy_key)
+        pairs = results.pairs
+        pair = (target.x_metric, target.y_metric)
+        if pair not in pairs and pair[::-1] in pairs:
+            pair = pair[::-1]
+        self.set_reactive(GridScreen.pair_index, pairs.index(pair) if pair in pairs else 0)
+        if self.layer == "occupancy":
+            self.set_reactive(GridScreen.layer, "pass")
+        self._draw()
+        if target.x_bin is not None and target.y_bin is not None:
+            self.query_one(Heatmap).cursor = (int(target.x_bin), int(target.y_bin))
+            self._cursor_placed = True
+        self.query_one(Heatmap).focus()
+
+    def _results_changed(self, _version: int) -> None:
+        results = self.app.results
+        self.set_class(results is None, "-empty")
+        self.refresh_bindings()
+        if results is None:
+            error = self.app.results_error
+            self.query_one("#grid-empty", Static).update(
+                f"[b]No grid to show.[/b]\n\n{escape(error)}\n\nPress [b]r[/b] to run a new scan."
+                if error else
+                "[b]No grid to show yet.[/b]\n\nPress [b]r[/b] to run a scan (or [b]3[/b] to set one up); "
+                "then pick a sweet spot in [b]1[/b] and press enter, or come back here."
+            )
+            self._grid = None
+            return
+        if self.underlying not in results.underlyings:
+            self.set_reactive(GridScreen.underlying, results.underlyings[0] if results.underlyings else "")
+        keys = [s["key"] for s in results.strategies]
+        if self.strategy_key not in keys:
+            self.set_reactive(GridScreen.strategy_key, keys[0] if keys else "")
+        if not 0 <= self.pair_index < len(results.pairs):
+            self.set_reactive(GridScreen.pair_index, 0)
+        self._draw()
+
+    # ------------------------------------------------------------------ drawing
+    def watch_underlying(self) -> None:
+        self._draw()
+
+    def watch_strategy_key(self) -> None:
+        self._draw()
+
+    def watch_pair_index(self) -> None:
+        self._draw()
+
+    def watch_layer(self) -> None:
+        self._draw()
+
+    def _strategy(self) -> tuple[int, str, int]:
+        results = self.app.results
+        strategies = results.strategies
+        keys = [s["key"] for s in strategies]
+        index = keys.index(self.strategy_key) if self.strategy_key in keys else 0
+        return index, strategies[index]["label"], len(strategies)
+
+    def _draw(self) -> None:
+        try:
+            heatmap = self.query_one(Heatmap)
+        except NoMatches:  # not composed yet
+            return
+        results = self.app.results
+        if results is None or not results.pairs or not results.strategies:
+            heatmap.view = None
+            return
+        x_metric, y_metric = results.pairs[self.pair_index]
+        column, label, n_strategies = self._strategy()
+        try:
+            grid = results.grid(self.underlying, x_metric, y_metric)
+            column = results.strategy_index(self.strategy_key) if self.strategy_key else column
+            _ = grid.selected[column]
+        except Exception as exc:  # a damaged grids file: say so in place of the grid
+            self._grid = None
+            heatmap.view = None
+            self.query_one("#grid-cell", Static).update(f"[b]Cannot draw this grid:[/b]\n{escape(str(exc))}")
+            return
+        self._grid, self._column = grid, column
+        if self.layer == "occupancy":
+            values = grid.occupancy
+            scale = float(values.max()) if values.size else 0.0
+        elif self.layer == "pass":
+            values, scale = grid.pass_rate[column], 1.0
+        else:
+            values = grid.sweetness[column]
+            scale = float(values.max()) if values.size else 0.0
+        self._sweet = {
+            (int(spot["x_bin"]), int(spot["y_bin"])): rank
+            for record in results.records
+            if record.get("underlying") == self.underlying and record.get("strategy_key") == self.strategy_key
+            and (record.get("x_metric"), record.get("y_metric")) == (x_metric, y_metric)
+            for rank, spot in enumerate(record.get("sweet_spots") or [], start=1)
+            if spot.get("x_bin") is not None and spot.get("y_bin") is not None
+        }
+        view = GridView(
+            x_metric=grid.x_metric, y_metric=grid.y_metric, x_edges=grid.x_edges, y_edges=grid.y_edges,
+            counts=grid.counts, values=np.nan_to_num(values), layer=self.layer, scale_max=scale, sweet=self._sweet,
+            sqrt_scale=self.layer != "pass",
+        )
+        heatmap.view = view
+        if not self._cursor_placed:
+            self._cursor_placed = True
+            busiest = np.unravel_index(int(np.argmax(grid.counts)), grid.counts.shape)
+            heatmap.cursor = (int(busiest[0]), int(busiest[1]))
+        count_mode = results.manifest.get("parameters", {}).get("count_mode", "selected")
+        self.query_one("#grid-title", Static).update(
+            title_text(self.underlying, label, grid, self.layer, self.pair_index + 1, len(results.pairs),
+                       column + 1, n_strategies, count_mode)
+        )
+        self.query_one("#grid-legend", Static).update(legend_text(view, heatmap.palette))
+        self._update_cell(*heatmap.cursor)
+
+    @on(Heatmap.CursorMoved)
+    def _cursor_moved(self, event: Heatmap.CursorMoved) -> None:
+        self._update_cell(event.x, event.y)
+
+    def _update_cell(self, x: int, y: int) -> None:
+        grid = self._grid
+        if grid is None:
+            return
+        nx, ny = grid.counts.shape
+        if not (0 <= x < nx and 0 <= y < ny):
+            return
+        self.query_one("#grid-cell", Static).update(
+            cell_text(grid, self._column, x, y, self._sweet.get((x, y)))
+        )
+
+    # ------------------------------------------------------------------ actions
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("cycle_layer", "layer", "pair", "strategy", "underlying", "move"):
+            return self.app.results is not None  # nothing to switch without results
+        return True
+
+    def action_move(self, dx: int, dy: int) -> None:
+        """hjkl when the heatmap lacks focus (it handles arrows and hjkl itself when focused)."""
+        heatmap = self.query_one(Heatmap)
+        heatmap.focus()
+        heatmap.action_move(dx, dy)
+
+    def action_cycle_layer(self) -> None:
+        self.layer = LAYERS[(LAYERS.index(self.layer) + 1) % len(LAYERS)]
+
+    def action_layer(self, layer: str) -> None:
+        self.layer = layer
+
+    def action_pair(self, step: int) -> None:
+        results = self.app.results
+        if results and results.pairs:
+            self.pair_index = (self.pair_index + step) % len(results.pairs)
+
+    def action_strategy(self, step: int) -> None:
+        results = self.app.results
+        if results and results.strategies:
+            keys = [s["key"] for s in results.strategies]
+            index = keys.index(self.strategy_key) if self.strategy_key in keys else 0
+            self.strategy_key = keys[(index + step) % len(keys)]
+
+    def action_underlying(self, step: int) -> None:
+        results = self.app.results
+        if results and results.underlyings:
+            names = results.underlyings
+            index = names.index(self.underlying) if self.underlying in names else 0
+            self.underlying = names[(index + step) % len(names)]
+
+    def action_back(self) -> None:
+        self.app.switch_mode("spots")

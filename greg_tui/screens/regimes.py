@@ -1,0 +1,112 @@
+"""Regimes of the synthetic universe per underlying, and rebuilding them from real data."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+from rich.markup import escape
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Label, ProgressBar, Static
+
+from backtest.greg_sweetspots import DEFAULT_UNDERLYINGS
+from greg_tui.widgets.chrome import TopBar
+from greg_tui.widgets.regimes.render import (
+    PARAM_COLUMNS,
+    parameter_rows,
+    provenance_text,
+    transition_table,
+)
+from greg_tui.widgets.scan.status import ScanStatus
+from synthetic.regime_model import DEFAULT_REGIME_FILE, load_regime_model
+
+
+class RegimesScreen(Screen):
+    BINDINGS = [
+        Binding("u", "underlying(1)", "Underlying"),
+        Binding("b", "rebuild", "Rebuild from data"),
+        Binding("escape", "cancel_rebuild", "Cancel rebuild / back", show=False),
+    ]
+
+    underlying: reactive[str] = reactive(DEFAULT_UNDERLYINGS[0])
+
+    def compose(self) -> ComposeResult:
+        yield TopBar("regimes")
+        with VerticalScroll(id="regimes-body"):
+            yield Static("", id="regime-head")
+            yield Static("", id="regime-provenance")
+            with Vertical(id="regime-build"):
+                yield Label("", id="regime-build-message")
+                yield ProgressBar(total=1000, show_eta=False, id="regime-build-bar")
+            yield DataTable(id="regime-table", cursor_type="row", zebra_stripes=True)
+            yield Static("", id="regime-matrix")
+        yield ScanStatus()
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        table = self.query_one("#regime-table", DataTable)
+        for key, label in PARAM_COLUMNS:
+            table.add_column(label, key=key)
+        self.watch(self.app, "regime_version", lambda _v: self._load(), init=False)
+        self.watch(self.app, "regime_build", self._build_changed, init=True)
+        self.watch(self.app, "theme", lambda _t: self._load(), init=False)
+        self._load()
+
+    def watch_underlying(self) -> None:
+        if self.is_mounted:
+            self._load()
+
+    @property
+    def regime_file(self) -> str:
+        return str(self.app.regime_file or DEFAULT_REGIME_FILE)
+
+    def _load(self) -> None:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                model = load_regime_model(self.underlying, self.app.regime_file)
+            except Exception as exc:  # load_regime_model falls back itself; belt and braces
+                self.query_one("#regime-head", Static).update(f"[b]Cannot load regimes:[/b] {escape(str(exc))}")
+                return
+        warning = "; ".join(str(w.message) for w in caught) or None
+        self.model = model
+        self.query_one("#regime-head", Static).update(
+            f"Regimes for [b]{escape(self.underlying)}[/b]: {model.n_regimes} regimes  "
+            "[dim]([b]u[/b] other underlying, [b]b[/b] rebuild from real data; dim values are defaults, "
+            "not fitted)[/dim]"
+        )
+        self.query_one("#regime-provenance", Static).update(provenance_text(model, self.regime_file, Path(self.regime_file).exists(), warning))
+        table = self.query_one("#regime-table", DataTable)
+        table.clear()
+        for row in parameter_rows(model):
+            table.add_row(*row)
+        theme = self.app.current_theme
+        self.query_one("#regime-matrix", Static).update(transition_table(model, theme is None or theme.dark))
+
+    def _build_changed(self, build) -> None:
+        self.set_class(build is not None, "-building")
+        if build is None:
+            return
+        underlying, fraction, message = build
+        self.query_one("#regime-build-message", Label).update(
+            f"Rebuilding [b]{escape(underlying)}[/b] regimes: {escape(message)}  [dim](esc cancels)[/dim]"
+        )
+        self.query_one("#regime-build-bar", ProgressBar).update(progress=round(fraction * 1000))
+
+    def action_underlying(self, step: int) -> None:
+        names = list(DEFAULT_UNDERLYINGS)
+        index = names.index(self.underlying) if self.underlying in names else 0
+        self.underlying = names[(index + step) % len(names)]
+
+    def action_rebuild(self) -> None:
+        self.app.start_regime_build(self.underlying)
+
+    def action_cancel_rebuild(self) -> None:
+        if self.app.cancel_regime_build():
+            self.notify("The rebuild stops after its current step; the regime file stays unchanged.")
+        else:
+            self.app.switch_mode("spots")

@@ -1,0 +1,1 @@
+"""Widgets of the app, grouped by area; pure drawing helpers live next to their widgets."""

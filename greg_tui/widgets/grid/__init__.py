@@ -1,0 +1,1 @@
+"""The occupancy grid (heatmap) and its side panel."""

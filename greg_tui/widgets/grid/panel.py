@@ -1,0 +1,74 @@
+"""The grid's side panel: what is shown, the cursor cell's numbers, and the legend."""
+
+from __future__ import annotations
+
+import math
+
+from rich.markup import escape
+
+from backtest.heatmap_grid import PairGrid
+from greg_tui.widgets.grid.heatmap import LAYER_TITLES, SHADES, GridView, Palette
+from greg_tui.widgets.sweetspots.rows import fmt_num, short_label
+
+
+def _pct(value: float, digits: int = 1) -> str:
+    return "-" if not math.isfinite(value) else f"{value * 100:.{digits}f}%"
+
+
+def title_text(underlying: str, strategy_label: str, grid: PairGrid, layer: str, pair_no: int, pairs: int,
+               strategy_no: int, strategies: int, count_mode: str) -> str:
+    layer_title = LAYER_TITLES[layer]
+    if layer != "occupancy":
+        layer_title += " [dim](" + ("picked" if count_mode == "selected" else "own rule") + ")[/dim]"
+    return (
+        f"[b]{escape(underlying)}[/b] {escape(short_label(strategy_label))} [dim]{strategy_no}/{strategies}[/dim]\n"
+        f"x [b]{escape(grid.x_metric)}[/b]\ny [b]{escape(grid.y_metric)}[/b]\n"
+        f"[dim]pair {pair_no}/{pairs}[/dim] [b]{layer_title}[/b]"
+    )
+
+
+def cell_text(grid: PairGrid, column: int, x: int, y: int, rank: int | None) -> str:
+    count = int(grid.counts[x, y])
+    selected = int(grid.selected[column, x, y])
+    occupancy = float(grid.occupancy[x, y])
+    pass_rate = float(grid.pass_rate[column, x, y])
+    wilson = float(grid.wilson_low[column, x, y])
+    avg = float(grid.avg_score[column, x, y])
+    nx, ny = grid.counts.shape
+    lines = [
+        f"[b]cell[/b] {x + 1},{y + 1} [dim]of {nx}x{ny}[/dim]",
+        f"x {fmt_num(float(grid.x_edges[x]))} .. {fmt_num(float(grid.x_edges[x + 1]))}",
+        f"y {fmt_num(float(grid.y_edges[y]))} .. {fmt_num(float(grid.y_edges[y + 1]))}",
+        f"count {count} of {grid.total_samples}",
+        f"occupancy {_pct(occupancy, 2)}",
+    ]
+    if count:
+        lines += [
+            f"pass rate {_pct(pass_rate)} ({selected}/{count})",
+            f"Wilson 95% low {_pct(wilson)}",
+            f"avg score {_pct(avg, 0)} of criteria",
+            f"sweetness {occupancy * pass_rate:.4f}",
+        ]
+    else:
+        lines += ["pass rate - (no samples)"]
+    if rank is not None:
+        lines.append(f"[b]◆ sweet spot #{rank}[/b]")
+    return "\n".join(lines)
+
+
+def legend_text(view: GridView, palette: Palette) -> str:
+    bounds = view.thresholds()
+
+    def value(v: float) -> str:
+        if view.layer == "sweetness":
+            return f"{v:.2g}"
+        return f"{v * 100:.2g}%" if v < 0.1 else f"{v * 100:.0f}%"
+
+    items = [f"[{palette.levels[i]}]{SHADES[i + 1] * 2}[/] ≤{value(bounds[i]):<6}" for i in range(4)]
+    shades = f"{items[0]} {items[1]}\n{items[2]} {items[3]}"
+    zero = f"[{palette.empty}]·[/] 0  " if view.layer != "occupancy" else ""
+    return (
+        f"{shades}\n"
+        f"{zero}blank: no samples\n"
+        f"[{palette.sweet}]◆[/] sweet spot  [b]\\[][/b] cursor"
+    )

@@ -1,0 +1,1 @@
+"""Regime model tables and the coloured transition matrix."""

@@ -1,0 +1,123 @@
+"""Regime model pieces drawn for the regimes screen: parameter rows, the transition matrix
+as a coloured grid with values, and where the model came from."""
+
+from __future__ import annotations
+
+import math
+
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from synthetic.regime_model import RegimeModel
+
+PARAM_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("id", "#"),
+    ("name", "Regime"),
+    ("share", "Share"),
+    ("mu_rv_30d", "mu_rv_30d"),
+    ("mu_vrp_30d", "mu_vrp_30d"),
+    ("iv_level_sigma", "sigma"),
+    ("phi_iv", "phi_iv"),
+    ("phi_skew", "phi_skew"),
+    ("skew_template", "Skew template (delta: offset)"),
+)
+
+
+def _delta_label(key: str) -> str:
+    try:
+        return f"{float(key.removeprefix('delta_')):g}"
+    except ValueError:
+        return key
+
+
+def skew_text(template: dict) -> str:
+    return "  ".join(f"{_delta_label(k)}:{float(v):+.3f}" for k, v in template.items())
+
+
+def parameter_rows(model: RegimeModel) -> list[list[Text]]:
+    """One row per regime; values the builder did not fit (defaults) are dimmed."""
+    rows = []
+    for regime_id, params in sorted(model.regimes.items()):
+        fitted = set(params.fitted)
+
+        def cell(field: str, text: str, fitted: set[str] = fitted) -> Text:
+            return Text(text, style="" if not fitted or field in fitted else "dim")
+
+        rows.append([
+            Text(str(regime_id)),
+            Text(params.name),
+            Text(f"{params.share * 100:.1f}%"),
+            cell("mu_rv_30d", f"{params.mu_rv_30d:.1f}"),
+            cell("mu_vrp_30d", f"{params.mu_vrp_30d:+.3f}"),
+            cell("iv_level_sigma", f"{params.iv_level_sigma:.2f}"),
+            cell("phi_iv", f"{params.phi_iv:.3f}"),
+            cell("phi_skew", f"{params.phi_skew:.3f}"),
+            cell("skew_template", skew_text(params.skew_template)),
+        ])
+    return rows
+
+
+def _blend(low: tuple[int, int, int], high: tuple[int, int, int], t: float) -> str:
+    t = max(0.0, min(1.0, t))
+    r, g, b = (round(a + (c - a) * t) for a, c in zip(low, high, strict=True))
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def transition_table(model: RegimeModel, dark: bool) -> Table:
+    """Rows: from regime; columns: to regime; background intensity = probability."""
+    low, high = ((30, 34, 44), (40, 120, 200)) if dark else ((250, 250, 250), (90, 160, 220))
+    fg = "#f0f0f0" if dark else "#101010"
+    matrix = model.transition_matrix
+    table = Table(box=None, pad_edge=False, show_edge=False, padding=(0, 1, 0, 0),
+                  title="Transitions P(row -> column) per day, long-run (stationary) share, mean dwell in days",
+                  title_justify="left",
+                  title_style="bold")
+    stationary = model.stationary()
+    dwell = model.dwell_times()
+    table.add_column("from \\ to", no_wrap=True)
+    for regime_id in sorted(model.regimes):
+        table.add_column(f" {regime_id:>3}", justify="right", no_wrap=True)
+    table.add_column("long-run", justify="right", no_wrap=True)
+    table.add_column("dwell", justify="right", no_wrap=True)
+    for i, regime_id in enumerate(sorted(model.regimes)):
+        name = model.regimes[regime_id].name
+        cells = []
+        for j in range(matrix.shape[1]):
+            value = float(matrix[i, j])
+            style = f"{'bold ' if i == j else ''}{fg} on {_blend(low, high, value ** 0.5)}"
+            cells.append(Text(f" {value:.2f}", style=style))
+        stay = dwell[i]
+        cells.append(Text(f"{stationary[i] * 100:.1f}%"))
+        cells.append(Text("∞" if not math.isfinite(stay) else f"{stay:.1f}"))
+        table.add_row(Text(f"{regime_id} {name[:20]}"), *cells)
+    return table
+
+
+def provenance_text(model: RegimeModel, regime_file: str, file_exists: bool, warning: str | None) -> str:
+    provenance = model.provenance or {}
+    source = model.source
+    if not source.startswith("built-in"):
+        where = f"file {escape(source)}"
+    elif file_exists:
+        where = f"{escape(source)} [dim](the regime file {escape(regime_file)} has none for this underlying or is unusable)[/dim]"
+    else:
+        where = f"{escape(source)} [dim](no regime file yet at {escape(regime_file)}; b builds one)[/dim]"
+    lines = [f"[b]Source:[/b] {where}"]
+    facts = []
+    if provenance.get("built_at"):
+        facts.append(f"built {escape(str(provenance['built_at']))}")
+    if provenance.get("source"):
+        facts.append(f"from {escape(str(provenance['source']))}")
+    if provenance.get("span"):
+        span = provenance["span"]
+        facts.append(f"data {span[0]}..{span[1]}")
+    if provenance.get("samples_used") is not None:
+        facts.append(f"{provenance['samples_used']} samples")
+    if provenance.get("phi_iv_exponent") is not None:
+        facts.append(f"phi_iv exponent {provenance['phi_iv_exponent']}")
+    if facts:
+        lines.append("[dim]" + ", ".join(facts) + "[/dim]")
+    if warning:
+        lines.append(f"[b]Note:[/b] {escape(warning)}")
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Scan setup (form values + validation), scan state and the progress strip."""

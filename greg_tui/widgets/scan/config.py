@@ -1,0 +1,121 @@
+"""The scan setup as the form holds it (text and choices), and its validation.
+
+Field-level problems (not a number, percent out of range) are phrased for the form; everything
+else is checked by the engine's own ``validate_sweep_params`` so the app and ``--export``
+accept exactly the same sweeps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from backtest.greg_selector import resolve_strategy
+from backtest.greg_sweetspots import (
+    DEFAULT_METRICS,
+    DEFAULT_STRATEGIES,
+    DEFAULT_UNDERLYINGS,
+    SweepConfigError,
+    SweepParams,
+    validate_sweep_params,
+)
+
+
+def _default_strategy_keys() -> tuple[str, ...]:
+    return tuple(resolve_strategy(label) for label in DEFAULT_STRATEGIES)
+
+
+@dataclass(frozen=True)
+class ScanConfig:
+    """Raw form values. Percent fields are in percent (0.5 means 0.5 %)."""
+
+    underlyings: tuple[str, ...] = tuple(DEFAULT_UNDERLYINGS)
+    metrics: tuple[str, ...] = tuple(DEFAULT_METRICS)
+    strategies: tuple[str, ...] = field(default_factory=_default_strategy_keys)  # keys
+    x_bins: str = "20"
+    y_bins: str = "20"
+    min_occupancy_pct: str = "0.5"
+    min_pass_pct: str = "40"
+    top_k: str = "5"
+    lookback_days: str = ""  # blank: the source's default
+    source: str = "synthetic"
+    missing_policy: str = "strict"
+    count_mode: str = "selected"
+
+    def with_values(self, **changes) -> ScanConfig:
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Validation:
+    params: SweepParams | None
+    error: str | None = None
+    field: str | None = None  # the form field to blame, when known
+
+    @property
+    def ok(self) -> bool:
+        return self.params is not None
+
+
+class _FieldError(ValueError):
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(message)
+        self.field_name = field_name
+
+
+def _whole(name: str, label: str, text: str, *, blank_ok: bool = False) -> int | None:
+    text = text.strip()
+    if not text:
+        if blank_ok:
+            return None
+        raise _FieldError(name, f"{label}: enter a whole number")
+    try:
+        value = int(text)
+    except ValueError:
+        raise _FieldError(name, f"{label}: {text!r} is not a whole number") from None
+    if value <= 0:
+        raise _FieldError(name, f"{label} must be greater than 0, got {value}")
+    return value
+
+
+def _percent(name: str, label: str, text: str) -> float:
+    text = text.strip().rstrip("%").strip()
+    try:
+        value = float(text)
+    except ValueError:
+        raise _FieldError(name, f"{label}: {text!r} is not a number") from None
+    if not 0.0 <= value <= 100.0:
+        raise _FieldError(name, f"{label} must be between 0 and 100 %, got {value:g}")
+    return value / 100.0
+
+
+BIN_LIMIT = 200  # larger grids are legal for the engine but unreadable in a terminal
+
+
+def validate_config(config: ScanConfig) -> Validation:
+    """Check every value; the first problem is returned as one line (and its field)."""
+    try:
+        x_bins = _whole("x_bins", "X bins", config.x_bins)
+        y_bins = _whole("y_bins", "Y bins", config.y_bins)
+        for name, label, bins in (("x_bins", "X bins", x_bins), ("y_bins", "Y bins", y_bins)):
+            if bins is not None and bins > BIN_LIMIT:
+                raise _FieldError(name, f"{label} must be at most {BIN_LIMIT}, got {bins}")
+        min_env = _percent("min_occupancy_pct", "Min occupancy", config.min_occupancy_pct)
+        min_pass = _percent("min_pass_pct", "Min pass rate", config.min_pass_pct)
+        top_k = _whole("top_k", "Top K", config.top_k)
+        lookback = _whole("lookback_days", "Lookback days", config.lookback_days, blank_ok=True)
+        if not config.underlyings:
+            raise _FieldError("underlyings", "Pick at least one underlying")
+        if len(config.metrics) < 2:
+            raise _FieldError("metrics", "Pick at least two metrics (they form the pairs)")
+        if not config.strategies:
+            raise _FieldError("strategies", "Pick at least one strategy")
+    except _FieldError as exc:
+        return Validation(None, str(exc), exc.field_name)
+    try:
+        params = validate_sweep_params(
+            config.underlyings, config.metrics, config.strategies, x_bins, y_bins, min_env, min_pass,
+            top_k, config.source, lookback, config.missing_policy, config.count_mode,
+        )
+    except SweepConfigError as exc:
+        return Validation(None, str(exc), None)
+    return Validation(params)

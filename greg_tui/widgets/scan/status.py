@@ -1,0 +1,106 @@
+"""The scan status strip, docked above the footer on every screen.
+
+While a sweep runs: what the engine is doing (underlying / pair / strategies), a progress
+bar, elapsed and remaining time, and how to cancel. It repaints on every engine message and
+on its own 15 Hz timer (not on every engine message: the engine can report 100+ steps a second,
+and repainting that often only competes with the sweep thread for the GIL), so the bar and
+elapsed/remaining keep moving between engine steps. When the
+setup is invalid (and nothing runs) it says so, because the run key is then disabled.
+"""
+
+from __future__ import annotations
+
+import time
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widget import Widget
+from textual.widgets import Label, ProgressBar
+
+from greg_tui.widgets.scan.state import (
+    ScanState,
+    format_seconds,
+    overall_fraction,
+    remaining_seconds,
+)
+
+TICK_SECONDS = 1 / 15
+BAR_STEPS = 1000
+
+
+class ScanStatus(Widget):
+    """Progress of the running sweep (hidden when idle and the setup is valid)."""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.repaints: list[tuple[float, float]] = []  # (monotonic time, fraction shown)
+        self._last_shown: tuple = ()
+        self._samples: list[tuple[float, float]] = []  # (time, fraction) of this run, for the ETA
+
+    def compose(self) -> ComposeResult:
+        yield Label("", id="scan-message")
+        with Horizontal(id="scan-bar-row"):
+            yield ProgressBar(total=BAR_STEPS, show_eta=False, id="scan-bar")
+            yield Label("", id="scan-times")
+
+    def on_mount(self) -> None:
+        self._timer = self.set_interval(TICK_SECONDS, self._tick, pause=True)
+        self.watch(self.app, "scan", self._scan_changed, init=True)
+        self.watch(self.app, "validation", self._validation_changed, init=True)
+
+    # ------------------------------------------------------------------ app state
+    def _scan_changed(self, state: ScanState) -> None:
+        """Start / stop / cancel transitions only; progress is drawn by the timer."""
+        if state.running == self.has_class("-running") and not state.cancelling:
+            return
+        self.set_class(state.running, "-running")
+        if state.running:
+            if not self._samples or self._samples[0][0] < state.started:
+                self._samples = [(state.started, 0.0)]
+            self._timer.resume()
+            self._render_state(state)
+        else:
+            self._timer.pause()
+            self._validation_changed(self.app.validation)
+
+    def _validation_changed(self, validation) -> None:
+        invalid = not validation.ok and not self.app.scan.running
+        self.set_class(invalid, "-invalid")
+        if invalid:
+            self.query_one("#scan-message", Label).update(
+                f"[b]Scan setup invalid:[/b] {validation.error} - press [b]3[/b] to fix it; "
+                "the run key is disabled until then."
+            )
+
+    def _tick(self) -> None:
+        state: ScanState = self.app.scan
+        if state.running and self.screen.is_current:  # screens in the background wait
+            self._render_state(state)
+
+    # ------------------------------------------------------------------ drawing
+    def _render_state(self, state: ScanState) -> None:
+        now = time.monotonic()
+        fraction = overall_fraction(state)
+        elapsed = state.elapsed(now)
+        if not self._samples or fraction > self._samples[-1][1]:
+            self._samples.append((now, fraction))
+        remaining = remaining_seconds(self._samples + [(now, fraction)])
+        if state.cancelling:
+            message = "[b]Cancelling[/b] - previous results stay as they were"
+        elif state.writing:
+            message = f"[b]Scanning[/b] - writing result files ({state.message})"
+        else:
+            message = f"[b]Scanning[/b] - {state.message}"
+        times = (
+            f"{format_seconds(elapsed)} elapsed, "
+            + (f"~{format_seconds(remaining)} left" if remaining is not None else "estimating")
+            + " - [b]esc[/b] cancels"
+        )
+        shown = (round(fraction * BAR_STEPS), message, times)
+        if shown == self._last_shown:
+            return
+        self._last_shown = shown
+        self.query_one("#scan-message", Label).update(message)
+        self.query_one("#scan-times", Label).update(times)
+        self.query_one("#scan-bar", ProgressBar).update(progress=shown[0])
+        self.repaints.append((now, fraction))

@@ -1,0 +1,1 @@
+"""The selector's bots table: sensors and per-strategy decisions."""

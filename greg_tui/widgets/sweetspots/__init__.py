@@ -1,0 +1,1 @@
+"""The sweet-spot table: rows, sorting, filters, summary."""

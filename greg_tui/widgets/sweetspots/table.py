@@ -1,0 +1,144 @@
+"""The sweet-spot DataTable: sortable by any column (keys or header click), filterable."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey, RowKey
+
+from greg_tui.messages import OpenGrid
+from greg_tui.widgets.sweetspots.rows import (
+    COLUMN_BY_KEY,
+    COLUMN_KEYS,
+    COLUMNS,
+    RowFilter,
+    SpotRow,
+    sorted_rows,
+)
+
+
+class _KeyedCell(str):
+    """A cell value that remembers its row, so DataTable.sort can apply our own order."""
+
+    row_key: str = ""
+
+
+def _keyed(text: str, row_key: str) -> _KeyedCell:
+    cell = _KeyedCell(text)
+    cell.row_key = row_key
+    return cell
+
+
+class SpotTable(DataTable):
+    """Every sweet spot of the loaded results; ``enter`` opens the spot's grid."""
+
+    BINDINGS = [
+        Binding("enter", "select_cursor", "Open grid", key_display="⏎"),
+        Binding("s", "sort_next", "Sort", tooltip="Sort by the next column"),
+        Binding("S", "reverse", "Reverse", tooltip="Reverse the sort order"),
+    ]
+
+    sort_column: reactive[str] = reactive("score")
+    descending: reactive[bool] = reactive(True)
+    row_filter: reactive[RowFilter] = reactive(RowFilter())
+    narrow: reactive[bool] = reactive(False)  # short sensor names in the pair column
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self.all_rows: list[SpotRow] = []
+        self.shown_rows: list[SpotRow] = []
+
+    def set_rows(self, rows: list[SpotRow]) -> None:
+        self.all_rows = list(rows)
+        self._rebuild(keep_cursor=False)
+
+    # ------------------------------------------------------------------ sorting
+    def sort_by(self, column: str, descending: bool | None = None) -> None:
+        if descending is None:
+            descending = COLUMN_BY_KEY[column].numeric
+        self.set_reactive(SpotTable.sort_column, column)
+        self.set_reactive(SpotTable.descending, descending)
+        self._resort()
+
+    def action_sort_next(self, step: int = 1) -> None:
+        index = (COLUMN_KEYS.index(self.sort_column) + step) % len(COLUMN_KEYS)
+        self.sort_by(COLUMN_KEYS[index])
+
+    def action_reverse(self) -> None:
+        self.descending = not self.descending
+
+    def watch_descending(self) -> None:
+        self._resort()
+
+    def watch_row_filter(self) -> None:
+        self._rebuild(keep_cursor=False)
+
+    def watch_narrow(self) -> None:
+        self._rebuild()
+
+    @on(DataTable.HeaderSelected)
+    def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        column = str(event.column_key.value)
+        if column == self.sort_column:
+            self.descending = not self.descending
+        else:
+            self.sort_by(column)
+
+    # ------------------------------------------------------------------ building
+    def _label(self, column) -> str:
+        # Every label keeps two cells for the arrow, so re-sorting never changes widths.
+        arrow = (" ▼" if self.descending else " ▲") if column.key == self.sort_column else "  "
+        return column.label + arrow
+
+    def _rebuild(self, keep_cursor: bool = True) -> None:
+        """New rows, a new filter or a new width: rebuild the table (sorted)."""
+        if not self.is_mounted:
+            return
+        current = self.current_row if keep_cursor else None
+        self.clear(columns=True)
+        for column in COLUMNS:
+            self.add_column(self._label(column), key=column.key)
+        rows = [r for r in self.all_rows if self.row_filter.accepts(r)]
+        self.shown_rows = sorted_rows(rows, self.sort_column, self.descending)
+        for row in self.shown_rows:
+            cells = [column.text(row, self.narrow) for column in COLUMNS]
+            cells[0] = _keyed(cells[0], row.key)
+            self.add_row(*cells, key=row.key)
+        if current is not None and current in self.shown_rows:
+            self.move_cursor(row=self.shown_rows.index(current), animate=False)
+
+    def _resort(self) -> None:
+        """Only the order changed: reorder the rows in place (no re-measuring: fast) and go
+        to the top."""
+        if not self.is_mounted or not self.columns:
+            return
+        self.shown_rows = sorted_rows(self.shown_rows, self.sort_column, self.descending)
+        for column in COLUMNS:
+            self.columns[ColumnKey(column.key)].label = Text(self._label(column))
+        position = {row.key: index for index, row in enumerate(self.shown_rows)}
+        self.sort(COLUMNS[0].key, key=lambda cell: position[cell.row_key])
+        self.move_cursor(row=0, animate=False)  # a new order starts at its top
+        if self.shown_rows:  # row 0 may have been the cursor row already: say what it is now
+            self.post_message(DataTable.RowHighlighted(self, 0, RowKey(self.shown_rows[0].key)))
+
+    def on_mount(self) -> None:
+        self._rebuild()
+
+    @property
+    def current_row(self) -> SpotRow | None:
+        if not self.shown_rows or not 0 <= self.cursor_row < len(self.shown_rows):
+            return None
+        return self.shown_rows[self.cursor_row]
+
+    @on(DataTable.RowSelected)
+    def _open(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        row = self.current_row
+        if row is not None:
+            self.post_message(
+                OpenGrid(row.underlying, row.strategy_key, row.x_metric, row.y_metric, row.x_bin, row.y_bin)
+            )

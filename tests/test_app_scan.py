@@ -1,0 +1,209 @@
+"""Pilot tests: running, re-running, cancelling and failing scans; setup validation."""
+
+from __future__ import annotations
+
+import test_app_support as support
+from test_app_support import make_app, output_snapshot, slow_sweep, small_app, wait_for_scan
+from textual.widgets import Button, Input, SelectionList, Static
+
+from backtest.sweep_results import output_dir_for
+from greg_tui.screens.setup import SetupScreen
+from greg_tui.screens.sweetspots import SweetSpotsScreen
+from greg_tui.widgets.scan.status import ScanStatus
+from greg_tui.widgets.sweetspots.table import SpotTable
+
+stored_results = support.stored_results  # fixtures
+results_base = support.results_base
+
+
+def _text(widget: Static) -> str:
+    return str(widget.render())
+
+
+async def test_start_empty_run_default_scan_fills_table(tmp_path):
+    """Start with nothing on disk, press r (default parameters), see rows and a notification."""
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, SweetSpotsScreen)
+        assert screen.has_class("-empty")
+        empty = _text(screen.query_one("#spots-empty", Static))
+        assert "No sweet-spot results yet" in empty and "press r" in empty.lower()
+        assert "greg-tui --export" in empty
+        await pilot.press("r")
+        await wait_for_scan(pilot, app)
+        table = screen.query_one(SpotTable)
+        assert table.row_count > 0
+        assert not screen.has_class("-empty")
+        assert app.results.manifest["parameters"]["lookback_days"] is None  # the default sweep
+        assert app.results.manifest["parameters"]["x_bins"] == 20
+        found = [n for n in app.notes if n[0] == "Scan finished"]
+        assert found and f"{table.row_count} sweet spots found" in found[0][1]
+        summary = _text(screen.query_one("#spots-summary", Static))
+        assert "synthetic" in summary and "sweet spots" in summary
+        assert len(app.scan.engine_updates) >= 10
+        # The progress strip repainted at least 5 times a second over the run.
+        state = app.scan
+        repaints = [t for t, _f in screen.query_one(ScanStatus).repaints if state.started <= t <= state.finished]
+        assert len(repaints) / (state.finished - state.started) >= 5
+
+
+async def test_second_r_while_running_only_says_so_and_keys_work(tmp_path):
+    app = small_app(tmp_path)
+    app.sweep_function = slow_sweep(0.08)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("r")
+        await pilot.pause(0.2)
+        assert app.scan.running
+        workers_before = len([w for w in app.workers if w.group == "sweep"])
+        await pilot.press("r")
+        assert any(n[0] == "Scan running" and "already running" in n[1] for n in app.notes)
+        assert len([w for w in app.workers if w.group == "sweep"]) == workers_before
+        # The UI keeps handling keys while the scan runs: switch screens and back.
+        await pilot.press("4")
+        assert type(app.screen).__name__ == "RegimesScreen"
+        assert app.screen.query_one(ScanStatus).has_class("-running")
+        await pilot.press("1")
+        assert isinstance(app.screen, SweetSpotsScreen)
+        assert app.scan.running, "the scan should still be running (keys handled during it)"
+        status = app.screen.query_one(ScanStatus)
+        assert status.has_class("-running")
+        assert status.repaints, "the progress strip repainted during the scan"
+        await pilot.press("escape")
+        await wait_for_scan(pilot, app)
+
+
+async def test_cancel_keeps_previous_results(results_base):
+    before = output_snapshot(results_base)
+    assert before
+    app = small_app(results_base)
+    app.sweep_function = slow_sweep(0.05)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        rows_before = app.screen.query_one(SpotTable).row_count
+        await pilot.press("r")
+        await pilot.pause(0.3)
+        assert app.scan.running
+        await pilot.press("escape")
+        await wait_for_scan(pilot, app)
+        assert any(n[0] == "Cancelled" for n in app.notes)
+        assert output_snapshot(results_base) == before  # same bytes, same mtimes
+        assert not [p for p in output_dir_for(results_base).iterdir() if p.name.startswith(".staging")]
+        assert app.screen.query_one(SpotTable).row_count == rows_before
+
+
+async def test_invalid_setup_value_blocks_the_run(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("3")
+        screen = app.screen
+        assert isinstance(screen, SetupScreen)
+        bins = screen.query_one("#x_bins", Input)
+        bins.focus()
+        bins.value = ""
+        await pilot.press("a", "b", "c")
+        await pilot.pause()
+        assert not app.validation.ok
+        message = _text(screen.query_one("#setup-message", Static))
+        assert "X bins" in message and "'abc' is not a whole number" in message
+        assert screen.query_one("#run", Button).disabled
+        assert bins.has_class("-invalid")
+        await pilot.press("ctrl+r")
+        await pilot.press("escape")  # escape leaves setup for the sweet spots
+        screen.set_focus(None)
+        await pilot.press("r")
+        await pilot.pause()
+        assert not app.scan.running and not list(app.workers)
+        assert app.check_action("run_scan", ()) is None  # shown disabled in the footer
+        # The status strip on other screens says why.
+        await pilot.press("1")
+        strip = app.screen.query_one(ScanStatus)
+        assert strip.has_class("-invalid")
+        assert "invalid" in _text(strip.query_one("#scan-message"))
+        # An engine-level rule (two metrics at least) is checked too.
+        await pilot.press("3")
+        bins = app.screen.query_one("#x_bins", Input)
+        bins.value = "12"
+        await pilot.pause()
+        assert app.validation.ok
+        metrics = app.screen.query_one("#metrics", SelectionList)
+        metrics.deselect_all()
+        metrics.select("vrp_30d")
+        await pilot.pause()
+        assert not app.validation.ok and "two metrics" in app.validation.error
+        metrics.select("adx_14d")
+        await pilot.pause()
+        assert app.validation.ok and app.validation.params.metrics == ("vrp_30d", "adx_14d")
+        assert app.validation.params.x_bins == 12
+
+
+async def test_percent_fields_and_engine_errors(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("3")
+        field = app.screen.query_one("#min_pass_pct", Input)
+        field.value = "140"
+        await pilot.pause()
+        assert "between 0 and 100" in app.validation.error
+        field.value = "35"
+        await pilot.pause()
+        assert app.validation.ok and abs(app.validation.params.min_pass_frac - 0.35) < 1e-12
+
+
+async def test_scan_error_is_shown_not_raised(tmp_path):
+    """A real-data source with no data: an error notification, results untouched."""
+    app = make_app(tmp_path, data_dir=tmp_path / "no-data")
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.set_config(app.config.with_values(source="history"))
+        await pilot.pause()
+        await pilot.press("r")
+        await wait_for_scan(pilot, app)
+        errors = [n for n in app.notes if n[2] == "error"]
+        assert errors and "No usable real data" in errors[0][1]
+        assert app.results is None and isinstance(app.screen, SweetSpotsScreen)
+
+
+async def test_quit_during_a_scan_cancels_it_cleanly(results_base):
+    before = output_snapshot(results_base)
+    app = small_app(results_base)
+    app.sweep_function = slow_sweep(0.05)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("r")
+        await pilot.pause(0.3)
+        assert app.scan.running
+        await pilot.press("question_mark")
+        await pilot.press("escape")  # closes help; the scan keeps running
+        assert app.scan.running and not app.scan.cancelling
+        await pilot.press("q")
+        await pilot.pause()
+    assert output_snapshot(results_base) == before
+    assert not [p for p in output_dir_for(results_base).iterdir() if p.name.startswith(".staging")]
+
+
+def test_progress_fraction_counts_compute_steps_and_file_writes(tmp_path):
+    from greg_tui.widgets.scan.state import ScanState, overall_fraction, remaining_seconds
+
+    state = ScanState.start(tmp_path, n_underlyings=2, n_pairs=3)  # 8 steps, 9 files
+    assert overall_fraction(state) == 0.0
+    half = state.progressed(0.5, "BTC: x vs y", 1.0)
+    assert abs(overall_fraction(half) - 4 / (8 + 18)) < 1e-9
+    writing = half.progressed(1.0, "sweep computed", 2.0)
+    staging = tmp_path / ".staging-abc"
+    staging.mkdir()
+    for i in range(3):
+        (staging / f"f{i}.csv").write_text("x")
+    assert abs(overall_fraction(writing) - (8 + 3) / 26) < 1e-9
+    assert remaining_seconds([(0.0, 0.0), (1.0, 0.05)]) is None  # too early to say
+    assert abs(remaining_seconds([(0.0, 0.0), (1.0, 0.5)]) - 1.0) < 1e-9
+
+
+def test_stylesheet_ships_inside_the_package():
+    from pathlib import Path
+
+    import greg_tui
+    from greg_tui.app import GregApp
+
+    assert (Path(greg_tui.__file__).parent / GregApp.CSS_PATH).is_file()
