@@ -67,14 +67,20 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from scipy.special import ndtr
 
-from backtest.market_data import PRICE_COLUMNS, RAW_COLUMNS, VOL_COLUMNS, MarketDataError
+from backtest.market_data import (
+    MAX_IV_POINTS,
+    PRICE_COLUMNS,
+    RAW_COLUMNS,
+    VOL_COLUMNS,
+    MarketDataError,
+)
 
 SECONDS_PER_YEAR = 365.0 * 86400.0  # ACT/365, time measured in seconds
 SHORT_TENOR_DAYS = 7.0
 LONG_TENOR_DAYS = 30.0
 WING_DELTA = 0.25
 MIN_EXPIRY_DAYS = 1.0
-MAX_MARK_IV = 500.0
+MAX_MARK_IV = MAX_IV_POINTS
 DELTA_CROSSCHECK_TOLERANCE = 0.05
 # Deribit options expire at 08:00 UTC; used only when a file has `expiry` but no timestamp.
 DERIBIT_EXPIRY_HOUR_UTC = 8

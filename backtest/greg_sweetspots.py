@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from backtest.environment_heatmap import COUNT_MODES, CountMode, validate_metric
+from backtest.environment_heatmap import CountMode, parse_count_mode, validate_metric
 from backtest.greg_selector import (
     STRATEGY_KEYS,
     evaluate_frame,
@@ -51,6 +51,11 @@ DEFAULT_STRATEGIES: Sequence[str] = [
     "Strategy F: Bear Call Spread",
 ]
 DEFAULT_UNDERLYINGS: tuple[str, ...] = ("BTC", "ETH")
+# A grid is held per pair in memory and on disk; 500 x 500 cells is already far past what a
+# terminal can show and keeps a sweep's memory bounded.
+MAX_BINS = 500
+# Share of the overall progress bar given to computing; the rest is writing the files.
+COMPUTE_SHARE = 0.85
 
 ProgressCallback = Callable[[float, str], None]
 CancelCheck = Callable[[], bool] | threading.Event
@@ -138,8 +143,8 @@ def validate_sweep_params(
         if not keys:
             raise ValueError("no strategy given")
         for name, value in (("x_bins", x_bins), ("y_bins", y_bins)):
-            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value <= 0:
-                raise ValueError(f"{name} must be a whole number > 0, got {value!r}")
+            if isinstance(value, bool) or not isinstance(value, int | np.integer) or not 0 < value <= MAX_BINS:
+                raise ValueError(f"{name} must be a whole number from 1 to {MAX_BINS}, got {value!r}")
         for name, value in (("min_env_frac", min_env_frac), ("min_pass_frac", min_pass_frac)):
             if not isinstance(value, int | float) or not 0.0 <= float(value) <= 1.0:
                 raise ValueError(f"{name} must be a fraction in [0, 1], got {value!r}")
@@ -148,8 +153,9 @@ def validate_sweep_params(
         if lookback_days is not None and (not isinstance(lookback_days, int | np.integer) or lookback_days <= 0):
             raise ValueError(f"lookback_days must be a whole number > 0, got {lookback_days!r}")
         policy = parse_missing_policy(missing_policy)
-        if count_mode not in COUNT_MODES:
-            raise ValueError(f"unknown count mode {count_mode!r}; choose one of: {', '.join(COUNT_MODES)}")
+        count_mode = parse_count_mode(count_mode)
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0):
+            raise ValueError(f"seed must be a whole number >= 0, got {seed!r}")
         source = validate_source(source)
     except ValueError as exc:
         raise SweepConfigError(str(exc)) from None
@@ -168,6 +174,7 @@ class UnderlyingSweep:
     grids: list[PairGrid]
     selected_counts: dict[str, int]
     pass_counts: dict[str, int]
+    absent_sensors: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -230,6 +237,7 @@ def compute_sweep(
     cancel: CancelCheck | None = None,
     data_dir: Path | None = None,
     data_by_underlying: Mapping[str, SensorData] | None = None,
+    regime_file: Path | None = None,
 ) -> SweepResult:
     """All grids and sweet spots for ``params`` (no files written). Raises ``SweepCancelled``.
 
@@ -255,9 +263,14 @@ def compute_sweep(
             data = data_by_underlying[underlying]
         else:
             data = load_sensor_data(
-                underlying, params.source, params.lookback_days, seed=params.seed, data_dir=data_dir
+                underlying, params.source, params.lookback_days, seed=params.seed, data_dir=data_dir,
+                regime_file=regime_file,
             )
-        decisions = evaluate_frame(data.sensors, policy=params.missing_policy)
+        # ignore-missing drops comparisons only on sensors this source lacks altogether; a
+        # sensor missing on some rows (warm-up, gaps) still fails its comparison, so a day
+        # without implied vol never selects a premium-selling strategy.
+        absent = sorted(name for name, n in data.sensor_availability().items() if n == 0)
+        decisions = evaluate_frame(data.sensors, policy=params.missing_policy, ignorable=absent)
         if params.count_mode == "selected":
             counted = decisions.selected[:, None] == np.asarray(columns)[None, :]
         else:
@@ -295,6 +308,7 @@ def compute_sweep(
                 grids=grids,
                 selected_counts={k: int((decisions.selected == c).sum()) for k, c in zip(params.strategies, columns, strict=True)},
                 pass_counts={k: int(decisions.passes[:, c].sum()) for k, c in zip(params.strategies, columns, strict=True)},
+                absent_sensors=absent,
             )
         )
     report("sweep computed")
@@ -320,6 +334,7 @@ def run_greg_sweetspot_sweep(
     cancel: CancelCheck | None = None,
     seed: int | None = None,
     data_dir: Path | None = None,
+    regime_file: Path | None = None,
 ) -> Path:
     """Run the Greg environment sweep across the metric pairs and strategies and save, under
     ``base_dir/backtest/output/``: the env heatmap CSVs, the sweet-spot JSON and Markdown,
@@ -327,7 +342,9 @@ def run_greg_sweetspot_sweep(
 
     Parameters are validated before any work (``SweepConfigError``); outputs are written to a
     staging folder and moved in only when everything succeeded, so a failure or a
-    cancellation (``SweepCancelled``) leaves the previous results untouched.
+    cancellation (``SweepCancelled``) leaves the previous results untouched. ``progress``
+    sees computing as 0..0.85 and writing as 0.85..1. ``regime_file`` chooses the synthetic
+    universe's regime file (default ``data/greg_regimes.json``).
     """
     from backtest.sweep_results import output_dir_for, write_sweep_outputs
 
@@ -336,11 +353,17 @@ def run_greg_sweetspot_sweep(
         source, lookback_days, missing_policy, count_mode, seed,
     )
     started_wall = time.time()
-    result = compute_sweep(params, progress, cancel, data_dir)
+
+    def scaled(low: float, high: float) -> ProgressCallback | None:
+        if progress is None:
+            return None
+        return lambda fraction, message: progress(low + (high - low) * fraction, message)
+
+    result = compute_sweep(params, scaled(0.0, COMPUTE_SHARE), cancel, data_dir, regime_file=regime_file)
     result.started_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started_wall))
     if _cancelled(cancel):
         raise SweepCancelled("sweep cancelled; previous results left as they were")
-    paths = write_sweep_outputs(result, output_dir_for(Path(base_dir)), started_wall)
-    if progress is not None:
-        progress(1.0, f"wrote {len(paths)} files, {result.n_sweet_spots} sweet spots")
+    paths = write_sweep_outputs(
+        result, output_dir_for(Path(base_dir)), started_wall, progress=scaled(COMPUTE_SHARE, 1.0), cancel=cancel
+    )
     return paths["json"]

@@ -22,6 +22,11 @@ _DATE_HEADERS = ("date", "timestamp", "time", "datetime", "day")
 _IV_HEADERS = ("iv_30d", "dvol_close", "dvol", "close", "iv", "value")
 
 
+# Implied vol in annualized vol points: anything <= 0 or above this is not an IV (a price
+# column read by mistake, or a broken quote). One bound for CSVs, DVOL history and chains.
+MAX_IV_POINTS = 500.0
+
+
 class MarketDataError(ValueError):
     """A market data file that cannot be read; the message names the file and the column."""
 
@@ -80,6 +85,18 @@ def numeric_column(frame: pd.DataFrame, column: str, path: Path, row_offset: int
     return values.to_numpy(dtype="float64")
 
 
+def check_iv_points(values: np.ndarray, path: Path, column: str, row_offset: int = 0) -> None:
+    """Raise ``MarketDataError`` unless every present value is an IV in vol points (0, 500]."""
+    with np.errstate(invalid="ignore"):
+        bad = np.isfinite(values) & ((values <= 0) | (values > MAX_IV_POINTS))
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        raise MarketDataError(
+            f"{path}: column '{column}' is not an implied vol in vol points at row {first + row_offset}: "
+            f"{float(values[first])!r} (expected 0 < IV <= {MAX_IV_POINTS:g}; is this a price column?)"
+        )
+
+
 # A CSV's first data row is line 2 (after the header).
 _CSV_ROW = 2
 
@@ -131,7 +148,9 @@ def load_iv_csv(path: str | Path) -> pd.Series:
         raise MarketDataError(
             f"{path}: missing column 'dvol_close' (expected one of {', '.join(_IV_HEADERS)})"
         )
-    series = pd.Series(numeric_column(frame, column, path, _CSV_ROW), index=index, name="iv_30d")
+    values = numeric_column(frame, column, path, _CSV_ROW)
+    check_iv_points(values, path, column, _CSV_ROW)
+    series = pd.Series(values, index=index, name="iv_30d")
     series.index.name = "timestamp"
     return _dedupe_dates(series.to_frame(), path)["iv_30d"]
 

@@ -74,7 +74,15 @@ def build_regime_model(
     calibrate: bool = True,
     progress: Callable[[float, str], None] | None = None,
 ) -> RegimeModel:
-    """Cluster ``sensors`` into ``n_clusters`` regimes and fit a full model with provenance."""
+    """Cluster ``sensors`` into ``n_clusters`` regimes and fit a full model with provenance.
+
+    Raises ``ValueError`` when the data has no 30-day implied vol: regimes are defined by the
+    VRP and IV dynamics, and fitting them on prices alone would only give placeholders."""
+    if "iv_30d" not in sensors.columns or sensors["iv_30d"].notna().sum() < 2:
+        raise ValueError(
+            "no 30-day implied vol in this data (iv_30d is empty): regimes need IV, "
+            "e.g. a DVOL history (--iv CSV) or a data folder with one (--data-dir)"
+        )
     labelled, kmeans = cluster_greg_sensors_from_real_data(sensors, n_clusters, random_state=random_state)
     matrix = estimate_transition_matrix(labelled["regime_id"], n_regimes=n_clusters)
     exponent, distance = 1.0, None

@@ -78,10 +78,12 @@ def synthetic_sensor_data(
     days: int | None = None,
     seed: int | None = None,
     model: RegimeModel | None = None,
+    regime_file: Path | None = None,
 ) -> SensorData:
-    """Sensors of the synthetic universe over ``days`` (warm-up computed, then dropped)."""
+    """Sensors of the synthetic universe over ``days`` (warm-up computed, then dropped);
+    regimes from ``model``, else ``regime_file`` (default ``data/greg_regimes.json``)."""
     days = DEFAULT_DAYS if days is None else int(days)
-    model = model or load_regime_model(underlying)
+    model = model or load_regime_model(underlying, regime_file)
     market = generate_market(underlying, days, seed=seed, model=model)
     sensors = compute_sensors(market.raw).iloc[market.warmup_bars :]
     seed = seed_for(underlying) if seed is None else seed
@@ -128,12 +130,13 @@ def load_sensor_data(
     lookback_days: int | None = None,
     seed: int | None = None,
     data_dir: Path | None = None,
+    regime_file: Path | None = None,
 ) -> SensorData:
     """Sensors for ``underlying`` from ``source``; ``lookback_days`` keeps the last N days
-    (synthetic: generates N days)."""
+    (synthetic: generates N days from the regimes in ``regime_file``)."""
     if lookback_days is not None and lookback_days < 1:
         raise ValueError(f"lookback_days must be >= 1, got {lookback_days}")
     source = validate_source(source)
     if source == SYNTHETIC:
-        return synthetic_sensor_data(underlying, lookback_days, seed=seed)
+        return synthetic_sensor_data(underlying, lookback_days, seed=seed, regime_file=regime_file)
     return real_sensor_data(underlying, source, data_dir, lookback_days)

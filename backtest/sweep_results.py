@@ -12,22 +12,29 @@ Files under ``<base_dir>/backtest/output/``:
   samples, sensors available, samples per pair), missing policy, count mode, timing, files.
 
 Everything is written into a hidden staging folder first and renamed into place at the end,
-manifest last, so an interrupted run never leaves a half-written or mixed set behind.
+manifest last: no file is ever half-written, a failed or cancelled run leaves the previous
+set untouched, and the manifest's SHA-256 of each file lets the reader refuse a set mixed by
+a crash in the middle of the renames. Heatmap CSVs of earlier runs that the new run did not
+produce are removed, so the folder holds one run's files.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import shutil
 import tempfile
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from backtest.environment_heatmap import grid_cells, heatmap_csv_text
-from backtest.greg_sweetspots import SweepResult
+from backtest.greg_sweetspots import SweepCancelled, SweepResult
 from backtest.heatmap_grid import PairGrid
 from synthetic.atomic_io import atomic_write
 
@@ -126,6 +133,7 @@ def manifest_for(result: SweepResult, files: list[str], started_wall: float) -> 
             "samples": data.n_samples,
             "span": list(data.span) if data.span else None,
             "sensor_availability": data.sensor_availability(),
+            "absent_sensors": sweep.absent_sensors,
             "pair_samples": {f"{g.x_metric}_vs_{g.y_metric}": g.total_samples for g in sweep.grids},
             "selected_counts": sweep.selected_counts,
             "pass_counts": sweep.pass_counts,
@@ -142,6 +150,12 @@ def manifest_for(result: SweepResult, files: list[str], started_wall: float) -> 
         "underlyings": underlyings,
         "sweet_spots": result.n_sweet_spots,
         "files": files,
+        "missing_policy_note": (
+            "ignore-missing drops comparisons on sensors a source lacks altogether "
+            "(absent_sensors); a sensor missing only on some rows (warm-up, gaps) fails its comparison"
+            if params.missing_policy == "ignore-missing"
+            else "strict: a comparison on a missing sensor is False"
+        ),
         "research_only": True,
     }
 
@@ -159,37 +173,82 @@ def _grid_arrays(result: SweepResult) -> dict[str, np.ndarray]:
     return arrays
 
 
-def write_sweep_outputs(result: SweepResult, output_dir: Path, started_wall: float | None = None) -> dict[str, Path]:
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _remove_stale_heatmaps(output_dir: Path, keep: set[str]) -> list[str]:
+    """Delete env heatmap CSVs of earlier runs that this run did not write, so a glob over
+    ``env_heatmap_*.csv`` never mixes parameter sets."""
+    removed = []
+    for path in output_dir.glob("env_heatmap_*.csv"):
+        if path.name not in keep:
+            path.unlink(missing_ok=True)
+            removed.append(path.name)
+    return removed
+
+
+def write_sweep_outputs(
+    result: SweepResult,
+    output_dir: Path,
+    started_wall: float | None = None,
+    progress: Callable[[float, str], None] | None = None,
+    cancel: Callable[[], bool] | threading.Event | None = None,
+) -> dict[str, Path]:
     """Write every output of ``result`` into ``output_dir`` (see module); returns the paths
-    by kind ("json", "markdown", "grids", "manifest", and "csv:{U}:{x}:{y}")."""
+    by kind ("json", "markdown", "grids", "manifest", and "csv:{U}:{x}:{y}").
+
+    Files are prepared in a staging folder (cancellable until then), then renamed into place
+    with the manifest last; the manifest holds each file's SHA-256 so ``load_sweep_results``
+    can tell a complete set from one interrupted mid-move. CSVs of earlier runs that this run
+    did not produce are removed.
+    """
     output_dir.mkdir(parents=True, exist_ok=True)
     started_wall = time.time() if started_wall is None else started_wall
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=output_dir))
+    n_files = sum(len(s.grids) for s in result.underlyings) + 4
+
+    def report(done: int, message: str) -> None:
+        if progress is not None:
+            progress(min(done / n_files, 1.0), message)
+        if cancel is not None and (cancel.is_set() if isinstance(cancel, threading.Event) else cancel()):
+            raise SweepCancelled("sweep cancelled; previous results left as they were")
+
     try:
         written: dict[str, str] = {}
         for sweep in result.underlyings:
             for grid in sweep.grids:
                 name = env_csv_name(sweep.underlying, grid.x_metric, grid.y_metric)
+                report(len(written), f"writing {name}")
                 (staging / name).write_text(
                     heatmap_csv_text(grid_cells(grid), grid.x_metric, grid.y_metric, sweep.underlying), encoding="utf-8"
                 )
                 written[f"csv:{sweep.underlying}:{grid.x_metric}:{grid.y_metric}"] = name
+        report(len(written), f"writing {JSON_NAME}")
         (staging / JSON_NAME).write_text(json.dumps(result.records, indent=2), encoding="utf-8")
         written["json"] = JSON_NAME
         (staging / MARKDOWN_NAME).write_text(markdown_summary(result), encoding="utf-8")
         written["markdown"] = MARKDOWN_NAME
+        report(len(written), f"writing {GRIDS_NAME}")
         with open(staging / GRIDS_NAME, "wb") as stream:
             np.savez_compressed(stream, **_grid_arrays(result))
         written["grids"] = GRIDS_NAME
         manifest = manifest_for(result, sorted(written.values()) + [MANIFEST_NAME], started_wall)
+        manifest["sha256"] = {name: _sha256(staging / name) for name in written.values()}
         manifest_text = json.dumps(manifest, indent=2, default=str)
-        # Move everything into place; the manifest goes last and names this run's files.
+        report(len(written), "moving results into place")
+        # From here on nothing is cancelled: renames within one folder, manifest last.
         for name in written.values():
-            atomic_write(output_dir / name, lambda temp, source=staging / name: shutil.copyfile(source, temp))
+            with open(staging / name, "rb") as handle:
+                os.fsync(handle.fileno())
+            os.replace(staging / name, output_dir / name)
         atomic_write(output_dir / MANIFEST_NAME, lambda temp: temp.write_text(manifest_text, encoding="utf-8"))
         written["manifest"] = MANIFEST_NAME
+        _remove_stale_heatmaps(output_dir, set(written.values()))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    if progress is not None:
+        progress(1.0, f"wrote {len(written)} files, {result.n_sweet_spots} sweet spots")
     return {kind: output_dir / name for kind, name in written.items()}
 
 
@@ -269,6 +328,11 @@ def load_sweep_results(output_dir: Path) -> StoredSweep:
         raise SweepResultsError(f"{MANIFEST_NAME} is not a greg sweep manifest")
     if manifest.get("version") != FORMAT_VERSION:
         raise SweepResultsError(f"{MANIFEST_NAME} has version {manifest.get('version')!r}, expected {FORMAT_VERSION}")
+    for name, digest in (manifest.get("sha256") or {}).items():
+        if name in (JSON_NAME, GRIDS_NAME) and (output_dir / name).exists() and _sha256(output_dir / name) != digest:
+            raise SweepResultsError(
+                f"{name} does not match {MANIFEST_NAME} (a scan was interrupted while moving its files); run the scan again"
+            )
     records = _read_json(output_dir / JSON_NAME)
     if not isinstance(records, list) or not all(isinstance(r, dict) and "sweet_spots" in r for r in records):
         raise SweepResultsError(f"{JSON_NAME} is not a list of sweet-spot records")

@@ -26,6 +26,7 @@ from backtest.market_data import (
     PRICE_COLUMNS,
     RAW_COLUMNS,
     MarketDataError,
+    check_iv_points,
     empty_raw_frame,
     load_iv_csv,
     load_ohlc_csv,
@@ -55,6 +56,11 @@ def volatility_history_path(path_or_dir: str | Path, underlying: str) -> Path:
         if candidate.is_file():
             return candidate
     raise MarketDataError(f"{path / VOL_HISTORY_FOLDER / name}: file not found")
+
+
+def _checked_iv(values: np.ndarray, path: Path) -> np.ndarray:
+    check_iv_points(values, path, "iv_30d")
+    return values
 
 
 def load_volatility_history(path_or_dir: str | Path, underlying: str) -> pd.DataFrame:
@@ -89,7 +95,7 @@ def load_volatility_history(path_or_dir: str | Path, underlying: str) -> pd.Data
             )
     history = pd.DataFrame(
         {
-            "iv_30d": numeric_column(frame, "iv_30d", path),
+            "iv_30d": _checked_iv(numeric_column(frame, "iv_30d", path), path),
             "deribit_rv_30d": (
                 numeric_column(frame, "rv_30d", path) if "rv_30d" in frame.columns else np.nan
             ),

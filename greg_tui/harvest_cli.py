@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from pathlib import Path
 from urllib.parse import urlparse
 
 from backtest.deribit_api import BASE_URL_ENV_VAR, DeribitClient, DeribitOffline, resolve_base_url
@@ -78,7 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="U",
         help="underlyings to harvest (default: BTC ETH)",
     )
-    parser.add_argument("--data-dir", default="data", help="data folder (default: data)")
+    parser.add_argument(
+        "--data-dir", default=None,
+        help="data folder (default: $GREG_DATA_DIR, else the repository's data/, where sweeps look)",
+    )
     parser.add_argument(
         "--interval",
         type=parse_interval,
@@ -101,6 +105,13 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     return build_parser().parse_args(argv)
 
 
+def _data_dir(args) -> Path:
+    """The same default folder the sweep reads (``backtest.samples.default_data_dir``)."""
+    from backtest.samples import default_data_dir
+
+    return Path(args.data_dir) if args.data_dir else default_data_dir()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command; returns the exit code."""
     try:
@@ -115,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with DeribitClient(base_url=args.base_url) as client:
             if args.once:
-                report = harvest_once(client, args.underlying, args.data_dir)
+                report = harvest_once(client, args.underlying, _data_dir(args))
                 print(report, flush=True)
                 return 0 if report.ok else 1
 
@@ -124,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
                 rounds += 1
                 print(report, flush=True)
 
-            harvest_loop(client, args.underlying, args.data_dir, args.interval, on_report=show)
+            harvest_loop(client, args.underlying, _data_dir(args), args.interval, on_report=show)
             return 0
     except DeribitOffline as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)

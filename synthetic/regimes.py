@@ -29,11 +29,14 @@ scales it up (fear) or down (complacency) around that average.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from scipy.signal import lfilter
-from sklearn.cluster import KMeans
+
+if TYPE_CHECKING:  # scikit-learn loads in ~1 s; only clustering needs it
+    from sklearn.cluster import KMeans
 
 CANONICAL_DELTAS: tuple[float, ...] = (0.10, 0.25, 0.50, 0.75, 0.90)
 DEFAULT_CLUSTER_COLUMNS: tuple[str, ...] = (
@@ -117,8 +120,10 @@ class RegimeParams:
             value = getattr(self, name)
             if not isinstance(value, int | float) or not np.isfinite(value):
                 raise ValueError(f"regime {self.name!r}: {name} must be a finite number")
-        if self.mu_rv_30d <= 0:
-            raise ValueError(f"regime {self.name!r}: mu_rv_30d must be > 0")
+        if not 0 < self.mu_rv_30d <= 500:
+            raise ValueError(f"regime {self.name!r}: mu_rv_30d must be in (0, 500] vol pts")
+        if not -0.9 < self.mu_vrp_30d < 10:
+            raise ValueError(f"regime {self.name!r}: mu_vrp_30d must be a fraction in (-0.9, 10)")
         if not (0.0 <= self.phi_iv < 1.0 and 0.0 <= self.phi_skew < 1.0):
             raise ValueError(f"regime {self.name!r}: phi_iv and phi_skew must be in [0, 1)")
         missing = [template_key(d) for d in CANONICAL_DELTAS if template_key(d) not in self.skew_template]
@@ -225,6 +230,8 @@ def cluster_greg_sensors_from_real_data(
     ``kmeans.feature_columns_``, ``kmeans.feature_mean_`` and ``kmeans.feature_scale_`` record
     the standardization so new rows can be assigned with ``assign_regimes``.
     """
+    from sklearn.cluster import KMeans
+
     if n_clusters < 1:
         raise ValueError(f"n_clusters must be >= 1, got {n_clusters}")
     wanted = list(columns) if columns is not None else list(DEFAULT_CLUSTER_COLUMNS)

@@ -149,3 +149,23 @@ def test_realism_report_script_prints_the_tables(
     for check in ("KS vrp_30d", "KS adx_14d", "vrp_30d autocorr lag 10"):
         assert check in median
     assert code == (1 if " NO" in median else 0)
+
+
+def test_prices_given_as_iv_exit_2_and_write_nothing(
+    builder: ModuleType, real_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bars = str(real_dir / "btc_usd_daily_ohlcv.csv")
+    output = tmp_path / "r.json"
+    assert builder.main(["--underlying", "BTC", "--ohlc", bars, "--iv", bars, "--output", str(output)]) == 2
+    assert "not an implied vol" in capsys.readouterr().err
+    assert not output.exists()
+
+
+def test_bars_without_iv_exit_2_instead_of_placeholder_regimes(
+    builder: ModuleType, real_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    output = tmp_path / "r.json"
+    code = builder.main(["--underlying", "BTC", "--ohlc", str(real_dir / "btc_usd_daily_ohlcv.csv"), "--output", str(output)])
+    assert code == 2
+    assert "no 30-day implied vol" in capsys.readouterr().err
+    assert not output.exists()

@@ -1,0 +1,88 @@
+"""Sweep behaviour a daily user relies on: bounded inputs, one run's files in the folder,
+mixed sets refused, and no premium-selling picks on real days without implied vol."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from backtest.greg_selector import evaluate_frame
+from backtest.greg_sweetspots import (
+    DEFAULT_METRICS,
+    DEFAULT_STRATEGIES,
+    SweepConfigError,
+    run_greg_sweetspot_sweep,
+    validate_sweep_params,
+)
+from backtest.samples import load_sensor_data
+from backtest.sweep_results import (
+    GRIDS_NAME,
+    JSON_NAME,
+    MANIFEST_NAME,
+    SweepResultsError,
+    load_sweep_results,
+    output_dir_for,
+)
+
+
+def params(**overrides):
+    base = dict(
+        underlyings=["BTC"], metrics=DEFAULT_METRICS, strategies=DEFAULT_STRATEGIES, x_bins=20, y_bins=20,
+        min_env_frac=0.005, min_pass_frac=0.4, top_k=5,
+    )
+    base.update(overrides)
+    return base
+
+
+@pytest.mark.parametrize(
+    ("override", "fragment"),
+    [({"seed": -1}, "seed"), ({"x_bins": 501}, "x_bins"), ({"y_bins": 10**5}, "y_bins")],
+)
+def test_out_of_range_seed_and_bins_are_config_errors(override, fragment):
+    with pytest.raises(SweepConfigError, match=fragment):
+        validate_sweep_params(**params(**override))
+
+
+def test_a_narrower_run_removes_the_previous_runs_heatmaps(tmp_path: Path):
+    run_greg_sweetspot_sweep(tmp_path, underlyings=["BTC", "ETH"], metrics=["vrp_30d", "adx_14d", "rsi_14d"], lookback_days=120)
+    out = output_dir_for(tmp_path)
+    assert len(list(out.glob("env_heatmap_*.csv"))) == 6
+    run_greg_sweetspot_sweep(tmp_path, underlyings=["BTC"], metrics=["vrp_30d", "adx_14d"], lookback_days=120)
+    assert sorted(p.name for p in out.glob("env_heatmap_*.csv")) == ["env_heatmap_BTC_vrp_30d_vs_adx_14d.csv"]
+    manifest = json.loads((out / MANIFEST_NAME).read_text())
+    assert set(manifest["files"]) == {p.name for p in out.iterdir() if not p.name.startswith(".")}
+
+
+@pytest.mark.parametrize("name", [JSON_NAME, GRIDS_NAME])
+def test_a_set_mixed_by_an_interrupted_move_is_refused(tmp_path: Path, name: str):
+    run_greg_sweetspot_sweep(tmp_path, underlyings=["BTC"], metrics=["vrp_30d", "adx_14d"], lookback_days=120)
+    out = output_dir_for(tmp_path)
+    load_sweep_results(out)  # the complete set reads back
+    data = bytearray((out / name).read_bytes())
+    data[-1] ^= 0xFF
+    (out / name).write_bytes(bytes(data))
+    with pytest.raises(SweepResultsError, match="interrupted"):
+        load_sweep_results(out)
+
+
+def test_ignore_missing_never_picks_on_real_days_without_implied_vol(real_dir: Path):
+    data = load_sensor_data("BTC", "history", data_dir=real_dir)
+    absent = [name for name, n in data.sensor_availability().items() if n == 0]
+    assert set(absent) == {"vrp_7d", "front_rv_iv_ratio", "term_structure_spread", "skew_25d"}
+    decisions = evaluate_frame(data.sensors, policy="ignore-missing", ignorable=absent)
+    no_iv = data.sensors["vrp_30d"].isna().to_numpy()
+    assert no_iv.sum() > 200  # the bars start 9 months before DVOL
+    picks = decisions.selected_keys()[no_iv]
+    assert set(picks) == {"NO_TRADE"}
+    # On days with IV, dropping the absent sensors still lets strategies through.
+    assert (decisions.selected_keys()[~no_iv] != "NO_TRADE").sum() > 100
+    # The plain per-sample policy would have picked on those days: the narrowing matters.
+    plain = evaluate_frame(data.sensors, policy="ignore-missing")
+    assert (plain.selected_keys()[no_iv] != "NO_TRADE").sum() > 0
+    assert np.array_equal(
+        decisions.selected[~no_iv & data.sensors["iv_rank_6m"].notna().to_numpy()],
+        plain.selected[~no_iv & data.sensors["iv_rank_6m"].notna().to_numpy()],
+    )
