@@ -67,6 +67,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from scipy.special import ndtr
 
+from backtest.data_layout import CHAIN_FOLDER
 from backtest.market_data import (
     MAX_IV_POINTS,
     PRICE_COLUMNS,
@@ -184,13 +185,13 @@ def resolve_chain_dir(data_dir: str | Path, underlying: str) -> Path:
     or ``live_deribit``)."""
     root = Path(data_dir)
     symbol = underlying.upper()
-    if (root / "live_deribit" / symbol).is_dir():
-        return root / "live_deribit" / symbol
-    if root.name == "live_deribit" and (root / symbol).is_dir():
+    if (root / CHAIN_FOLDER / symbol).is_dir():
+        return root / CHAIN_FOLDER / symbol
+    if root.name == CHAIN_FOLDER and (root / symbol).is_dir():
         return root / symbol
     if root.name.upper() == symbol and root.is_dir():
         return root
-    raise MarketDataError(f"{root / 'live_deribit' / symbol}: no harvested option-chain folder")
+    raise MarketDataError(f"{root / CHAIN_FOLDER / symbol}: no harvested option-chain folder")
 
 
 def _numbered_dirs(folder: Path, digits: int) -> list[tuple[int, Path]]:

@@ -35,6 +35,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from backtest.data_layout import (
+    dvol_history_path,
+    ohlcv_history_path,
+    snapshot_path,
+    volatility_history_path,
+)
 from backtest.deribit_api import DeribitClient, DeribitError, DeribitOffline
 from synthetic.atomic_io import atomic_write
 
@@ -231,21 +237,6 @@ def snapshot_frame(book_summary: Iterable[Mapping[str, Any]], harvest_time: Any)
     return pd.DataFrame(columns, columns=list(SNAPSHOT_COLUMNS))
 
 
-def snapshot_path(data_dir: str | Path, underlying: str, harvest_time: Any) -> Path:
-    """``{data_dir}/live_deribit/{U}/{YYYY}/{MM}/{DD}/{U}_{YYYY-MM-DD}_{HHMM}.parquet``."""
-    stamp = utc_timestamp(harvest_time)
-    u = underlying.upper()
-    return (
-        Path(data_dir)
-        / "live_deribit"
-        / u
-        / f"{stamp:%Y}"
-        / f"{stamp:%m}"
-        / f"{stamp:%d}"
-        / f"{u}_{stamp:%Y-%m-%d}_{stamp:%H%M}.parquet"
-    )
-
-
 def write_snapshot(
     frame: pd.DataFrame, data_dir: str | Path, underlying: str, harvest_time: Any
 ) -> Path:
@@ -253,29 +244,13 @@ def write_snapshot(
     table = pa.Table.from_pandas(
         frame[list(SNAPSHOT_COLUMNS)], schema=SNAPSHOT_ARROW_SCHEMA, preserve_index=False
     )
-    target = snapshot_path(data_dir, underlying, harvest_time)
+    target = snapshot_path(data_dir, underlying, utc_timestamp(harvest_time))
     return atomic_write(target, lambda tmp: pq.write_table(table, tmp))
 
 
 # =============================================================================================
-# Atomic files
-# =============================================================================================
-# =============================================================================================
 # History: pure conversions and merges
 # =============================================================================================
-def ohlcv_history_path(data_dir: str | Path, underlying: str) -> Path:
-    return Path(data_dir) / "history" / f"{underlying.lower()}_usd_daily_ohlcv.csv"
-
-
-def dvol_history_path(data_dir: str | Path, underlying: str) -> Path:
-    return Path(data_dir) / "history" / f"{underlying.lower()}_dvol_daily.csv"
-
-
-def volatility_history_path(data_dir: str | Path, underlying: str) -> Path:
-    u = underlying.lower()
-    return Path(data_dir) / "volatility_history" / f"{u}_volatility_history.parquet"
-
-
 def daily_ohlcv_rows(candles: pd.DataFrame) -> pd.DataFrame:
     """Chart candles -> ``open..volume`` indexed by ``date`` ("YYYY-MM-DD", UTC day)."""
     frame = candles.assign(date=candles["timestamp"].dt.strftime("%Y-%m-%d"))

@@ -21,6 +21,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from backtest.data_layout import (
+    CHAIN_FOLDER,
+    HISTORY_FOLDER,
+    VOL_HISTORY_FOLDER,
+    dvol_csv_name,
+    ohlcv_csv_name,
+    readable_candidates,
+    vol_history_name,
+)
 from backtest.deribit_chain import SUPPORTED_BARS, load_harvested_chain_with_diagnostics
 from backtest.market_data import (
     PRICE_COLUMNS,
@@ -34,7 +43,6 @@ from backtest.market_data import (
     parse_utc_timestamps,
 )
 
-VOL_HISTORY_FOLDER = "volatility_history"
 # Precedence per column, highest first (see build_real_raw_frame for why).
 PRECEDENCE: dict[str, tuple[str, ...]] = {
     "open/high/low/close": ("ohlc_csv", "chain"),
@@ -51,7 +59,7 @@ def volatility_history_path(path_or_dir: str | Path, underlying: str) -> Path:
     path = Path(path_or_dir)
     if path.is_file():
         return path
-    name = f"{underlying.lower()}_volatility_history.parquet"
+    name = vol_history_name(underlying)
     for candidate in (path / VOL_HISTORY_FOLDER / name, path / name):
         if candidate.is_file():
             return candidate
@@ -120,10 +128,10 @@ def _span(index: pd.Index) -> dict:
     }
 
 
-def _first_existing(root: Path | None, *relative: str) -> Path | None:
+def _first_existing(root: Path | None, name: str, folder: str) -> Path | None:
     if root is None:
         return None
-    return next((root / r for r in relative if (root / r).exists()), None)
+    return next((p for p in readable_candidates(root, name, folder) if p.exists()), None)
 
 
 def _required(path: str | Path | None, what: str) -> Path | None:
@@ -198,20 +206,13 @@ def build_real_raw_frame(
     daily = frequency == "1D"
 
     root = Path(data_dir) if data_dir is not None else None
-    lower = symbol.lower()
-    ohlc_path = _required(ohlc_csv, "daily bars CSV") or (
-        _first_existing(
-            root, f"{lower}_usd_daily_ohlcv.csv", f"history/{lower}_usd_daily_ohlcv.csv"
-        )
-    )
-    iv_path = _required(iv_csv, "daily DVOL CSV") or (
-        _first_existing(root, f"{lower}_dvol_daily.csv", f"history/{lower}_dvol_daily.csv")
-    )
-    vol_path = _required(vol_history, "volatility history") or (
-        _first_existing(root, f"{VOL_HISTORY_FOLDER}/{lower}_volatility_history.parquet")
+    ohlc_path = _required(ohlc_csv, "daily bars CSV") or _first_existing(root, ohlcv_csv_name(symbol), HISTORY_FOLDER)
+    iv_path = _required(iv_csv, "daily DVOL CSV") or _first_existing(root, dvol_csv_name(symbol), HISTORY_FOLDER)
+    vol_path = _required(vol_history, "volatility history") or _first_existing(
+        root, vol_history_name(symbol), VOL_HISTORY_FOLDER
     )
     chain_root = _required(chain_dir, "chain folder") or (
-        root if include_chain and root is not None and (root / "live_deribit" / symbol).is_dir() else None
+        root if include_chain and root is not None and (root / CHAIN_FOLDER / symbol).is_dir() else None
     )
     if not any((ohlc_path, iv_path, vol_path, chain_root)):
         raise MarketDataError(
