@@ -7,11 +7,18 @@ state on the UI thread. Errors become notifications or panels, never tracebacks.
 
 Areas (one Textual "mode" each, so each keeps its own state): 1 sweet spots, 2 grid,
 3 setup, 4 regimes, 5 selector. ``r`` runs the scan from anywhere, ``escape`` cancels it.
+
+Startup: importing this module imports Textual and the light sweet-spot screen only. The
+research engine (pandas, scipy) loads in a thread worker after the first frame; until it is
+ready the start screen says so, and a key that needs it (another area, ``r``, ``?``) is
+remembered and carried out once it is.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib
+import sys
 import threading
 import time
 from dataclasses import replace
@@ -21,19 +28,11 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding
 from textual.reactive import var
+from textual.screen import Screen
 
-from backtest.greg_sweetspots import SweepCancelled, SweepConfigError, run_greg_sweetspot_sweep
-from backtest.market_data import MarketDataError
-from backtest.regime_builder import build_regime_model
-from backtest.samples import load_sensor_data
-from backtest.sweep_results import (
-    StoredSweep,
-    SweepResultsError,
-    has_results,
-    load_sweep_results,
-    output_dir_for,
-)
 from greg_tui.messages import (
+    EngineFailed,
+    EngineReady,
     OpenGrid,
     RegimeBuildDone,
     RegimeBuildFailed,
@@ -43,15 +42,35 @@ from greg_tui.messages import (
     SweepProgress,
     SweepStopped,
 )
-from greg_tui.screens.grid import GridScreen
 from greg_tui.screens.help import HelpScreen
-from greg_tui.screens.regimes import RegimesScreen
-from greg_tui.screens.selector import SelectorScreen
-from greg_tui.screens.setup import SetupScreen
 from greg_tui.screens.sweetspots import SweetSpotsScreen
-from greg_tui.widgets.scan.config import ScanConfig, Validation, validate_config
+from greg_tui.widgets.scan.config import PENDING, ScanConfig, Validation, validate_config
 from greg_tui.widgets.scan.state import ScanState
-from synthetic.regime_model import RegimeFileError, save_regime_model
+
+# The research engine (pandas, scipy, numpy) and the screens built on it take seconds to
+# import: they load in a thread worker after the first frame (see ``GregApp.on_mount``).
+ENGINE_MODULES: tuple[str, ...] = (
+    "backtest.greg_sweetspots",
+    "backtest.sweep_results",
+    "backtest.samples",
+    "backtest.market_data",
+    "synthetic.regime_model",
+    "greg_tui.screens.grid",
+    "greg_tui.screens.setup",
+    "greg_tui.screens.regimes",
+    "greg_tui.screens.selector",
+)
+
+
+def _lazy_screen(module: str, name: str):
+    """A MODES entry that imports its screen's module only when the mode is first shown."""
+
+    def make() -> Screen:
+        return getattr(importlib.import_module(module), name)()
+
+    make.__name__ = name
+    return make
+
 
 NAV = Binding.Group("Screens", compact=True)
 DARK_THEME, LIGHT_THEME = "textual-dark", "textual-light"
@@ -69,10 +88,10 @@ class GregApp(App):
     TITLE = "greg-tui"
     MODES = {
         "spots": SweetSpotsScreen,
-        "grid": GridScreen,
-        "setup": SetupScreen,
-        "regimes": RegimesScreen,
-        "selector": SelectorScreen,
+        "grid": _lazy_screen("greg_tui.screens.grid", "GridScreen"),
+        "setup": _lazy_screen("greg_tui.screens.setup", "SetupScreen"),
+        "regimes": _lazy_screen("greg_tui.screens.regimes", "RegimesScreen"),
+        "selector": _lazy_screen("greg_tui.screens.selector", "SelectorScreen"),
     }
     DEFAULT_MODE = "spots"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
@@ -93,13 +112,17 @@ class GregApp(App):
         Binding("ctrl+t", "toggle_theme", "Light/dark", show=False),
     ]
 
-    # Loaded results (None: nothing on disk, or unreadable: see results_error).
-    results: var[StoredSweep | None] = var(None, always_update=True)
+    # The engine modules are imported (see on_mount); engine_error: they cannot be.
+    engine_ready: var[bool] = var(False)
+    engine_error: var[str | None] = var(None)
+    # Loaded results (a backtest.sweep_results.StoredSweep; None: nothing on disk, not loaded
+    # yet, or unreadable: see results_error).
+    results: var[object | None] = var(None, always_update=True)
     results_error: var[str | None] = var(None)
     results_version: var[int] = var(0)  # bumped after every (re)load; screens watch it
     # The scan setup as the form holds it, and its validation.
     config: var[ScanConfig] = var(ScanConfig())
-    validation: var[Validation] = var(Validation(None, "not validated yet"))
+    validation: var[Validation] = var(PENDING)
     # The running scan.
     scan: var[ScanState] = var(ScanState(), always_update=True)
     # Regime rebuild: (underlying, fraction, message) while running, else None.
@@ -116,24 +139,81 @@ class GregApp(App):
         self.base_dir = Path(base_dir)
         self.data_dir = Path(data_dir) if data_dir is not None else None
         self.regime_file = Path(regime_file) if regime_file is not None else None
-        # Seams for tests and benchmarks: the engine entry points the workers call.
-        self.sweep_function = run_greg_sweetspot_sweep
-        self.regime_builder = build_regime_model
+        # Seams for tests and benchmarks: the engine entry points the workers call (None: the
+        # engine's run_greg_sweetspot_sweep / build_regime_model, imported in the worker).
+        self.sweep_function = None
+        self.regime_builder = None
         self._cancel_event: threading.Event | None = None
         self._regime_cancel: threading.Event | None = None
-        self.validation = validate_config(self.config)
+        self._pending: dict[str, object] = {}  # actions asked for before the engine was ready
+        self.engine_seconds: float | None = None  # how long the background import took
 
     @property
     def output_dir(self) -> Path:
-        return output_dir_for(self.base_dir)
+        return self.base_dir / "backtest" / "output"  # backtest.sweep_results.output_dir_for
+
+    @property
+    def effective_data_dir(self) -> Path | None:
+        """The real-data folder: the scan setup's, else --data-dir (None: the engine's default)."""
+        text = (self.config.data_dir or "").strip()
+        return Path(text).expanduser() if text else self.data_dir
 
     def on_mount(self) -> None:
         self.theme = DARK_THEME
+        if all(name in sys.modules for name in ENGINE_MODULES):
+            self._engine_loaded()  # already imported (tests, a second app): no need to wait
+        else:
+            self._engine_worker()
+
+    # ------------------------------------------------------------------ the engine
+    @work(thread=True, group="engine", name="engine", exit_on_error=False)
+    def _engine_worker(self) -> None:
+        started = time.monotonic()
+        try:
+            for name in ENGINE_MODULES:
+                importlib.import_module(name)
+        except Exception as exc:
+            self.post_message(EngineFailed(f"{type(exc).__name__}: {one_line(exc)}"))
+        else:
+            self.post_message(EngineReady(time.monotonic() - started))
+
+    def on_engine_ready(self, message: EngineReady) -> None:
+        self.engine_seconds = message.seconds
+        self._engine_loaded()
+
+    def on_engine_failed(self, message: EngineFailed) -> None:
+        self.engine_error = message.error
+        self.results_error = f"The research engine cannot be loaded ({message.error})"
+        self.results_version += 1
+        self._pending.clear()
+        self.notify(message.error, title="Engine not loaded", severity="error", timeout=20)
+
+    def _engine_loaded(self) -> None:
+        self.engine_ready = True
+        self.set_config(self.config)
         self.load_results()
+        pending, self._pending = self._pending, {}
+        for action in pending.values():
+            action()
+
+    def _after_engine(self, kind: str, what: str, action) -> bool:
+        """Before the engine is ready: remember ``action`` (one per ``kind``) and say so; True
+        when it was deferred (or refused: the engine failed to load)."""
+        if self.engine_ready:
+            return False
+        if self.engine_error is not None:
+            self.notify(f"Cannot {what}: {self.engine_error}", title="Engine not loaded", severity="error")
+            return True
+        self._pending[kind] = action
+        self.notify(f"Loading the research engine; will {what} as soon as it is ready.", title="One moment",
+                    timeout=3)
+        return True
 
     # ------------------------------------------------------------------ results
     def load_results(self) -> None:
         """(Re)read the results folder; a damaged set becomes ``results_error``."""
+        from backtest.sweep_results import SweepResultsError, has_results, load_sweep_results
+
         results, error = None, None
         folder = self.output_dir
         if has_results(folder):
@@ -151,6 +231,8 @@ class GregApp(App):
 
     # ------------------------------------------------------------------ navigation
     def action_show(self, mode: str) -> None:
+        if mode != "spots" and self._after_engine("show", f"open {mode}", lambda: self.switch_mode(mode)):
+            return
         self.switch_mode(mode)
 
     async def action_quit(self) -> None:
@@ -167,6 +249,8 @@ class GregApp(App):
         self.exit()
 
     def action_help(self) -> None:
+        if self._after_engine("help", "show the help", self.action_help):
+            return
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
@@ -174,6 +258,8 @@ class GregApp(App):
         self.theme = LIGHT_THEME if self.theme == DARK_THEME else DARK_THEME
 
     async def on_open_grid(self, message: OpenGrid) -> None:
+        from greg_tui.screens.grid import GridScreen
+
         await self.switch_mode("grid")
         screen = self.screen
         if isinstance(screen, GridScreen):
@@ -181,15 +267,21 @@ class GregApp(App):
 
     # ------------------------------------------------------------------ scan setup
     def set_config(self, config: ScanConfig) -> Validation:
-        self.config = config
-        self.validation = validate_config(config)
-        self.refresh_bindings()
+        """Store the setup and validate it (once the engine is loaded: until then it is kept
+        as it is and checked when the engine arrives)."""
+        if self.engine_ready:
+            config = config.resolved(self.data_dir)
+            self.config = config
+            self.validation = validate_config(config)
+            self.refresh_bindings()
+        else:
+            self.config = config
         return self.validation
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel_scan":  # escape closes the help screen first
             return self.scan.running and not isinstance(self.screen, HelpScreen)
-        if action == "run_scan" and not self.scan.running and not self.validation.ok:
+        if action == "run_scan" and not self.scan.running and not self.validation.ok and not self.validation.pending:
             return None  # shown disabled; the status strip says why
         return True
 
@@ -199,31 +291,43 @@ class GregApp(App):
             self.notify("A scan is already running; wait for it or press escape to cancel it.",
                         title="Scan running", severity="warning")
             return
+        if self._after_engine("run", "run the scan", self.action_run_scan):
+            return
         validation = self.validation
         if not validation.ok or validation.params is None:
             self.notify(f"Fix the scan setup first: {validation.error}", title="Cannot run", severity="error")
             return
-        params = validation.params
         self._cancel_event = threading.Event()
-        self.scan = ScanState.start(self.output_dir, len(params.underlyings), len(params.pairs))
+        self.scan = ScanState.start()
         self.refresh_bindings()
-        self._sweep_worker(params, self._cancel_event)
+        self._sweep_worker(validation.params, validation.data_dir, self._cancel_event)
 
     def action_cancel_scan(self) -> None:
         if not self.scan.running or self._cancel_event is None:
+            return
+        if self.scan.committing:
+            self.notify("The results are being moved into place; too late to cancel.", title="Finishing")
             return
         self._cancel_event.set()
         self.scan = replace(self.scan, cancelling=True)
 
     @work(thread=True, exclusive=True, group="sweep", name="sweep", exit_on_error=False)
-    def _sweep_worker(self, params, cancel: threading.Event) -> None:
+    def _sweep_worker(self, params, data_dir: Path | None, cancel: threading.Event) -> None:
+        from backtest.greg_sweetspots import (
+            SweepCancelled,
+            SweepConfigError,
+            run_greg_sweetspot_sweep,
+        )
+        from backtest.market_data import MarketDataError
+
         started = time.monotonic()
+        sweep = self.sweep_function or run_greg_sweetspot_sweep
 
         def progress(fraction: float, message: str) -> None:
             self.post_message(SweepProgress(float(fraction), str(message), time.monotonic()))
 
         try:
-            path = self.sweep_function(
+            path = sweep(
                 self.base_dir,
                 params.underlyings,
                 params.metrics,
@@ -240,12 +344,16 @@ class GregApp(App):
                 progress=progress,
                 cancel=cancel,
                 seed=params.seed,
-                data_dir=self.data_dir,
+                data_dir=data_dir,
+                regime_file=self.regime_file,
             )
         except SweepCancelled:
             self.post_message(SweepStopped(time.monotonic() - started))
         except MarketDataError as exc:
-            self.post_message(SweepFailed(f"No usable real data: {one_line(exc)}"))
+            self.post_message(SweepFailed(
+                f"No usable real data: {one_line(exc)}. Pick other underlyings, another data folder or "
+                "the synthetic source in setup (3)."
+            ))
         except (SweepConfigError, ValueError, OSError) as exc:
             self.post_message(SweepFailed(one_line(exc)))
         except Exception as exc:  # never a traceback in the terminal
@@ -304,13 +412,19 @@ class GregApp(App):
 
     @work(thread=True, exclusive=True, group="regimes", name="regimes", exit_on_error=False)
     def _regime_worker(self, underlying: str, cancel: threading.Event) -> None:
+        from backtest.market_data import MarketDataError
+        from backtest.regime_builder import build_regime_model
+        from backtest.samples import load_sensor_data
+        from synthetic.regime_model import RegimeFileError, save_regime_model
+
         started = time.monotonic()
+        builder = self.regime_builder or build_regime_model
         try:
-            data = load_sensor_data(underlying, source="history", data_dir=self.data_dir)
+            data = load_sensor_data(underlying, source="history", data_dir=self.effective_data_dir)
             if data.sensors.empty:
                 raise MarketDataError(f"the history data for {underlying} has no rows")
             self.post_message(RegimeBuildProgress(underlying, 0.02, f"clustering {data.n_samples} days"))
-            model = self.regime_builder(
+            model = builder(
                 data.sensors, underlying, n_clusters=6, source=data.description,
                 progress=lambda f, m: self.post_message(RegimeBuildProgress(underlying, float(f), str(m))),
             )

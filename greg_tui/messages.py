@@ -11,12 +11,30 @@ from pathlib import Path
 
 from textual.message import Message
 
+# ----------------------------------------------------------------------------- the engine
+
+
+@dataclass
+class EngineReady(Message):
+    """The research engine (and the screens built on it) finished importing."""
+
+    seconds: float
+
+
+@dataclass
+class EngineFailed(Message):
+    """The research engine cannot be imported; ``error`` is one line for the user."""
+
+    error: str
+
+
 # ----------------------------------------------------------------------------- the sweep
 
 
 @dataclass
 class SweepProgress(Message):
-    """The engine reported progress (``fraction`` of its compute steps, a human message)."""
+    """The engine reported progress (``fraction`` of the whole run: computing to 0.85, then
+    writing the files; a human message)."""
 
     fraction: float
     message: str

@@ -6,6 +6,7 @@ import test_app_support as support
 from test_app_support import make_app, output_snapshot, slow_sweep, small_app, wait_for_scan
 from textual.widgets import Button, Input, SelectionList, Static
 
+from backtest.greg_sweetspots import run_greg_sweetspot_sweep
 from backtest.sweep_results import output_dir_for
 from greg_tui.screens.setup import SetupScreen
 from greg_tui.screens.sweetspots import SweetSpotsScreen
@@ -23,6 +24,16 @@ def _text(widget: Static) -> str:
 async def test_start_empty_run_default_scan_fills_table(tmp_path):
     """Start with nothing on disk, press r (default parameters), see rows and a notification."""
     app = make_app(tmp_path)
+    reported: list[tuple[float, str]] = []
+
+    def recording_sweep(*args, progress, **kwargs):
+        def recorded(fraction, message):
+            reported.append((fraction, message))
+            progress(fraction, message)
+
+        return run_greg_sweetspot_sweep(*args, progress=recorded, **kwargs)
+
+    app.sweep_function = recording_sweep
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         screen = app.screen
@@ -43,6 +54,10 @@ async def test_start_empty_run_default_scan_fills_table(tmp_path):
         summary = _text(screen.query_one("#spots-summary", Static))
         assert "synthetic" in summary and "sweet spots" in summary
         assert len(app.scan.engine_updates) >= 10
+        # The engine's progress covers writing the files (0.85..1), and the bar follows it.
+        assert any(f >= 0.85 and m.startswith("writing") for f, m in reported)
+        assert any(m.startswith("moving") for _f, m in reported) and reported[-1][0] == 1.0
+        assert app.scan.engine_fraction == 1.0
         # The progress strip repainted at least 5 times a second over the run.
         state = app.scan
         repaints = [t for t, _f in screen.query_one(ScanStatus).repaints if state.started <= t <= state.finished]
@@ -137,12 +152,7 @@ async def test_invalid_setup_value_blocks_the_run(tmp_path):
         await pilot.pause()
         assert app.validation.ok and app.validation.params.metrics == ("vrp_30d", "adx_14d")
         assert app.validation.params.x_bins == 12
-
-
-async def test_percent_fields_and_engine_errors(tmp_path):
-    app = make_app(tmp_path)
-    async with app.run_test(size=(100, 40)) as pilot:
-        await pilot.press("3")
+        # Percent fields: range checked, stored as fractions.
         field = app.screen.query_one("#min_pass_pct", Input)
         field.value = "140"
         await pilot.pause()
@@ -153,15 +163,22 @@ async def test_percent_fields_and_engine_errors(tmp_path):
 
 
 async def test_scan_error_is_shown_not_raised(tmp_path):
-    """A real-data source with no data: an error notification, results untouched."""
+    """A real-data source: a missing data folder blocks the run inline; an existing folder
+    without data fails the scan with an error notification, results untouched."""
     app = make_app(tmp_path, data_dir=tmp_path / "no-data")
     async with app.run_test(size=(80, 24)) as pilot:
         app.set_config(app.config.with_values(source="history"))
         await pilot.pause()
+        assert not app.validation.ok and app.validation.field == "data_dir"
+        assert "does not exist" in app.validation.error
+        assert app.check_action("run_scan", ()) is None
+        (tmp_path / "no-data").mkdir()
+        app.set_config(app.config)
+        assert app.validation.ok and app.validation.data_dir == tmp_path / "no-data"
         await pilot.press("r")
         await wait_for_scan(pilot, app)
         errors = [n for n in app.notes if n[2] == "error"]
-        assert errors and "No usable real data" in errors[0][1]
+        assert errors and "No usable real data" in errors[0][1] and "setup (3)" in errors[0][1]
         assert app.results is None and isinstance(app.screen, SweetSpotsScreen)
 
 
@@ -183,19 +200,18 @@ async def test_quit_during_a_scan_cancels_it_cleanly(results_base):
     assert not [p for p in output_dir_for(results_base).iterdir() if p.name.startswith(".staging")]
 
 
-def test_progress_fraction_counts_compute_steps_and_file_writes(tmp_path):
+def test_progress_follows_the_engine_through_writing():
     from greg_tui.widgets.scan.state import ScanState, overall_fraction, remaining_seconds
 
-    state = ScanState.start(tmp_path, n_underlyings=2, n_pairs=3)  # 8 steps, 9 files
-    assert overall_fraction(state) == 0.0
-    half = state.progressed(0.5, "BTC: x vs y", 1.0)
-    assert abs(overall_fraction(half) - 4 / (8 + 18)) < 1e-9
-    writing = half.progressed(1.0, "sweep computed", 2.0)
-    staging = tmp_path / ".staging-abc"
-    staging.mkdir()
-    for i in range(3):
-        (staging / f"f{i}.csv").write_text("x")
-    assert abs(overall_fraction(writing) - (8 + 3) / 26) < 1e-9
+    state = ScanState.start()
+    assert overall_fraction(state) == 0.0 and not state.writing
+    half = state.progressed(0.5, "BTC: x vs y (3/28), 7 strategies", 1.0)
+    assert overall_fraction(half) == 0.5 and not half.writing
+    writing = half.progressed(0.9, "writing env_heatmap_BTC_vrp_30d_vs_adx_14d.csv", 2.0)
+    assert writing.writing and not writing.committing and overall_fraction(writing) == 0.9
+    moving = writing.progressed(0.99, "moving results into place", 3.0)
+    assert moving.committing
+    assert overall_fraction(moving.progressed(1.0, "wrote 9 files", 4.0)) < 1.0  # until it ended
     assert remaining_seconds([(0.0, 0.0), (1.0, 0.05)]) is None  # too early to say
     assert abs(remaining_seconds([(0.0, 0.0), (1.0, 0.5)]) - 1.0) < 1e-9
 

@@ -147,7 +147,7 @@ async def test_regime_rebuild_from_real_data_writes_the_tmp_file(tmp_path, real_
 
 
 async def test_selector_screen_shows_a_decision(tmp_path):
-    app = make_app(tmp_path)
+    app = make_app(tmp_path, data_dir=tmp_path / "empty")
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("5")
         screen = app.screen
@@ -169,17 +169,11 @@ async def test_selector_screen_shows_a_decision(tmp_path):
         await pilot.press("p")
         assert screen.policy == "ignore-missing"
         assert "ignore-missing" in _text(screen.query_one("#decision-head", Static))
-
-
-async def test_selector_without_real_data_says_so(tmp_path):
-    app = make_app(tmp_path, data_dir=tmp_path / "empty")
-    async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("5")
-        await app.workers.wait_for_complete()
+        # Without real data, the history source says so.
         await pilot.press("c")  # synthetic -> history
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert "No usable history data" in _text(app.screen.query_one("#selector-head", Static))
+        assert "No usable history data" in _text(screen.query_one("#selector-head", Static))
 
 
 async def test_help_screen_lists_bindings(tmp_path):
@@ -194,6 +188,9 @@ async def test_help_screen_lists_bindings(tmp_path):
             assert expected in text
         await pilot.press("escape")
         assert isinstance(app.screen, SweetSpotsScreen)
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code == 0 or app.return_code is None
 
 
 async def _tour(app, pilot, keys=("1", "2", "3", "4", "5")) -> None:
@@ -204,22 +201,20 @@ async def _tour(app, pilot, keys=("1", "2", "3", "4", "5")) -> None:
 
 
 async def test_every_screen_renders_at_80x24_and_200x50_in_both_themes(results_base):
-    for size, first_theme in (((80, 24), "textual-dark"), ((200, 50), "textual-light")):
-        app = make_app(results_base)
-        async with app.run_test(size=size) as pilot:
-            app.theme = first_theme
+    """One app, resized (each area re-lays out for the new size), in both themes."""
+    app = make_app(results_base)
+    async with app.run_test(size=(80, 24)) as pilot:
+        for size, theme in (((80, 24), "textual-dark"), ((200, 50), "textual-light")):
+            await pilot.resize_terminal(*size)
+            app.theme = theme
             await _tour(app, pilot)
-            await pilot.press("ctrl+t")  # toggles light/dark
-            assert app.theme != first_theme
-            await _tour(app, pilot, ("5", "2"))  # the screens choosing their own colours
+            assert app.size == size
+            if size == (80, 24):  # once is enough: ctrl+t toggles light/dark
+                await pilot.press("ctrl+t")
+                assert app.theme != theme
+                await _tour(app, pilot, ("5",))  # the screens choosing their own colours
+            await _tour(app, pilot, ("2",))
             heatmap = app.screen.query_one(Heatmap)
             assert heatmap.palette is (DARK_PALETTE if app.theme == "textual-dark" else LIGHT_PALETTE)
-        assert not [n for n in app.notes if n[2] == "error"], app.notes
-
-
-async def test_quit(tmp_path):
-    app = make_app(tmp_path)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("q")
-        await pilot.pause()
-    assert app.return_code == 0 or app.return_code is None
+            assert app.screen.query_one("#grid-side").region.right <= size[0]
+    assert not [n for n in app.notes if n[2] == "error"], app.notes

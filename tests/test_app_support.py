@@ -73,7 +73,7 @@ def output_snapshot(base: Path) -> dict[str, tuple[bytes, int]]:
 def stored_results(tmp_path_factory) -> Path:
     """A base dir holding the results of a small sweep (computed once)."""
     base = tmp_path_factory.mktemp("stored")
-    run_greg_sweetspot_sweep(base, lookback_days=SMALL_LOOKBACK, top_k=2)  # ~300 rows, quick tables
+    run_greg_sweetspot_sweep(base, lookback_days=SMALL_LOOKBACK, top_k=1)  # ~250 rows, quick tables
     return base
 
 
@@ -82,4 +82,34 @@ def results_base(stored_results: Path, tmp_path: Path) -> Path:
     """A fresh base dir with a copy of the small sweep's results."""
     base = tmp_path / "base"
     shutil.copytree(stored_results, base)
+    return base
+
+
+ABSENT = ("skew_25d", "term_structure_spread")  # sensors the "history-like" source lacks
+
+
+def write_absent_sensor_results(base: Path, days: int = 300) -> None:
+    """A sweep on BTC whose source lacks skew and term structure altogether (like a daily
+    DVOL history), written by the engine itself: its manifest has absent_sensors and
+    pair_samples, and the pairs on those sensors have no samples."""
+    from backtest.greg_sweetspots import compute_sweep, validate_sweep_params
+    from backtest.samples import SensorData, load_sensor_data
+    from backtest.sweep_results import write_sweep_outputs
+
+    data = load_sensor_data("BTC", "synthetic", days)
+    sensors = data.sensors.copy()
+    sensors.loc[:, list(ABSENT)] = float("nan")
+    history_like = SensorData("BTC", "history", sensors, "test history without skew or term structure")
+    params = validate_sweep_params(
+        ("BTC",), ("vrp_30d", "adx_14d", "skew_25d", "term_structure_spread"),
+        ("STRATEGY_A_STRADDLE", "STRATEGY_F_BULL_PUT_SPREAD"), 12, 12, 0.005, 0.4, 2, "synthetic", days, "strict", "selected",
+    )
+    result = compute_sweep(params, data_by_underlying={"BTC": history_like})
+    write_sweep_outputs(result, output_dir_for(base))
+
+
+@pytest.fixture(scope="session")
+def absent_results(tmp_path_factory) -> Path:
+    base = tmp_path_factory.mktemp("absent")
+    write_absent_sensor_results(base)
     return base

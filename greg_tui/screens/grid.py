@@ -17,7 +17,7 @@ from backtest.heatmap_grid import PairGrid
 from greg_tui.messages import OpenGrid
 from greg_tui.widgets.chrome import TopBar
 from greg_tui.widgets.grid.heatmap import LAYERS, GridView, Heatmap
-from greg_tui.widgets.grid.panel import cell_text, legend_text, title_text
+from greg_tui.widgets.grid.panel import cell_text, legend_text, no_samples_reason, title_text
 from greg_tui.widgets.scan.status import ScanStatus
 
 MOVE = Binding.Group("Move", compact=True)
@@ -60,6 +60,7 @@ class GridScreen(Screen):
             with Horizontal(id="grid-body"):
                 with GridViewport(id="grid-viewport"):
                     yield Heatmap(id="heatmap")
+                    yield Static("", id="grid-nodata")
                 with Vertical(id="grid-side"):
                     yield Static("", id="grid-title")
                     yield Static("", id="grid-cell")
@@ -158,6 +159,29 @@ class GridScreen(Screen):
             heatmap.view = None
             self.query_one("#grid-cell", Static).update(f"[b]Cannot draw this grid:[/b]\n{escape(str(exc))}")
             return
+        info = (results.manifest.get("underlyings") or {}).get(self.underlying)
+        count_mode = results.manifest.get("parameters", {}).get("count_mode", "selected")
+        title = title_text(self.underlying, label, grid, self.layer, self.pair_index + 1, len(results.pairs),
+                           column + 1, n_strategies, count_mode, info)
+        self.query_one("#grid-title", Static).update(title)
+        if grid.total_samples == 0:  # a message instead of an empty grid
+            self._grid = None
+            self.set_class(True, "-nodata")
+            reason = no_samples_reason(grid, info)
+            source = (info or {}).get("description") or (info or {}).get("source") or "?"
+            self.query_one("#grid-nodata", Static).update(
+                f"[b]{escape(self.underlying)}: {escape(reason)}.[/b]\n\n"
+                f"Data: {escape(str(source))}.\n"
+                f"Press [b]n[/b] / [b]N[/b] for another pair, [b]u[/b] for another underlying; the sweet-spot "
+                "summary ([b]1[/b]) lists the sensors this source lacks."
+            )
+            self.query_one("#grid-cell", Static).update(f"[b]{escape(reason)}[/b]")
+            self.query_one("#grid-legend", Static).update("")
+            self.refresh_bindings()
+            return
+        if self.has_class("-nodata"):
+            self.set_class(False, "-nodata")
+            self.refresh_bindings()
         self._grid, self._column = grid, column
         if self.layer == "occupancy":
             values = grid.occupancy
@@ -185,11 +209,6 @@ class GridScreen(Screen):
             self._cursor_placed = True
             busiest = np.unravel_index(int(np.argmax(grid.counts)), grid.counts.shape)
             heatmap.cursor = (int(busiest[0]), int(busiest[1]))
-        count_mode = results.manifest.get("parameters", {}).get("count_mode", "selected")
-        self.query_one("#grid-title", Static).update(
-            title_text(self.underlying, label, grid, self.layer, self.pair_index + 1, len(results.pairs),
-                       column + 1, n_strategies, count_mode)
-        )
         self.query_one("#grid-legend", Static).update(legend_text(view, heatmap.palette))
         self._update_cell(*heatmap.cursor)
 
@@ -210,7 +229,9 @@ class GridScreen(Screen):
 
     # ------------------------------------------------------------------ actions
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("cycle_layer", "layer", "pair", "strategy", "underlying", "move"):
+        if action == "move":
+            return self.app.results is not None and not self.has_class("-nodata")
+        if action in ("cycle_layer", "layer", "pair", "strategy", "underlying"):
             return self.app.results is not None  # nothing to switch without results
         return True
 

@@ -56,38 +56,55 @@ class SelectorScreen(Screen):
     def on_mount(self) -> None:
         self._data = None
         self._error: str | None = None
+        self._absent: list[str] = []  # sensors the loaded source lacks altogether
+        self._loaded_key: tuple | None = None
         table = self.query_one("#sensor-table", DataTable)
         table.add_column("Sensor", key="sensor")
         table.add_column("Value", key="value")
         table.add_column("Unit", key="unit")
         self.watch(self.app, "config", self._config_changed, init=True)
         self.watch(self.app, "theme", lambda _t: self._show() if self._data is not None else None, init=False)
-        self._request()
+        if self._loaded_key is None:
+            self._request()
 
     def _config_changed(self, config) -> None:
-        # Follow the scan setup's data source and policy until the user picks their own here.
+        # Follow the scan setup's data source and policy until the user picks their own here;
+        # always its data folder. Reloads wait until this screen is shown (not every keystroke
+        # in the setup's data folder field).
         if not getattr(self, "_own_choice", False) and config.source in SOURCES:
-            changed = (self.source, self.policy) != (config.source, config.missing_policy)
             self.set_reactive(SelectorScreen.source, config.source)
-            self.set_reactive(SelectorScreen.policy, config.missing_policy)
-            if changed and self.is_mounted:
-                self._request()
+            if self.policy != config.missing_policy:
+                self.set_reactive(SelectorScreen.policy, config.missing_policy)
+                if self._data is not None and self.is_current:
+                    self._show()
+        if self.is_mounted and self.is_current and self._key() != self._loaded_key:
+            self._request()
 
-    # ------------------------------------------------------------------ data
+    def on_screen_resume(self) -> None:
+        if self._key() != self._loaded_key:
+            self._request()
+        elif self._data is not None:
+            self._show()  # the policy may have changed meanwhile
+
     def _key(self) -> tuple:
-        return (self.underlying, self.source)
+        # Real sources read the setup's data folder; synthetic data the app's regime file.
+        if self.source == "synthetic":
+            return (self.underlying, self.source, None, self.app.regime_file)
+        return (self.underlying, self.source, self.app.effective_data_dir, None)
 
     def _request(self) -> None:
-        self._data, self._error = None, None
+        self._loaded_key = self._key()
+        self._data, self._error, self._absent = None, None, []
         self._show(loading=True)
-        self._load(self._key(), self.underlying, self.source)
+        self._load(self._key())
 
     @work(thread=True, exclusive=True, group="selector", exit_on_error=False)
-    def _load(self, key: tuple, underlying: str, source: str) -> None:
+    def _load(self, key: tuple) -> None:
+        underlying, source, data_dir, regime_file = key
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                data = load_sensor_data(underlying, source, data_dir=self.app.data_dir)
+                data = load_sensor_data(underlying, source, data_dir=data_dir, regime_file=regime_file)
             if data.sensors.empty:
                 raise MarketDataError(f"{source} data for {underlying} has no rows")
         except MarketDataError as exc:
@@ -100,6 +117,8 @@ class SelectorScreen(Screen):
     def on_selector_data_loaded(self, message: SelectorDataLoaded) -> None:
         if message.key == self._key():
             self._data, self._error = message.data, None
+            # ignore-missing drops only rules on sensors this source lacks altogether.
+            self._absent = sorted(name for name, n in message.data.sensor_availability().items() if n == 0)
             self._show()
 
     def on_selector_data_failed(self, message: SelectorDataFailed) -> None:
@@ -130,14 +149,15 @@ class SelectorScreen(Screen):
         row = sensors.iloc[position]
         values = {name: (float(row[name]) if name in row.index else None) for name in SENSOR_NAMES}
         when = "latest" if offset == 0 else f"{offset} back"
+        absent = (f"\n[b]no data in this source:[/b] {escape(', '.join(self._absent))}" if self._absent else "")
         head.update(
             f"{choice}  [b]{stamp:%Y-%m-%d %H:%M}[/b] UTC [dim]({when}, {position + 1}/{n}, \\[ ] step)[/dim]\n"
-            f"[dim]{escape(self._data.description)}[/dim]"
+            f"[dim]{escape(self._data.description)}[/dim]{absent}"
         )
         table.clear()
         for name, value, unit in sensor_rows(values):
             table.add_row(name, value, unit)
-        decision = evaluate_sample(values, policy=self.policy, underlying=self.underlying)
+        decision = evaluate_sample(values, policy=self.policy, underlying=self.underlying, ignorable=self._absent)
         self.query_one("#decision-head", Static).update(decision_header(decision))
         theme = self.app.current_theme
         self.query_one("#decision-table", Static).update(decision_table(decision, theme is None or theme.dark))

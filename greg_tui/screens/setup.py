@@ -16,6 +16,7 @@ from backtest.greg_selector import MISSING_POLICIES, STRATEGY_LABELS
 from backtest.greg_sweetspots import DEFAULT_METRICS, DEFAULT_UNDERLYINGS
 from backtest.samples import SOURCES
 from backtest.sensors import SENSOR_NAMES
+from greg_tui.widgets.checklist import CheckList
 from greg_tui.widgets.chrome import TopBar
 from greg_tui.widgets.scan.config import ScanConfig, Validation
 from greg_tui.widgets.scan.status import ScanStatus
@@ -36,9 +37,9 @@ LIST_ORDER: dict[str, tuple[str, ...]] = {
     "strategies": tuple(STRATEGY_LABELS),
 }
 SOURCE_HELP = {
-    "synthetic": "synthetic: the regime-driven universe (offline, always there)",
+    "synthetic": "synthetic: the regime-driven universe (offline, always there; the data folder is not used)",
     "history": "history: imported daily bars + DVOL in the data folder (no skew / term structure)",
-    "harvested": "harvested: history plus harvested option-chain snapshots",
+    "harvested": "harvested: history plus harvested option-chain snapshots in the data folder",
 }
 COUNT_HELP = {
     "selected": "selected: a strategy counts where Greg's waterfall picks it",
@@ -47,13 +48,14 @@ COUNT_HELP = {
 
 
 class SetupScreen(Screen):
+    AUTO_FOCUS = "#underlyings"  # the first list, so space toggles at once (not the scroll area)
     BINDINGS = [
         Binding("ctrl+d", "defaults", "Defaults"),
         Binding("escape", "back", "Back", show=False),
     ]
 
     def compose(self) -> ComposeResult:
-        config: ScanConfig = self.app.config
+        config: ScanConfig = self.app.config.resolved(self.app.data_dir)
         yield TopBar("setup")
         with VerticalScroll(id="setup-form"):
             yield Static(
@@ -64,31 +66,35 @@ class SetupScreen(Screen):
             with Horizontal(id="setup-lists"):
                 with Vertical(classes="setup-list-box", id="box-underlyings"):
                     yield Label("Underlyings", classes="setup-heading")
-                    yield SelectionList[str](
+                    yield CheckList[str](
                         *((u, u, u in config.underlyings) for u in DEFAULT_UNDERLYINGS),
                         id="underlyings",
                     )
                 with Vertical(classes="setup-list-box", id="box-metrics"):
                     yield Label("Metrics (pairs of these)", classes="setup-heading")
-                    yield SelectionList[str](
+                    yield CheckList[str](
                         *((name, name, name in config.metrics) for name in METRIC_ORDER),
                         id="metrics",
                     )
                 with Vertical(classes="setup-list-box", id="box-strategies"):
                     yield Label("Strategies", classes="setup-heading")
-                    yield SelectionList[str](
+                    yield CheckList[str](
                         *((label.removeprefix("Strategy "), key, key in config.strategies)
                           for key, label in STRATEGY_LABELS.items()),
                         id="strategies",
                     )
+            with Horizontal(id="setup-source"):
+                yield Label("Data source", classes="field-label")
+                yield Select([(s, s) for s in SOURCES], value=config.source, allow_blank=False,
+                             id="source", compact=True)
+                yield Label("Data folder", classes="field-label", id="data-dir-label")
+                yield Input(config.data_dir, placeholder="folder with history / harvested data", id="data_dir",
+                            compact=True, classes="setup-input")
             with Grid(id="setup-fields"):
                 for name, label, placeholder in INPUTS:
                     yield Label(label, classes="field-label")
                     yield Input(getattr(config, name), placeholder=placeholder, id=name, compact=True,
                                 classes="setup-input")
-                yield Label("Data source", classes="field-label")
-                yield Select([(s, s) for s in SOURCES], value=config.source, allow_blank=False,
-                             id="source", compact=True)
                 yield Label("Missing policy", classes="field-label")
                 yield Select([(p, p) for p in MISSING_POLICIES], value=config.missing_policy,
                              allow_blank=False, id="missing_policy", compact=True)
@@ -110,6 +116,7 @@ class SetupScreen(Screen):
     # ------------------------------------------------------------------ reading the form
     def _form_config(self) -> ScanConfig:
         values = {name: self.query_one(f"#{name}", Input).value for name, _l, _p in INPUTS}
+        values["data_dir"] = self.query_one("#data_dir", Input).value
         for name in ("source", "missing_policy", "count_mode"):
             value = self.query_one(f"#{name}", Select).value
             values[name] = value if isinstance(value, str) else getattr(self.app.config, name)
@@ -130,7 +137,7 @@ class SetupScreen(Screen):
 
     def _show_validation(self, validation: Validation) -> None:
         message = self.query_one("#setup-message", Static)
-        for name, _l, _p in INPUTS:
+        for name, _l, _p in (*INPUTS, ("data_dir", "", "")):
             self.query_one(f"#{name}", Input).set_class(validation.field == name, "-invalid")
         for name in ("underlyings", "metrics", "strategies"):
             self.query_one(f"#box-{name}").set_class(validation.field == name, "-invalid")
@@ -148,10 +155,12 @@ class SetupScreen(Screen):
                 + ("  [dim](a scan is running)[/dim]" if running else "")
             )
         source = self.app.config.source
+        self.query_one("#data_dir", Input).set_class(source == "synthetic", "-unused")
         self.query_one("#setup-help", Static).update(
             "[dim]" + escape(SOURCE_HELP.get(source, source)) + "\n"
             + escape(COUNT_HELP.get(self.app.config.count_mode, "")) + "\n"
-            "missing policy strict: a rule on a missing sensor is false; ignore-missing: such rules are dropped\n"
+            "missing policy strict: a rule on a missing sensor is false; ignore-missing: rules on sensors the "
+            "source lacks altogether are dropped\n"
             "lookback: synthetic generates that many days (default 1095); real sources keep the last N days[/dim]"
         )
 
@@ -162,8 +171,8 @@ class SetupScreen(Screen):
 
     @on(Button.Pressed, "#defaults")
     def action_defaults(self) -> None:
-        defaults = ScanConfig()
-        for name, _l, _p in INPUTS:
+        defaults = ScanConfig().resolved(self.app.data_dir)
+        for name, _l, _p in (*INPUTS, ("data_dir", "", "")):
             self.query_one(f"#{name}", Input).value = getattr(defaults, name)
         for name in ("source", "missing_policy", "count_mode"):
             self.query_one(f"#{name}", Select).value = getattr(defaults, name)

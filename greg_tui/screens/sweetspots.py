@@ -60,12 +60,31 @@ class SweetSpotsScreen(Screen):
     def _results_changed(self, _version: int) -> None:
         app = self.app
         results, error = app.results, app.results_error
+        state = (error, app.engine_ready, app.engine_error)
+        shown = getattr(self, "_shown", None)
+        if shown is not None and shown[0] is results and shown[1] == state:
+            return  # the same results again (the table is costly to rebuild)
+        self._shown = (results, state)
         table = self.query_one(SpotTable)
         empty = self.query_one("#spots-empty", Static)
         has_rows = results is not None
         self.set_class(not has_rows, "-empty")
         self.set_class(error is not None, "-error")
-        if error is not None:
+        if app.engine_error is not None:
+            empty.update(
+                "[b]The research engine cannot be loaded.[/b]\n\n"
+                f"{escape(app.engine_error)}\n\n"
+                "The app cannot run scans or read results without it; check the installation "
+                "([b]uv sync[/b]) and start greg-tui again. [b]q[/b] quits."
+            )
+        elif not app.engine_ready:
+            empty.update(
+                "[b]Loading the research engine...[/b]\n\n"
+                f"The latest results in {escape(str(app.output_dir))} appear here in a moment.\n"
+                "Keys pressed meanwhile ([b]r[/b] run, [b]1-5[/b] areas, [b]?[/b] help) are carried out "
+                "as soon as it is ready."
+            )
+        elif error is not None:
             empty.update(
                 "[b]The saved results cannot be read.[/b]\n\n"
                 f"{escape(error)}\n\n"
@@ -89,6 +108,8 @@ class SweetSpotsScreen(Screen):
             self.query_one("#spot-detail", Static).update("")
             return
         self._fill_filters(results)
+        if self.size.width:  # the width known: the right names before the one rebuild
+            table.set_reactive(SpotTable.narrow, self.size.width < 120)
         table.set_rows(rows_from_records(results.records))
         self._update_summary()
         if table.row_count:

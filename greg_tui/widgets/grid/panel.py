@@ -9,6 +9,7 @@ from rich.markup import escape
 from backtest.heatmap_grid import PairGrid
 from greg_tui.widgets.grid.heatmap import LAYER_TITLES, SHADES, GridView, Palette
 from greg_tui.widgets.sweetspots.rows import fmt_num, short_label
+from greg_tui.widgets.sweetspots.summary import absent_sensors
 
 
 def _pct(value: float, digits: int = 1) -> str:
@@ -16,15 +17,44 @@ def _pct(value: float, digits: int = 1) -> str:
 
 
 def title_text(underlying: str, strategy_label: str, grid: PairGrid, layer: str, pair_no: int, pairs: int,
-               strategy_no: int, strategies: int, count_mode: str) -> str:
+               strategy_no: int, strategies: int, count_mode: str, info: dict | None = None) -> str:
     layer_title = LAYER_TITLES[layer]
     if layer != "occupancy":
         layer_title += " [dim](" + ("picked" if count_mode == "selected" else "own rule") + ")[/dim]"
     return (
         f"[b]{escape(underlying)}[/b] {escape(short_label(strategy_label))} [dim]{strategy_no}/{strategies}[/dim]\n"
         f"x [b]{escape(grid.x_metric)}[/b]\ny [b]{escape(grid.y_metric)}[/b]\n"
-        f"[dim]pair {pair_no}/{pairs}[/dim] [b]{layer_title}[/b]"
+        f"[dim]pair {pair_no}/{pairs}[/dim] [b]{layer_title}[/b]\n"
+        + samples_text(grid, info)
     )
+
+
+def samples_text(grid: PairGrid, info: dict | None) -> str:
+    """How many of the underlying's samples this pair has (both metrics present)."""
+    info = info or {}
+    total = info.get("samples")
+    line = f"samples [b]{grid.total_samples}[/b]" + (f" of {total}" if isinstance(total, int) else "")
+    notes = []
+    if grid.missing:
+        notes.append(f"{grid.missing} lack x or y")
+    if grid.outside:
+        notes.append(f"{grid.outside} outside the range")
+    return line + (f" [dim]({', '.join(notes)})[/dim]" if notes else "")
+
+
+def no_samples_reason(grid: PairGrid, info: dict | None) -> str:
+    """Why a pair has no sample: a metric the source lacks, or no sample with both."""
+    info = info or {}
+    absent = absent_sensors(info) or []
+    lacking = [m for m in (grid.x_metric, grid.y_metric) if m in absent]
+    if lacking:
+        verb = "is" if len(lacking) == 1 else "are"
+        return f"no samples: {' and '.join(lacking)} {verb} not in this source"
+    availability = info.get("sensor_availability") or {}
+    if grid.x_metric in availability and grid.y_metric in availability:
+        return (f"no samples: no sample has both {grid.x_metric} ({availability[grid.x_metric]} samples) "
+                f"and {grid.y_metric} ({availability[grid.y_metric]} samples)")
+    return "no samples: no sample has both metrics"
 
 
 def cell_text(grid: PairGrid, column: int, x: int, y: int, rank: int | None) -> str:

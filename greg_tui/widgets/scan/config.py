@@ -1,36 +1,30 @@
 """The scan setup as the form holds it (text and choices), and its validation.
 
-Field-level problems (not a number, percent out of range) are phrased for the form; everything
-else is checked by the engine's own ``validate_sweep_params`` so the app and ``--export``
-accept exactly the same sweeps.
+Field-level problems (not a number, percent out of range, no data folder) are phrased for the
+form; everything else is checked by the engine's own ``validate_sweep_params`` so the app and
+``--export`` accept exactly the same sweeps.
+
+This module imports no engine code at import time (the engine pulls in pandas and scipy,
+which would delay the app's first frame): the engine's defaults are filled in by
+``ScanConfig.resolved`` and the engine is imported by ``validate_config``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-
-from backtest.greg_selector import resolve_strategy
-from backtest.greg_sweetspots import (
-    DEFAULT_METRICS,
-    DEFAULT_STRATEGIES,
-    DEFAULT_UNDERLYINGS,
-    SweepConfigError,
-    SweepParams,
-    validate_sweep_params,
-)
-
-
-def _default_strategy_keys() -> tuple[str, ...]:
-    return tuple(resolve_strategy(label) for label in DEFAULT_STRATEGIES)
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 
 @dataclass(frozen=True)
 class ScanConfig:
-    """Raw form values. Percent fields are in percent (0.5 means 0.5 %)."""
+    """Raw form values. Percent fields are in percent (0.5 means 0.5 %).
 
-    underlyings: tuple[str, ...] = tuple(DEFAULT_UNDERLYINGS)
-    metrics: tuple[str, ...] = tuple(DEFAULT_METRICS)
-    strategies: tuple[str, ...] = field(default_factory=_default_strategy_keys)  # keys
+    ``None`` lists stand for the engine's defaults (``resolved`` fills them in); a blank
+    ``data_dir`` for the app's data folder."""
+
+    underlyings: tuple[str, ...] | None = None
+    metrics: tuple[str, ...] | None = None
+    strategies: tuple[str, ...] | None = None  # keys
     x_bins: str = "20"
     y_bins: str = "20"
     min_occupancy_pct: str = "0.5"
@@ -40,20 +34,46 @@ class ScanConfig:
     source: str = "synthetic"
     missing_policy: str = "strict"
     count_mode: str = "selected"
+    data_dir: str = ""  # blank: the app's --data-dir, else the engine's default folder
 
     def with_values(self, **changes) -> ScanConfig:
         return replace(self, **changes)
 
+    def resolved(self, data_dir: Path | None = None) -> ScanConfig:
+        """The same setup with the engine's defaults in place of ``None`` lists and of a blank
+        data folder (``data_dir`` when given, else ``backtest.samples.default_data_dir()``)."""
+        from backtest.greg_selector import resolve_strategy
+        from backtest.greg_sweetspots import (
+            DEFAULT_METRICS,
+            DEFAULT_STRATEGIES,
+            DEFAULT_UNDERLYINGS,
+        )
+        from backtest.samples import default_data_dir
+
+        return replace(
+            self,
+            underlyings=tuple(DEFAULT_UNDERLYINGS) if self.underlyings is None else self.underlyings,
+            metrics=tuple(DEFAULT_METRICS) if self.metrics is None else self.metrics,
+            strategies=(tuple(resolve_strategy(label) for label in DEFAULT_STRATEGIES)
+                        if self.strategies is None else self.strategies),
+            data_dir=self.data_dir.strip() or str(data_dir if data_dir is not None else default_data_dir()),
+        )
+
 
 @dataclass(frozen=True)
 class Validation:
-    params: SweepParams | None
+    params: object | None  # backtest.greg_sweetspots.SweepParams when valid
     error: str | None = None
     field: str | None = None  # the form field to blame, when known
+    data_dir: Path | None = None  # the data folder the sweep reads (real sources)
+    pending: bool = False  # not validated yet: the engine is still loading
 
     @property
     def ok(self) -> bool:
         return self.params is not None
+
+
+PENDING = Validation(None, "the research engine is still loading", pending=True)
 
 
 class _FieldError(ValueError):
@@ -91,8 +111,26 @@ def _percent(name: str, label: str, text: str) -> float:
 BIN_LIMIT = 200  # larger grids are legal for the engine but unreadable in a terminal
 
 
+def _data_folder(config: ScanConfig) -> Path | None:
+    """The data folder a real source reads; it must exist (synthetic needs none)."""
+    text = config.data_dir.strip()
+    if config.source == "synthetic":
+        return Path(text).expanduser() if text else None
+    if not text:
+        raise _FieldError("data_dir", f"Data folder: enter the folder holding the {config.source} data")
+    folder = Path(text).expanduser()
+    if not folder.exists():
+        raise _FieldError("data_dir", f"Data folder {text} does not exist ({config.source} data is read from it)")
+    if not folder.is_dir():
+        raise _FieldError("data_dir", f"Data folder {text} is a file, not a folder")
+    return folder
+
+
 def validate_config(config: ScanConfig) -> Validation:
     """Check every value; the first problem is returned as one line (and its field)."""
+    from backtest.greg_sweetspots import SweepConfigError, validate_sweep_params
+
+    config = config.resolved() if None in (config.underlyings, config.metrics, config.strategies) else config
     try:
         x_bins = _whole("x_bins", "X bins", config.x_bins)
         y_bins = _whole("y_bins", "Y bins", config.y_bins)
@@ -109,6 +147,7 @@ def validate_config(config: ScanConfig) -> Validation:
             raise _FieldError("metrics", "Pick at least two metrics (they form the pairs)")
         if not config.strategies:
             raise _FieldError("strategies", "Pick at least one strategy")
+        data_dir = _data_folder(config)
     except _FieldError as exc:
         return Validation(None, str(exc), exc.field_name)
     try:
@@ -118,4 +157,4 @@ def validate_config(config: ScanConfig) -> Validation:
         )
     except SweepConfigError as exc:
         return Validation(None, str(exc), None)
-    return Validation(params)
+    return Validation(params, data_dir=data_dir)

@@ -1,17 +1,19 @@
 """The scan status strip, docked above the footer on every screen.
 
-While a sweep runs: what the engine is doing (underlying / pair / strategies), a progress
-bar, elapsed and remaining time, and how to cancel. It repaints on every engine message and
-on its own 15 Hz timer (not on every engine message: the engine can report 100+ steps a second,
-and repainting that often only competes with the sweep thread for the GIL), so the bar and
-elapsed/remaining keep moving between engine steps. When the
-setup is invalid (and nothing runs) it says so, because the run key is then disabled.
+While a sweep runs: what the engine is doing (underlying / pair / strategies, then the file it
+writes, then "moving results into place", when it is too late to cancel), a progress bar,
+elapsed and remaining time, and how to cancel. It repaints on its own 15 Hz timer, not on
+every engine message (the engine can report 100+ steps a second, and repainting that often
+only competes with the sweep thread for the GIL), so the bar and elapsed/remaining keep moving
+between engine steps. When the setup is invalid (and nothing runs) it says so, because the run
+key is then disabled; while the engine is still loading it says nothing.
 """
 
 from __future__ import annotations
 
 import time
 
+from rich.markup import escape
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widget import Widget
@@ -64,7 +66,7 @@ class ScanStatus(Widget):
             self._validation_changed(self.app.validation)
 
     def _validation_changed(self, validation) -> None:
-        invalid = not validation.ok and not self.app.scan.running
+        invalid = not validation.ok and not validation.pending and not self.app.scan.running
         self.set_class(invalid, "-invalid")
         if invalid:
             self.query_one("#scan-message", Label).update(
@@ -85,17 +87,20 @@ class ScanStatus(Widget):
         if not self._samples or fraction > self._samples[-1][1]:
             self._samples.append((now, fraction))
         remaining = remaining_seconds(self._samples + [(now, fraction)])
-        if state.cancelling:
+        if state.committing:
+            message = f"[b]Finishing[/b] - {escape(state.message)} [dim](too late to cancel)[/dim]"
+        elif state.cancelling:
             message = "[b]Cancelling[/b] - previous results stay as they were"
-        elif state.writing:
-            message = f"[b]Scanning[/b] - writing result files ({state.message})"
         else:
-            message = f"[b]Scanning[/b] - {state.message}"
-        times = (
-            f"{format_seconds(elapsed)} elapsed, "
-            + (f"~{format_seconds(remaining)} left" if remaining is not None else "estimating")
-            + " - [b]esc[/b] cancels"
-        )
+            message = f"[b]Scanning[/b] - {escape(state.message)}"
+        if state.committing or state.cancelling:
+            times = f"{format_seconds(elapsed)} elapsed"
+        else:
+            times = (
+                f"{format_seconds(elapsed)} elapsed, "
+                + (f"~{format_seconds(remaining)} left" if remaining is not None else "estimating")
+                + " - [b]esc[/b] cancels"
+            )
         shown = (round(fraction * BAR_STEPS), message, times)
         if shown == self._last_shown:
             return

@@ -27,20 +27,64 @@ def _when(created_at: str | None) -> str:
     return f"{stamp:%Y-%m-%d %H:%M} UTC ({ago})"
 
 
-def manifest_summary(manifest: dict, shown: int | None = None, total: int | None = None, wide: bool = True) -> str:
-    """Rich markup describing a stored sweep: counts and when, data per underlying, and (wide)
-    the parameters."""
+def absent_sensors(info: dict) -> list[str] | None:
+    """Sensors an underlying's source lacks altogether (None: the manifest does not say)."""
+    absent = info.get("absent_sensors")
+    if isinstance(absent, list):
+        return [str(name) for name in absent]
+    availability = info.get("sensor_availability")
+    if isinstance(availability, dict):
+        return sorted(str(name) for name, n in availability.items() if not n)
+    return None
+
+
+POLICY_EFFECT = {
+    "strict": "missing policy strict: rules reading them are false",
+    "ignore-missing": "missing policy ignore-missing: rules reading only them are dropped",
+}
+
+
+def _span(info: dict) -> str:
+    span = info.get("span") or None
+    return f"{span[0][:10]}..{span[1][:10]}" if span else "no data"
+
+
+def coverage_lines(manifest: dict, wide: bool = True) -> list[str]:
+    """Per underlying (or group of underlyings alike): the data source, span, samples, and the
+    sensors with no data in it, with what the missing policy does about them."""
     params = manifest.get("parameters", {}) or {}
-    groups: dict[tuple, list[str]] = {}  # underlyings sharing source, span and size read as one
+    policy = str(params.get("missing_policy", "?"))
+    note = manifest.get("missing_policy_note") if wide else None
+    groups: dict[tuple, list[tuple[str, dict]]] = {}  # underlyings alike read as one line
     for name, info in (manifest.get("underlyings") or {}).items():
-        span = info.get("span") or None
-        span_text = f" {span[0][:10]}..{span[1][:10]}" if span else " (no data)"
-        key = (str(info.get("source", "?")), span_text, info.get("samples", "?"))
-        groups.setdefault(key, []).append(name)
-    parts = []
-    for (source, span_text, samples), names in groups.items():
-        each = " each" if len(names) > 1 else ""
-        parts.append(f"[b]{escape(', '.join(names))}[/b] {escape(source)}{span_text} ({samples} samples{each})")
+        info = info if isinstance(info, dict) else {}
+        absent = absent_sensors(info)
+        key = (str(info.get("source", "?")), _span(info), info.get("samples", "?"),
+               tuple(absent) if absent is not None else None)
+        if wide:
+            key += (info.get("description"),)  # wide: every description in full
+        groups.setdefault(key, []).append((name, info))
+    lines = []
+    for (source, span, samples, absent, *_rest), members in groups.items():
+        names = ", ".join(name for name, _info in members)
+        descriptions = {str(info.get("description") or source) for _name, info in members}
+        about = descriptions.pop() if len(descriptions) == 1 else source
+        each = " each" if len(members) > 1 else ""
+        line = f"[b]{escape(names)}[/b] {escape(about)}; {span} ({samples} samples{each})"
+        if absent:
+            effect = note or POLICY_EFFECT.get(policy, f"missing policy {policy}")
+            line += (f"\n  [b]no data in this source:[/b] {escape(', '.join(absent))} "
+                     f"[dim]({escape(str(effect))})[/dim]")
+        elif absent is not None and wide:
+            line += " [dim]every sensor has data[/dim]"
+        lines.append(line)
+    return lines
+
+
+def manifest_summary(manifest: dict, shown: int | None = None, total: int | None = None, wide: bool = True) -> str:
+    """Rich markup describing a stored sweep: counts and when, the data of each underlying
+    (source, span, samples, sensors without data) and (wide) the parameters."""
+    params = manifest.get("parameters", {}) or {}
     seconds = manifest.get("total_seconds", manifest.get("compute_seconds"))
     spots = manifest.get("sweet_spots", "?")
     count = f"[b]{spots} sweet spots[/b]"
@@ -50,8 +94,7 @@ def manifest_summary(manifest: dict, shown: int | None = None, total: int | None
         f"{count} - computed {_when(manifest.get('created_at'))}"
         + (f" in {seconds:.1f}s" if isinstance(seconds, int | float) else "")
     )
-    line2 = "; ".join(parts)
-    lines = [line1, line2]
+    lines = [line1, *coverage_lines(manifest, wide)]
     if wide:
         lines.append(
             f"[dim]bins {params.get('x_bins', '?')}x{params.get('y_bins', '?')}, "

@@ -126,7 +126,8 @@ class SpotTable(DataTable):
             self.post_message(DataTable.RowHighlighted(self, 0, RowKey(self.shown_rows[0].key)))
 
     def on_mount(self) -> None:
-        self._rebuild()
+        if self.all_rows:
+            self._rebuild()
 
     @property
     def current_row(self) -> SpotRow | None:

@@ -1,0 +1,228 @@
+"""Data coverage in the app (which sensors a source has, samples per pair), the scan setup's
+data source and folder, the regime file passed through to the engine, tampered result sets,
+the readable selection lists, and the deferred engine import (a fast first frame)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import test_app_support as support
+from test_app_support import ABSENT, make_app, small_app, wait_for_scan
+from textual.widgets import Button, Input, Select, SelectionList, Static
+
+from backtest.samples import SOURCES
+from backtest.sweep_results import GRIDS_NAME, JSON_NAME, MANIFEST_NAME, output_dir_for
+from greg_tui.screens.grid import GridScreen
+from greg_tui.screens.selector import SelectorScreen
+from greg_tui.screens.setup import SetupScreen
+from greg_tui.screens.sweetspots import SweetSpotsScreen
+from greg_tui.widgets.grid.heatmap import Heatmap
+
+stored_results = support.stored_results  # fixtures
+results_base = support.results_base
+absent_results = support.absent_results
+
+
+def _text(widget) -> str:
+    return str(widget.render())
+
+
+async def test_summary_and_grid_show_data_coverage(absent_results):
+    app = make_app(absent_results)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        summary = _text(app.screen.query_one("#spots-summary", Static))  # narrow: still there
+        assert "no data in this source" in summary and "missing policy strict" in summary
+        await pilot.resize_terminal(120, 40)
+        summary = _text(app.screen.query_one("#spots-summary", Static))
+        assert "test history without skew or term structure" in summary
+        assert "300 samples" in summary and ".." in summary  # samples and span
+        assert f"no data in this source: {', '.join(ABSENT)}" in summary
+        assert "strict: a comparison on a missing sensor is False" in summary  # the manifest's note
+        await pilot.press("2")
+        screen = app.screen
+        assert isinstance(screen, GridScreen)
+        await pilot.pause()
+        # The first pair (vrp_30d, adx_14d) has every sample.
+        assert not screen.has_class("-nodata")
+        assert "samples 300 of 300" in _text(screen.query_one("#grid-title", Static))
+        # The next pair reads skew_25d, which this source lacks: a message, not an empty grid.
+        await pilot.press("n")
+        await pilot.pause()
+        assert screen.has_class("-nodata")
+        assert not screen.query_one(Heatmap).display or not screen.query_one(Heatmap).region.area
+        message = _text(screen.query_one("#grid-nodata", Static))
+        assert "no samples: skew_25d is not in this source" in message
+        title = _text(screen.query_one("#grid-title", Static))
+        assert "samples 0 of 300" in title and "300 lack x or y" in title
+        assert "skew_25d is not in this source" in _text(screen.query_one("#grid-cell", Static))
+        assert screen.check_action("move", ()) is False
+        # Both metrics absent.
+        for _ in range(4):
+            await pilot.press("n")
+        await pilot.pause()
+        assert "skew_25d and term_structure_spread are not in this source" in _text(
+            screen.query_one("#grid-nodata", Static))
+        await pilot.press("n")  # back to the first pair: the grid again
+        await pilot.pause()
+        assert not screen.has_class("-nodata") and screen.query_one(Heatmap).view is not None
+
+
+async def test_setup_offers_sources_and_validates_the_data_folder(tmp_path):
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    app = make_app(tmp_path, data_dir=data_dir)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("3")
+        screen = app.screen
+        assert isinstance(screen, SetupScreen)
+        source = screen.query_one("#source", Select)
+        assert [value for _label, value in source._options] == list(SOURCES)
+        folder = screen.query_one("#data_dir", Input)
+        assert folder.value == str(data_dir)  # --data-dir is the default
+        # The lists read without colour: a ticked entry shows X, an unticked one a blank.
+        underlyings = screen.query_one("#underlyings", SelectionList)
+        underlyings.deselect("ETH")
+        await pilot.pause()
+        assert underlyings.render_line(0).text.startswith("▐X▌ BTC")
+        assert underlyings.render_line(1).text.startswith("▐ ▌ ETH")
+        underlyings.select("ETH")
+        source.value = "history"
+        await pilot.pause()
+        assert app.validation.ok and app.validation.data_dir == data_dir
+        folder.value = str(tmp_path / "nowhere")
+        await pilot.pause()
+        assert not app.validation.ok and app.validation.field == "data_dir"
+        message = _text(screen.query_one("#setup-message", Static))
+        assert "does not exist" in message and "nowhere" in message
+        assert folder.has_class("-invalid") and screen.query_one("#run", Button).disabled
+        # Synthetic data needs no folder: the same value is fine there.
+        source.value = "synthetic"
+        await pilot.pause()
+        assert app.validation.ok
+        # The selector follows the setup's source and folder.
+        source.value = "history"
+        folder.value = str(data_dir)
+        await pilot.pause()
+        await pilot.press("5")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, SelectorScreen) and app.screen.source == "history"
+        head = _text(app.screen.query_one("#selector-head", Static))
+        assert "No usable history data" in head and str(data_dir) in head
+
+
+def test_unset_data_folder_defaults_to_the_engines():
+    from backtest.samples import default_data_dir
+    from greg_tui.widgets.scan.config import ScanConfig
+
+    assert ScanConfig().resolved().data_dir == str(default_data_dir())
+    assert ScanConfig().resolved(Path("/x")).data_dir == "/x"
+
+
+async def test_regime_file_reaches_the_sweep_and_the_selector(tmp_path):
+    from synthetic.regime_model import default_regime_model, save_regime_model
+
+    app = small_app(tmp_path)
+    save_regime_model(default_regime_model("BTC"), app.regime_file)
+    app.set_config(app.config.with_values(underlyings=("BTC",), metrics=("vrp_30d", "adx_14d", "rsi_14d")))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("r")
+        await wait_for_scan(pilot, app)
+        description = app.results.manifest["underlyings"]["BTC"]["description"]
+        assert f"regimes: {app.regime_file}" in description
+        await pilot.press("5")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert str(app.regime_file) in _text(app.screen.query_one("#selector-head", Static))
+
+
+async def test_a_tampered_result_set_shows_the_error_panel(absent_results, tmp_path):
+    base = tmp_path / "base"
+    shutil.copytree(absent_results, base)  # a small set: quick reloads
+    folder = output_dir_for(base)
+    app = make_app(base)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.results is not None
+        for name in (GRIDS_NAME, JSON_NAME):
+            original = (folder / name).read_bytes()
+            middle = len(original) // 2
+            (folder / name).write_bytes(original[:middle] + bytes([original[middle] ^ 0x01]) + original[middle + 1:])
+            app.load_results()
+            await pilot.pause()
+            screen = app.screen
+            assert app.results is None and screen.has_class("-error")
+            panel = _text(screen.query_one("#spots-empty", Static))
+            assert f"{name} does not match {MANIFEST_NAME}" in panel and "run the scan again" in panel
+            (folder / name).write_bytes(original)
+        app.load_results()
+        await pilot.pause()
+        assert app.results is not None and not app.screen.has_class("-error")
+
+
+def test_importing_the_app_leaves_the_engine_for_later():
+    """The first frame needs Textual only: pandas, scipy and the engine load afterwards."""
+    code = ("import sys, greg_tui.app; print(sorted(m for m in ('pandas', 'scipy', 'numpy', 'sklearn', "
+            "'backtest.samples', 'backtest.greg_sweetspots') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[1], env={**os.environ, "PYTHONPATH": ""})
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+async def test_keys_pressed_while_the_engine_loads_are_carried_out(results_base, tmp_path, monkeypatch):
+    """A slow engine import (simulated): the start screen says it is loading, a key that needs
+    the engine is remembered and carried out when it is ready, and the results appear."""
+    import greg_tui.app as app_module
+
+    (tmp_path / "slow_engine_probe.py").write_text(textwrap.dedent("""
+        import time
+        time.sleep(0.6)
+    """))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(app_module, "ENGINE_MODULES", app_module.ENGINE_MODULES + ("slow_engine_probe",))
+    app = make_app(results_base)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, SweetSpotsScreen) and not app.engine_ready
+        assert "Loading the research engine" in _text(screen.query_one("#spots-empty", Static))
+        await pilot.press("2")
+        assert isinstance(app.screen, SweetSpotsScreen)
+        assert any(n[0] == "One moment" for n in app.notes)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.engine_ready and app.results is not None
+        assert isinstance(app.screen, GridScreen)
+    sys.modules.pop("slow_engine_probe", None)
+
+
+async def test_engine_that_cannot_load_is_reported(tmp_path, monkeypatch):
+    import greg_tui.app as app_module
+
+    monkeypatch.setattr(app_module, "ENGINE_MODULES", ("no_such_engine_module_here",))
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        panel = _text(app.screen.query_one("#spots-empty", Static))
+        assert "research engine cannot be loaded" in panel and "no_such_engine_module_here" in panel
+        await pilot.press("r")
+        assert any(n[0] == "Engine not loaded" and "Cannot run the scan" in n[1] for n in app.notes)
+
+
+def test_manifest_summary_handles_old_manifests():
+    from greg_tui.widgets.sweetspots.summary import manifest_summary
+
+    old = {"parameters": {"missing_policy": "ignore-missing"}, "sweet_spots": 3,
+           "underlyings": {"BTC": {"source": "history", "samples": 10, "span": None,
+                                   "sensor_availability": {"skew_25d": 0, "vrp_30d": 10}}}}
+    text = manifest_summary(json.loads(json.dumps(old)), wide=False)
+    assert "no data in this source:[/b] skew_25d" in text and "ignore-missing" in text
+    assert "no data" in manifest_summary({"underlyings": {"ETH": {}}})
