@@ -105,6 +105,9 @@ class _Progress:
 
 def run_export(args: argparse.Namespace) -> int:
     started = time.perf_counter()
+    if args.data_dir is not None and not args.data_dir.is_dir():
+        print(f"error: --data-dir {args.data_dir} is not a folder", file=sys.stderr)
+        return EXIT_USAGE
     try:
         with _Progress(args.quiet) as progress:
             json_path = run_greg_sweetspot_sweep(
@@ -139,6 +142,10 @@ def run_export(args: argparse.Namespace) -> int:
             print(f"  {underlying}: {info['samples']} samples"
                   + (f" {span[0][:10]} .. {span[1][:10]}" if span else "")
                   + f", {info['sweet_spots']} sweet spots ({info['description']})")
+            if info.get("absent_sensors"):
+                empty = sum(1 for n in info["pair_samples"].values() if n == 0)
+                print(f"    no data in this source for {', '.join(info['absent_sensors'])}: "
+                      f"{empty} of {len(info['pair_samples'])} pairs have no samples")
         print(f"{manifest['sweet_spots']} sweet spots in {time.perf_counter() - started:.2f} s "
               f"(compute {manifest['compute_seconds']:.2f} s); research only, no trades")
     return EXIT_OK

@@ -135,3 +135,20 @@ def test_greg_tui_export_bad_value(tmp_path, capsys):
     assert code == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
     assert not (tmp_path / "base").exists()
+
+
+def test_missing_data_folder_is_a_usage_error(tmp_path, capsys):
+    code = export_main(["--source", "history", "--data-dir", str(tmp_path / "nope"), "--output-dir", str(tmp_path)])
+    assert code == 2
+    assert capsys.readouterr().err.strip() == f"error: --data-dir {tmp_path / 'nope'} is not a folder"
+    assert not (tmp_path / "backtest").exists()
+
+
+def test_real_history_summary_names_the_sensors_the_source_lacks(tmp_path, capsys, real_dir):
+    code = export_main(
+        ["--underlying", "BTC", "--source", "history", "--data-dir", str(real_dir), "--output-dir", str(tmp_path)]
+    )
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "no data in this source for front_rv_iv_ratio, skew_25d, term_structure_spread, vrp_7d" in out
+    assert "18 of 28 pairs have no samples" in out
