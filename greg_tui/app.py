@@ -21,6 +21,7 @@ import importlib
 import sys
 import threading
 import time
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
@@ -80,6 +81,10 @@ def one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split()) or type(exc).__name__
     return text if len(text) <= 400 else text[:397] + "..."
 
+
+
+class _RegimeBuildCancelled(Exception):
+    """Raised from the builder's progress callback to stop a rebuild between steps."""
 
 class GregApp(App):
     """Keyboard-driven research lab for Deribit options (research only, never trades)."""
@@ -216,12 +221,16 @@ class GregApp(App):
 
         results, error = None, None
         folder = self.output_dir
-        if has_results(folder):
+        try:
+            found = has_results(folder)
+        except OSError as exc:  # an unreadable base folder
+            found, error = False, f"cannot read {folder}: {one_line(exc)}"
+        if found:
             try:
                 results = load_sweep_results(folder)
                 # Touch what the screens use, so a malformed manifest fails here, once.
                 _ = (results.underlyings, results.pairs, results.strategies, results.manifest["parameters"])
-            except SweepResultsError as exc:
+            except (SweepResultsError, OSError) as exc:
                 results, error = None, one_line(exc)
             except Exception as exc:  # a manifest of the right format but wrong shape
                 results, error = None, f"greg_heatmap_manifest.json is malformed ({type(exc).__name__}: {one_line(exc)})"
@@ -242,7 +251,10 @@ class GregApp(App):
             self._cancel_event.set()
             self.scan = replace(self.scan, cancelling=True)
             self.notify("Cancelling the scan before quitting...", severity="warning")
-            workers = [w for w in self.workers if w.group == "sweep" and w.is_running]
+        if self._regime_cancel is not None:
+            self._regime_cancel.set()
+        workers = [w for w in self.workers if w.group in ("sweep", "regimes") and w.is_running]
+        if workers:
             deadline = time.monotonic() + 15.0
             while any(w.is_running for w in workers) and time.monotonic() < deadline:
                 await asyncio.sleep(0.05)
@@ -377,9 +389,9 @@ class GregApp(App):
             self.notify(f"The scan finished but its results cannot be read: {self.results_error}",
                         title="Scan finished", severity="error", timeout=10)
             return
-        per_underlying = {}
-        for record in self.results.records:
-            per_underlying[record["underlying"]] = per_underlying.get(record["underlying"], 0) + len(record["sweet_spots"])
+        from greg_tui.widgets.sweetspots.rows import rows_from_records
+
+        per_underlying = Counter(row.underlying for row in rows_from_records(self.results.records))
         total = sum(per_underlying.values())
         detail = ", ".join(f"{u} {n}" for u, n in per_underlying.items())
         self.notify(f"{total} sweet spots found ({detail}) in {message.seconds:.1f}s.",
@@ -424,14 +436,18 @@ class GregApp(App):
             if data.sensors.empty:
                 raise MarketDataError(f"the history data for {underlying} has no rows")
             self.post_message(RegimeBuildProgress(underlying, 0.02, f"clustering {data.n_samples} days"))
-            model = builder(
-                data.sensors, underlying, n_clusters=6, source=data.description,
-                progress=lambda f, m: self.post_message(RegimeBuildProgress(underlying, float(f), str(m))),
-            )
+
+            def progress(fraction: float, message: str) -> None:
+                if cancel.is_set():  # the builder calls this between calibration steps
+                    raise _RegimeBuildCancelled
+                self.post_message(RegimeBuildProgress(underlying, float(fraction), str(message)))
+
+            model = builder(data.sensors, underlying, n_clusters=6, source=data.description, progress=progress)
             if cancel.is_set():
-                self.post_message(RegimeBuildFailed(underlying, "rebuild cancelled; the regime file is unchanged"))
-                return
+                raise _RegimeBuildCancelled
             path = save_regime_model(model, self.regime_file)
+        except _RegimeBuildCancelled:
+            self.post_message(RegimeBuildFailed(underlying, "rebuild cancelled; the regime file is unchanged"))
         except MarketDataError as exc:
             self.post_message(RegimeBuildFailed(
                 underlying,

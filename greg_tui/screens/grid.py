@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from rich.markup import escape
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -14,6 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from backtest.heatmap_grid import PairGrid
+from greg_tui.markup import escape
 from greg_tui.messages import OpenGrid
 from greg_tui.widgets.chrome import TopBar
 from greg_tui.widgets.grid.heatmap import LAYERS, GridView, Heatmap

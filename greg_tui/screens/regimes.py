@@ -5,7 +5,6 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -14,6 +13,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, ProgressBar, Static
 
 from backtest.greg_sweetspots import DEFAULT_UNDERLYINGS
+from greg_tui.markup import escape
 from greg_tui.widgets.chrome import TopBar
 from greg_tui.widgets.regimes.render import (
     PARAM_COLUMNS,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import warnings
 
-from rich.markup import escape
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -18,6 +17,7 @@ from backtest.greg_sweetspots import DEFAULT_UNDERLYINGS
 from backtest.market_data import MarketDataError
 from backtest.samples import SOURCES, load_sensor_data
 from backtest.sensors import SENSOR_NAMES
+from greg_tui.markup import escape
 from greg_tui.messages import SelectorDataFailed, SelectorDataLoaded
 from greg_tui.widgets.chrome import TopBar
 from greg_tui.widgets.scan.status import ScanStatus

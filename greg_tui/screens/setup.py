@@ -3,7 +3,6 @@ invalid the message shows here (and in the status strip elsewhere) and the run k
 
 from __future__ import annotations
 
-from rich.markup import escape
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -16,6 +15,7 @@ from backtest.greg_selector import MISSING_POLICIES, STRATEGY_LABELS
 from backtest.greg_sweetspots import DEFAULT_METRICS, DEFAULT_UNDERLYINGS
 from backtest.samples import SOURCES
 from backtest.sensors import SENSOR_NAMES
+from greg_tui.markup import escape
 from greg_tui.widgets.checklist import CheckList
 from greg_tui.widgets.chrome import TopBar
 from greg_tui.widgets.scan.config import ScanConfig, Validation

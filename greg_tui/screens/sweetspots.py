@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from rich.markup import escape
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -10,6 +9,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Select, Static
 
+from greg_tui.markup import escape
 from greg_tui.widgets.chrome import TopBar
 from greg_tui.widgets.scan.status import ScanStatus
 from greg_tui.widgets.sweetspots.rows import ALL, RowFilter, rows_from_records, short_label

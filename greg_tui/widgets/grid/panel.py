@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import math
 
-from rich.markup import escape
-
 from backtest.heatmap_grid import PairGrid
+from greg_tui.markup import escape
 from greg_tui.widgets.grid.heatmap import LAYER_TITLES, SHADES, GridView, Palette
 from greg_tui.widgets.sweetspots.rows import fmt_num, short_label
 from greg_tui.widgets.sweetspots.summary import absent_sensors

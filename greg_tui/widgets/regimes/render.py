@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import math
 
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from greg_tui.markup import escape
 from synthetic.regime_model import RegimeModel
 
 PARAM_COLUMNS: tuple[tuple[str, str], ...] = (

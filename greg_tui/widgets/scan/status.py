@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import time
 
-from rich.markup import escape
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widget import Widget
 from textual.widgets import Label, ProgressBar
 
+from greg_tui.markup import escape
 from greg_tui.widgets.scan.state import (
     ScanState,
     format_seconds,
@@ -70,7 +70,7 @@ class ScanStatus(Widget):
         self.set_class(invalid, "-invalid")
         if invalid:
             self.query_one("#scan-message", Label).update(
-                f"[b]Scan setup invalid:[/b] {validation.error} - press [b]3[/b] to fix it; "
+                f"[b]Scan setup invalid:[/b] {escape(validation.error or '')} - press [b]3[/b] to fix it; "
                 "the run key is disabled until then."
             )
 

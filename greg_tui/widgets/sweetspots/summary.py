@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from rich.markup import escape
+from greg_tui.markup import escape
 
 
 def _when(created_at: str | None) -> str:
