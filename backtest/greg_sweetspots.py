@@ -269,7 +269,7 @@ def compute_sweep(
         # ignore-missing drops comparisons only on sensors this source lacks altogether; a
         # sensor missing on some rows (warm-up, gaps) still fails its comparison, so a day
         # without implied vol never selects a premium-selling strategy.
-        absent = sorted(name for name, n in data.sensor_availability().items() if n == 0)
+        absent = data.absent_sensors()
         decisions = evaluate_frame(data.sensors, policy=params.missing_policy, ignorable=absent)
         if params.count_mode == "selected":
             counted = decisions.selected[:, None] == np.asarray(columns)[None, :]

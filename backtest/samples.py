@@ -57,6 +57,11 @@ class SensorData:
         """Non-missing samples per sensor (a DVOL-only history has no skew, for example)."""
         return {name: int(self.sensors[name].notna().sum()) for name in SENSOR_NAMES}
 
+    def absent_sensors(self) -> list[str]:
+        """Sensors this source lacks altogether (sorted): the only ones ``ignore-missing`` may
+        drop from the selector's rules."""
+        return sorted(name for name, n in self.sensor_availability().items() if n == 0)
+
 
 def default_data_dir() -> Path:
     configured = os.environ.get("GREG_DATA_DIR")

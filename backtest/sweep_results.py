@@ -89,7 +89,7 @@ def markdown_summary(result: SweepResult) -> str:
             "Research only: no trades are placed.",
             "",
         ]
-        unavailable = [name for name, n in data.sensor_availability().items() if n == 0 and name in params.metrics]
+        unavailable = [name for name in sweep.absent_sensors if name in params.metrics]
         if unavailable:
             lines += [f"Sensors with no data in this source: {', '.join(unavailable)}.", ""]
         for key in params.strategies:

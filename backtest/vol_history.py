@@ -29,6 +29,7 @@ from backtest.data_layout import (
     ohlcv_csv_name,
     readable_candidates,
     vol_history_name,
+    volatility_history_path,
 )
 from backtest.deribit_chain import SUPPORTED_BARS, load_harvested_chain_with_diagnostics
 from backtest.market_data import (
@@ -53,17 +54,18 @@ PRECEDENCE: dict[str, tuple[str, ...]] = {
 }
 
 
-def volatility_history_path(path_or_dir: str | Path, underlying: str) -> Path:
-    """The parquet file for ``underlying``: ``path_or_dir`` itself when it is a file, else
-    ``{dir}/volatility_history/{u}_volatility_history.parquet`` or ``{dir}/{u}_...``."""
+def _existing_volatility_history(path_or_dir: str | Path, underlying: str) -> Path:
+    """The parquet file to read for ``underlying``: ``path_or_dir`` itself when it is a file,
+    else where the harvester writes it (``data_layout.volatility_history_path``), else
+    ``{dir}/{u}_volatility_history.parquet``."""
     path = Path(path_or_dir)
     if path.is_file():
         return path
-    name = vol_history_name(underlying)
-    for candidate in (path / VOL_HISTORY_FOLDER / name, path / name):
+    expected = volatility_history_path(path, underlying)
+    for candidate in (expected, path / vol_history_name(underlying)):
         if candidate.is_file():
             return candidate
-    raise MarketDataError(f"{path / VOL_HISTORY_FOLDER / name}: file not found")
+    raise MarketDataError(f"{expected}: file not found")
 
 
 def _checked_iv(values: np.ndarray, path: Path) -> np.ndarray:
@@ -79,7 +81,7 @@ def load_volatility_history(path_or_dir: str | Path, underlying: str) -> pd.Data
     Raises ``MarketDataError`` naming the file and the column when the file is not a parquet,
     lacks ``timestamp``/``iv_30d``, holds non-numeric vols, or belongs to another currency.
     """
-    path = volatility_history_path(path_or_dir, underlying)
+    path = _existing_volatility_history(path_or_dir, underlying)
     try:
         parquet = pq.ParquetFile(path)
         names = parquet.schema_arrow.names

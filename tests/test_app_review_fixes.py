@@ -13,6 +13,17 @@ from greg_tui.screens.setup import SetupScreen
 from tests.test_app_support import make_app
 
 
+async def start_rebuild(pilot, started: threading.Event) -> None:
+    """Open the regimes screen, press b, and wait until the builder is running."""
+    await pilot.press("4")
+    await pilot.press("b")
+    for _ in range(200):
+        if started.is_set():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("the regime builder never started")
+
+
 async def test_markup_characters_in_a_setup_value_are_shown_not_crashing(tmp_path):
     app = make_app(tmp_path)
     async with app.run_test(size=(100, 40)) as pilot:
@@ -43,12 +54,7 @@ async def test_cancelled_regime_rebuild_leaves_the_file_alone(tmp_path, real_dir
 
     app.regime_builder = slow_builder
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("4")
-        await pilot.press("b")
-        for _ in range(200):
-            if started.is_set():
-                break
-            await pilot.pause(0.05)
+        await start_rebuild(pilot, started)
         assert app.cancel_regime_build()
         release.set()
         await app.workers.wait_for_complete()
@@ -70,11 +76,6 @@ async def test_quitting_during_a_rebuild_cancels_it(tmp_path, real_dir):
 
     app.regime_builder = slow_builder
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("4")
-        await pilot.press("b")
-        for _ in range(200):
-            if started.is_set():
-                break
-            await pilot.pause(0.05)
+        await start_rebuild(pilot, started)
         await app.action_quit()
     assert not app.regime_file.exists()

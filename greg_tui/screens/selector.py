@@ -118,7 +118,7 @@ class SelectorScreen(Screen):
         if message.key == self._key():
             self._data, self._error = message.data, None
             # ignore-missing drops only rules on sensors this source lacks altogether.
-            self._absent = sorted(name for name, n in message.data.sensor_availability().items() if n == 0)
+            self._absent = message.data.absent_sensors()
             self._show()
 
     def on_selector_data_failed(self, message: SelectorDataFailed) -> None:
