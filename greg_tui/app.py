@@ -31,6 +31,7 @@ from textual.binding import Binding
 from textual.reactive import var
 from textual.screen import Screen
 
+from greg_core.settings import default_base_dir, output_dir_for
 from greg_tui.messages import (
     EngineFailed,
     EngineReady,
@@ -51,10 +52,9 @@ from greg_tui.widgets.scan.state import ScanState
 # The research engine (pandas, scipy, numpy) and the screens built on it take seconds to
 # import: they load in a thread worker after the first frame (see ``GregApp.on_mount``).
 ENGINE_MODULES: tuple[str, ...] = (
-    "backtest.greg_sweetspots",
-    "backtest.sweep_results",
-    "backtest.samples",
-    "backtest.market_data",
+    "backtest.heatmaps.run",
+    "backtest.heatmaps.store",
+    "backtest.sensors.sources",
     "synthetic.regime_model",
     "greg_tui.screens.grid",
     "greg_tui.screens.setup",
@@ -120,7 +120,7 @@ class GregApp(App):
     # The engine modules are imported (see on_mount); engine_error: they cannot be.
     engine_ready: var[bool] = var(False)
     engine_error: var[str | None] = var(None)
-    # Loaded results (a backtest.sweep_results.StoredSweep; None: nothing on disk, not loaded
+    # Loaded results (a backtest.heatmaps.store.StoredSweep; None: nothing on disk, not loaded
     # yet, or unreadable: see results_error).
     results: var[object | None] = var(None, always_update=True)
     results_error: var[str | None] = var(None)
@@ -136,12 +136,12 @@ class GregApp(App):
 
     def __init__(
         self,
-        base_dir: Path = Path("."),
+        base_dir: Path | None = None,
         data_dir: Path | None = None,
         regime_file: Path | None = None,
     ) -> None:
         super().__init__()
-        self.base_dir = Path(base_dir)
+        self.base_dir = Path(base_dir) if base_dir is not None else default_base_dir()
         self.data_dir = Path(data_dir) if data_dir is not None else None
         self.regime_file = Path(regime_file) if regime_file is not None else None
         # Seams for tests and benchmarks: the engine entry points the workers call (None: the
@@ -155,7 +155,7 @@ class GregApp(App):
 
     @property
     def output_dir(self) -> Path:
-        return self.base_dir / "backtest" / "output"  # backtest.sweep_results.output_dir_for
+        return output_dir_for(self.base_dir)
 
     @property
     def effective_data_dir(self) -> Path | None:
@@ -217,7 +217,8 @@ class GregApp(App):
     # ------------------------------------------------------------------ results
     def load_results(self) -> None:
         """(Re)read the results folder; a damaged set becomes ``results_error``."""
-        from backtest.sweep_results import SweepResultsError, has_results, load_sweep_results
+        from backtest.heatmaps.store import has_results, load_sweep_results
+        from greg_core.errors import SweepResultsError
 
         results, error = None, None
         folder = self.output_dir
@@ -325,12 +326,8 @@ class GregApp(App):
 
     @work(thread=True, exclusive=True, group="sweep", name="sweep", exit_on_error=False)
     def _sweep_worker(self, params, data_dir: Path | None, cancel: threading.Event) -> None:
-        from backtest.greg_sweetspots import (
-            SweepCancelled,
-            SweepConfigError,
-            run_greg_sweetspot_sweep,
-        )
-        from backtest.market_data import MarketDataError
+        from backtest.heatmaps.run import run_greg_sweetspot_sweep
+        from greg_core.errors import MarketDataError, SweepCancelled, SweepConfigError
 
         started = time.monotonic()
         sweep = self.sweep_function or run_greg_sweetspot_sweep
@@ -424,10 +421,10 @@ class GregApp(App):
 
     @work(thread=True, exclusive=True, group="regimes", name="regimes", exit_on_error=False)
     def _regime_worker(self, underlying: str, cancel: threading.Event) -> None:
-        from backtest.market_data import MarketDataError
-        from backtest.regime_builder import build_regime_model
-        from backtest.samples import load_sensor_data
-        from synthetic.regime_model import RegimeFileError, save_regime_model
+        from backtest.regimes.builder import build_regime_model
+        from backtest.sensors.sources import load_sensor_data
+        from greg_core.errors import MarketDataError, RegimeFileError
+        from synthetic.regime_model import save_regime_model
 
         started = time.monotonic()
         builder = self.regime_builder or build_regime_model

@@ -1,6 +1,7 @@
 """The ``greg-tui`` command: the terminal app, ``--export`` (headless sweep) and ``harvest``.
 
     greg-tui [--base-dir DIR]            open the app (results in DIR/backtest/output)
+    greg-tui --where                     print the folders in use (data, results, regime file)
     greg-tui --export [sweep options]    run the sweep headless and write the outputs
     greg-tui harvest --underlying BTC ETH [--data-dir data] [--interval 15m] [--once]
 """
@@ -29,10 +30,19 @@ def main(argv: list[str] | None = None) -> int:
         description="Terminal research lab for Deribit options: sensor heatmaps, Greg sweet spots, regimes.",
         epilog="Headless: greg-tui --export [--help for its options]; data: greg-tui harvest --help",
     )
-    parser.add_argument("--base-dir", type=Path, default=Path("."),
-                        help="where results live (BASE/backtest/output); default: current folder")
-    parser.add_argument("--data-dir", type=Path, default=None, help="real data folder (default $GREG_DATA_DIR or data/)")
+    parser.add_argument("--base-dir", type=Path, default=None,
+                        help="where results live (BASE/backtest/output); default: $GREG_BASE_DIR, "
+                             "else the checkout, else the user data folder (see --where)")
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="real data folder (default: $GREG_DATA_DIR, else data/ in the checkout, else the "
+                             "user data folder)")
+    parser.add_argument("--where", action="store_true", help="print the folders in use and exit")
     args = parser.parse_args(argv)
+    if args.where:
+        from greg_core.settings import Folders
+
+        print(Folders.resolve(args.data_dir, args.base_dir).describe())
+        return 0
     from greg_tui.app import GregApp
 
     GregApp(base_dir=args.base_dir, data_dir=args.data_dir).run()

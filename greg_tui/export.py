@@ -13,18 +13,13 @@ import sys
 import time
 from pathlib import Path
 
-from backtest.greg_selector import MISSING_POLICIES
-from backtest.greg_sweetspots import (
-    DEFAULT_METRICS,
-    DEFAULT_STRATEGIES,
-    DEFAULT_UNDERLYINGS,
-    SweepCancelled,
-    SweepConfigError,
-    run_greg_sweetspot_sweep,
-)
-from backtest.market_data import MarketDataError
-from backtest.samples import SOURCES
-from backtest.sweep_results import MANIFEST_NAME, output_dir_for
+from backtest.heatmaps import options
+from backtest.heatmaps.outputs import MANIFEST_NAME
+from backtest.heatmaps.run import run_greg_sweetspot_sweep
+from backtest.selector.evaluate import MISSING_POLICIES
+from backtest.sensors.sources import SOURCES
+from greg_core.errors import MarketDataError, SweepCancelled, SweepConfigError
+from greg_core.settings import default_base_dir, output_dir_for
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 
@@ -38,23 +33,31 @@ class OneLineParser(argparse.ArgumentParser):
 
 def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--underlying", action="extend", nargs="+", metavar="U",
-                        help=f"underlying(s), repeatable (default: {' '.join(DEFAULT_UNDERLYINGS)})")
-    parser.add_argument("--metrics", nargs="+", metavar="M", help="sensor names (default: the curated 8)")
-    parser.add_argument("--strategies", nargs="+", metavar="S", help="strategy labels or keys (default: all 7)")
-    parser.add_argument("--x-bins", type=int, default=20)
-    parser.add_argument("--y-bins", type=int, default=20)
-    parser.add_argument("--min-env-frac", type=float, default=0.005, help="min occupancy (0..1, default 0.005)")
-    parser.add_argument("--min-pass-frac", type=float, default=0.4, help="min pass rate (0..1, default 0.4)")
-    parser.add_argument("--top-k", type=int, default=5)
+                        help=f"underlying(s), repeatable (default: {' '.join(options.DEFAULT_UNDERLYINGS)})")
+    parser.add_argument("--metrics", nargs="+", metavar="M",
+                        help=f"sensor names (default: the curated {len(options.DEFAULT_METRICS)})")
+    parser.add_argument("--strategies", nargs="+", metavar="S",
+                        help=f"strategy labels or keys (default: all {len(options.DEFAULT_STRATEGY_KEYS)})")
+    parser.add_argument("--x-bins", type=int, default=options.DEFAULT_X_BINS)
+    parser.add_argument("--y-bins", type=int, default=options.DEFAULT_Y_BINS)
+    parser.add_argument("--min-env-frac", type=float, default=options.DEFAULT_MIN_ENV_FRAC,
+                        help=f"min occupancy (0..1, default {options.DEFAULT_MIN_ENV_FRAC:g})")
+    parser.add_argument("--min-pass-frac", type=float, default=options.DEFAULT_MIN_PASS_FRAC,
+                        help=f"min pass rate (0..1, default {options.DEFAULT_MIN_PASS_FRAC:g})")
+    parser.add_argument("--top-k", type=int, default=options.DEFAULT_TOP_K)
     parser.add_argument("--lookback-days", type=int, default=None,
                         help="synthetic: days generated (default 1095); real: last N days")
-    parser.add_argument("--source", default="synthetic", help=f"{' | '.join(SOURCES)} | a data folder")
-    parser.add_argument("--data-dir", type=Path, default=None, help="real data folder (default $GREG_DATA_DIR or data/)")
-    parser.add_argument("--missing", default="strict", help=f"missing-sensor policy: {' | '.join(MISSING_POLICIES)}")
-    parser.add_argument("--count-mode", default="selected", help="selected (waterfall winner) | passes (own condition)")
+    parser.add_argument("--source", default=options.DEFAULT_SOURCE, help=f"{' | '.join(SOURCES)} | a data folder")
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="real data folder (default: $GREG_DATA_DIR, else data/ in the checkout; see greg-tui --where)")
+    parser.add_argument("--missing", default=options.DEFAULT_MISSING_POLICY,
+                        help=f"missing-sensor policy: {' | '.join(MISSING_POLICIES)}")
+    parser.add_argument("--count-mode", default=options.DEFAULT_COUNT_MODE,
+                        help="selected (waterfall winner) | passes (own condition)")
     parser.add_argument("--seed", type=int, default=None, help="synthetic universe seed (default: per underlying)")
-    parser.add_argument("--output-dir", "--base-dir", dest="base_dir", type=Path, default=Path("."),
-                        help="base folder; outputs go to BASE/backtest/output (default: current folder)")
+    parser.add_argument("--output-dir", "--base-dir", dest="base_dir", type=Path, default=None,
+                        help="base folder; outputs go to BASE/backtest/output (default: $GREG_BASE_DIR, else the "
+                             "checkout, else the user data folder; see greg-tui --where)")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
 
 
@@ -105,6 +108,8 @@ class _Progress:
 
 def run_export(args: argparse.Namespace) -> int:
     started = time.perf_counter()
+    if args.base_dir is None:
+        args.base_dir = default_base_dir()
     if args.data_dir is not None and not args.data_dir.is_dir():
         print(f"error: --data-dir {args.data_dir} is not a folder", file=sys.stderr)
         return EXIT_USAGE
@@ -112,9 +117,9 @@ def run_export(args: argparse.Namespace) -> int:
         with _Progress(args.quiet) as progress:
             json_path = run_greg_sweetspot_sweep(
                 args.base_dir,
-                underlyings=args.underlying or DEFAULT_UNDERLYINGS,
-                metrics=args.metrics or DEFAULT_METRICS,
-                strategies=args.strategies or DEFAULT_STRATEGIES,
+                underlyings=args.underlying or options.DEFAULT_UNDERLYINGS,
+                metrics=args.metrics or options.DEFAULT_METRICS,
+                strategies=args.strategies or options.DEFAULT_STRATEGIES,
                 x_bins=args.x_bins, y_bins=args.y_bins,
                 min_env_frac=args.min_env_frac, min_pass_frac=args.min_pass_frac, top_k=args.top_k,
                 source=args.source, lookback_days=args.lookback_days, missing_policy=args.missing,

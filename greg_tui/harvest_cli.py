@@ -16,8 +16,13 @@ import sys
 from pathlib import Path
 from urllib.parse import urlparse
 
-from backtest.deribit_api import BASE_URL_ENV_VAR, DeribitClient, DeribitOffline, resolve_base_url
-from backtest.harvester import harvest_loop, harvest_once
+from backtest.harvest.client import (
+    BASE_URL_ENV_VAR,
+    DeribitClient,
+    DeribitOffline,
+    resolve_base_url,
+)
+from backtest.harvest.harvester import harvest_loop, harvest_once
 
 PROG = "greg-tui harvest"
 DEFAULT_INTERVAL = "15m"
@@ -106,8 +111,8 @@ def _parse(argv: list[str]) -> argparse.Namespace:
 
 
 def _data_dir(args) -> Path:
-    """The same default folder the sweep reads (``backtest.samples.default_data_dir``)."""
-    from backtest.samples import default_data_dir
+    """The same default folder the sweep reads (``greg_core.settings.default_data_dir``)."""
+    from greg_core.settings import default_data_dir
 
     return Path(args.data_dir) if args.data_dir else default_data_dir()
 

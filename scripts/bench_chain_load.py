@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from backtest.deribit_chain import load_harvested_chain_with_diagnostics, resample_snapshots
-from backtest.vol_history import load_volatility_history
+from backtest.data.chain import load_harvested_chain_with_diagnostics, resample_snapshots
+from backtest.data.vol_history import load_volatility_history
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 

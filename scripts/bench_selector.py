@@ -13,8 +13,8 @@ import time
 import numpy as np
 import pandas as pd
 
-from backtest.greg_selector import evaluate_frame, evaluate_sample
-from backtest.selector_spec import load_selector_spec
+from backtest.selector.evaluate import evaluate_frame, evaluate_sample
+from backtest.selector.spec import load_selector_spec
 
 # (low, high) of a uniform draw per sensor: wide enough to cross every v8 threshold.
 SENSOR_RANGES: dict[str, tuple[float, float]] = {

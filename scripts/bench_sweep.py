@@ -35,16 +35,11 @@ import _paths  # noqa: F401
 import numpy as np
 import pandas as pd
 
-from backtest.greg_sweetspots import (
-    DEFAULT_METRICS,
-    DEFAULT_STRATEGIES,
-    DEFAULT_UNDERLYINGS,
-    compute_sweep,
-    validate_sweep_params,
-)
-from backtest.naive_reference import naive_sweep
-from backtest.samples import SensorData, load_sensor_data
-from backtest.sensors import SENSOR_NAMES
+from backtest.heatmaps.naive_reference import naive_sweep
+from backtest.heatmaps.options import DEFAULT_METRICS, DEFAULT_STRATEGIES, DEFAULT_UNDERLYINGS
+from backtest.heatmaps.sweep import compute_sweep, validate_sweep_params
+from backtest.sensors.sources import SensorData, load_sensor_data
+from greg_core.contract import SENSOR_NAMES
 
 THREE_YEARS = 1095
 MB = 1024 * 1024

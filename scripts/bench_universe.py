@@ -13,7 +13,7 @@ import time
 
 import _paths  # noqa: F401
 
-from backtest.sensors import compute_sensors
+from backtest.sensors.pipeline import compute_sensors
 from synthetic.regime_model import load_regime_model
 from synthetic.universe import generate_market
 

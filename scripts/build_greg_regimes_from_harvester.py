@@ -23,17 +23,18 @@ from pathlib import Path
 
 import _paths
 
-from backtest.market_data import MarketDataError, load_history_csv
-from backtest.regime_builder import build_regime_model
-from backtest.sensors import compute_sensors
-from synthetic.regime_model import DEFAULT_REGIME_FILE, RegimeFileError, save_regime_model
+from backtest.data.csv_history import load_history_csv
+from backtest.regimes.builder import build_regime_model
+from backtest.sensors.pipeline import compute_sensors
+from greg_core.errors import MarketDataError, RegimeFileError
+from synthetic.regime_model import save_regime_model
 
 
 def _load_raw(args: argparse.Namespace):
     if args.ohlc:
         return load_history_csv(args.ohlc, args.iv), f"{Path(args.ohlc).name}" + (f" + {Path(args.iv).name}" if args.iv else "")
     if args.data_dir:
-        from backtest.vol_history import build_real_raw_frame
+        from backtest.data.real_frame import build_real_raw_frame
 
         raw, provenance = build_real_raw_frame(args.underlying, data_dir=args.data_dir)
         return raw, f"harvested data in {args.data_dir}"
@@ -52,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ohlc", help="daily OHLC CSV")
     parser.add_argument("--iv", help="daily 30-day IV CSV (e.g. DVOL)")
     parser.add_argument("--data-dir", help="folder written by greg-tui harvest")
-    parser.add_argument("--output", type=Path, default=DEFAULT_REGIME_FILE)
+    parser.add_argument("--output", type=Path, default=None)
     args = parser.parse_args(argv)
     if args.n_clusters < 1:
         print(f"error: --n-clusters must be >= 1, got {args.n_clusters}", file=sys.stderr)

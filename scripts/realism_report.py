@@ -16,7 +16,7 @@ import sys
 
 import _paths
 
-from backtest.realism import REALISM_DAYS, REALISM_SEEDS, format_rows, realism_report
+from backtest.regimes.realism import REALISM_DAYS, REALISM_SEEDS, format_rows, realism_report
 
 
 def main(argv: list[str] | None = None) -> int:

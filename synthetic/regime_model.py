@@ -1,6 +1,7 @@
 """``RegimeModel``: regimes + transition matrix + provenance, persisted per underlying.
 
-File layout of ``data/greg_regimes.json``::
+File layout of the regime file (``greg_core.settings.default_regime_file()``, in a checkout
+``data/greg_regimes.json``; docs/synthetic.md)::
 
     {"format": "greg-regimes", "version": 1,
      "underlyings": {"BTC": {"regimes": {"0": {...RegimeParams...}, ...},
@@ -21,7 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from synthetic.atomic_io import write_text_atomic
+from greg_core.atomic_io import write_text_atomic
+from greg_core.errors import RegimeFileError
+from greg_core.settings import default_regime_file
 from synthetic.default_regimes import DEFAULT_MODELS
 from synthetic.regimes import (
     RegimeParams,
@@ -32,11 +35,6 @@ from synthetic.regimes import (
 
 FORMAT_NAME = "greg-regimes"
 FORMAT_VERSION = 1
-DEFAULT_REGIME_FILE = Path(__file__).resolve().parents[1] / "data" / "greg_regimes.json"
-
-
-class RegimeFileError(ValueError):
-    """A regime file that cannot be used; the message says which file and why."""
 
 
 @dataclass
@@ -120,7 +118,7 @@ def load_regime_model(underlying: str, path: Path | None = None) -> RegimeModel:
     Never raises for a bad file: it warns with the reason and returns the defaults, whose
     ``source`` says they are defaults and why.
     """
-    path = Path(path) if path is not None else DEFAULT_REGIME_FILE
+    path = Path(path) if path is not None else default_regime_file()
     underlying = underlying.upper()
     if not path.exists():
         return default_regime_model(underlying)
@@ -140,7 +138,7 @@ def save_regime_model(model: RegimeModel, path: Path | None = None) -> Path:
 
     A corrupt existing file is not silently overwritten: it raises ``RegimeFileError``.
     """
-    path = Path(path) if path is not None else DEFAULT_REGIME_FILE
+    path = Path(path) if path is not None else default_regime_file()
     payload = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "underlyings": {}}
     if path.exists():
         payload = _read_file(path)

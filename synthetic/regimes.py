@@ -35,6 +35,8 @@ import numpy as np
 import pandas as pd
 from scipy.signal import lfilter
 
+from greg_core.contract import MAX_IV_POINTS
+
 if TYPE_CHECKING:  # scikit-learn loads in ~1 s; only clustering needs it
     from sklearn.cluster import KMeans
 
@@ -120,8 +122,8 @@ class RegimeParams:
             value = getattr(self, name)
             if not isinstance(value, int | float) or not np.isfinite(value):
                 raise ValueError(f"regime {self.name!r}: {name} must be a finite number")
-        if not 0 < self.mu_rv_30d <= 500:
-            raise ValueError(f"regime {self.name!r}: mu_rv_30d must be in (0, 500] vol pts")
+        if not 0 < self.mu_rv_30d <= MAX_IV_POINTS:
+            raise ValueError(f"regime {self.name!r}: mu_rv_30d must be in (0, {MAX_IV_POINTS:g}] vol pts")
         if not -0.9 < self.mu_vrp_30d < 10:
             raise ValueError(f"regime {self.name!r}: mu_vrp_30d must be a fraction in (-0.9, 10)")
         if not (0.0 <= self.phi_iv < 1.0 and 0.0 <= self.phi_skew < 1.0):

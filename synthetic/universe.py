@@ -15,7 +15,7 @@ For an underlying, a horizon and a seed:
 The raw frame follows the raw market data contract plus ``regime_id``. ``warmup_bars`` rows are
 simulated before the requested span so every sensor (SMA200, the 182-day IV rank on top of a
 30-day RV) is defined from the first requested day; callers compute sensors on ``raw`` and
-keep ``raw.iloc[warmup_bars:]`` (``backtest.samples`` does).
+keep ``raw.iloc[warmup_bars:]`` (``backtest.sensors.sources`` does).
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ import numpy as np
 import pandas as pd
 from scipy.signal import lfilter
 
-from synthetic.realized_vol import realized_vol
+from greg_core.contract import RAW_COLUMNS
+from greg_core.realized_vol import realized_vol
 from synthetic.regime_model import RegimeModel, load_regime_model
 from synthetic.regimes import evolve_iv_and_skew_path, sample_regime_path, skew_multiplier
 
@@ -160,14 +161,10 @@ def simulate_raw(
     iv_put = iv_30d * (1.0 + put_mult * (1.0 + skew_state))
     iv_call = iv_30d * (1.0 + call_mult * (1.0 + skew_state))
 
-    return pd.DataFrame(
-        {
-            "open": open_, "high": high, "low": low, "close": close,
-            "iv_30d": iv_30d, "iv_7d": iv_7d, "iv_25d_put": iv_put, "iv_25d_call": iv_call,
-            "regime_id": path.astype(np.int64),
-        },
-        index=index,
-    )
+    columns = (open_, high, low, close, iv_30d, iv_7d, iv_put, iv_call)
+    raw = pd.DataFrame(dict(zip(RAW_COLUMNS, columns, strict=True)), index=index)
+    raw["regime_id"] = path.astype(np.int64)
+    return raw
 
 
 def generate_market(

@@ -26,3 +26,9 @@ def real_dir() -> Path:
             pytest.fail(message + " and GREG_REQUIRE_REAL_DATA=1")
         pytest.skip(message)
     return found
+
+
+@pytest.fixture(autouse=True)
+def _results_never_in_the_checkout(tmp_path_factory, monkeypatch):
+    """A test that forgets ``--base-dir`` writes into a temporary folder, not the repository."""
+    monkeypatch.setenv("GREG_BASE_DIR", str(tmp_path_factory.mktemp("default-base")))

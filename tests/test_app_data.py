@@ -16,8 +16,9 @@ import test_app_support as support
 from test_app_support import ABSENT, make_app, small_app, wait_for_scan
 from textual.widgets import Button, Input, Select, SelectionList, Static
 
-from backtest.samples import SOURCES
-from backtest.sweep_results import GRIDS_NAME, JSON_NAME, MANIFEST_NAME, output_dir_for
+from backtest.heatmaps.outputs import GRIDS_NAME, JSON_NAME, MANIFEST_NAME
+from backtest.sensors.sources import SOURCES
+from greg_core.settings import output_dir_for
 from greg_tui.screens.grid import GridScreen
 from greg_tui.screens.selector import SelectorScreen
 from greg_tui.screens.setup import SetupScreen
@@ -119,7 +120,7 @@ async def test_setup_offers_sources_and_validates_the_data_folder(tmp_path):
 
 
 def test_unset_data_folder_defaults_to_the_engines():
-    from backtest.samples import default_data_dir
+    from greg_core.settings import default_data_dir
     from greg_tui.widgets.scan.config import ScanConfig
 
     assert ScanConfig().resolved().data_dir == str(default_data_dir())

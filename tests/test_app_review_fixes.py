@@ -8,7 +8,7 @@ from functools import partial
 
 from textual.widgets import Input
 
-from backtest.regime_builder import build_regime_model
+from backtest.regimes.builder import build_regime_model
 from greg_tui.screens.setup import SetupScreen
 from tests.test_app_support import make_app
 

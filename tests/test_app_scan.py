@@ -6,8 +6,8 @@ import test_app_support as support
 from test_app_support import make_app, output_snapshot, slow_sweep, small_app, wait_for_scan
 from textual.widgets import Button, Input, SelectionList, Static
 
-from backtest.greg_sweetspots import run_greg_sweetspot_sweep
-from backtest.sweep_results import output_dir_for
+from backtest.heatmaps.run import run_greg_sweetspot_sweep
+from greg_core.settings import output_dir_for
 from greg_tui.screens.setup import SetupScreen
 from greg_tui.screens.sweetspots import SweetSpotsScreen
 from greg_tui.widgets.scan.status import ScanStatus

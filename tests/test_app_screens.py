@@ -12,8 +12,9 @@ from test_app_support import make_app
 from textual.widgets import DataTable, Static
 from textual.widgets.data_table import ColumnKey
 
-from backtest.regime_builder import build_regime_model
-from backtest.sweep_results import GRIDS_NAME, JSON_NAME, MANIFEST_NAME, output_dir_for
+from backtest.heatmaps.outputs import GRIDS_NAME, JSON_NAME, MANIFEST_NAME
+from backtest.regimes.builder import build_regime_model
+from greg_core.settings import output_dir_for
 from greg_tui.screens.help import HelpScreen, bindings_table
 from greg_tui.screens.regimes import RegimesScreen
 from greg_tui.screens.selector import SelectorScreen

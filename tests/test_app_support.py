@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from backtest.greg_sweetspots import run_greg_sweetspot_sweep
-from backtest.sweep_results import output_dir_for
+from backtest.heatmaps.run import run_greg_sweetspot_sweep
+from greg_core.settings import output_dir_for
 from greg_tui.app import GregApp
 
 SMALL_LOOKBACK = 400
@@ -92,9 +92,9 @@ def write_absent_sensor_results(base: Path, days: int = 300) -> None:
     """A sweep on BTC whose source lacks skew and term structure altogether (like a daily
     DVOL history), written by the engine itself: its manifest has absent_sensors and
     pair_samples, and the pairs on those sensors have no samples."""
-    from backtest.greg_sweetspots import compute_sweep, validate_sweep_params
-    from backtest.samples import SensorData, load_sensor_data
-    from backtest.sweep_results import write_sweep_outputs
+    from backtest.heatmaps.store import write_sweep_outputs
+    from backtest.heatmaps.sweep import compute_sweep, validate_sweep_params
+    from backtest.sensors.sources import SensorData, load_sensor_data
 
     data = load_sensor_data("BTC", "synthetic", days)
     sensors = data.sensors.copy()

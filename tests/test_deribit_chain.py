@@ -15,14 +15,15 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from backtest.deribit_chain import (
+from backtest.data.chain import (
     ChainFileWarning,
     list_snapshot_files,
     load_harvested_chain,
     load_harvested_chain_with_diagnostics,
     resample_snapshots,
 )
-from backtest.market_data import RAW_COLUMNS, MarketDataError
+from greg_core.contract import RAW_COLUMNS
+from greg_core.errors import MarketDataError
 
 REAL_SNAPSHOTS = 135
 YEAR_SECONDS = 365.0 * 86400.0

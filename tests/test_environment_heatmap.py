@@ -15,21 +15,24 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backtest.environment_heatmap import (
+from backtest.heatmaps.binning import compute_pair_grid
+from backtest.heatmaps.cells import (
     HeatmapCell,
     StrategyHeatmapCell,
     compute_environment_heatmap,
     compute_strategy_heatmap_for_pair,
-    evaluate_greg_strategy_for_sample,
     load_metric_samples_for_underlying,
     samples_to_frame,
     save_heatmap_csv,
 )
-from backtest.greg_selector import STRATEGY_KEYS, STRATEGY_LABELS, GregDecision
-from backtest.heatmap_grid import compute_pair_grid
-from backtest.naive_reference import naive_pair
-from backtest.samples import load_sensor_data
-from backtest.sensors import SENSOR_NAMES
+from backtest.heatmaps.naive_reference import naive_pair
+from backtest.selector.evaluate import GregDecision, evaluate_greg_strategy_for_sample
+from backtest.selector.spec import load_selector_spec
+from backtest.sensors.sources import load_sensor_data
+from greg_core.contract import SENSOR_NAMES
+
+STRATEGY_LABELS = dict(load_selector_spec().strategies)
+STRATEGY_KEYS = tuple(STRATEGY_LABELS)
 
 # Uniform ranges under which every waterfall step fires (each strategy selected 1-8%).
 SENSOR_RANGES: dict[str, tuple[float, float]] = {

@@ -32,7 +32,8 @@ FAST = ["--underlying", "ETH", "--metrics", "vrp_30d", "adx_14d", "skew_25d", "-
 
 
 def run_script(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    """Run the script from ``cwd`` with results going there (``GREG_BASE_DIR``)."""
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "GREG_BASE_DIR": str(cwd)}
     return subprocess.run(
         [sys.executable, str(SCRIPT), *args], cwd=cwd, capture_output=True, text=True, timeout=300, env=env
     )

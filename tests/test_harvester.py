@@ -23,15 +23,15 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from backtest import harvester
-from backtest.deribit_api import (
+from backtest.harvest import harvester
+from backtest.harvest.client import (
     DEFAULT_BASE_URL,
     DeribitApiError,
     DeribitClient,
     DeribitOffline,
     resolve_base_url,
 )
-from backtest.harvester import (
+from backtest.harvest.harvester import (
     SNAPSHOT_COLUMNS,
     atomic_write,
     harvest_loop,

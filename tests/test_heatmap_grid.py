@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import binomtest
 
-from backtest.heatmap_grid import (
+from backtest.heatmaps.binning import (
     PairGrid,
     axis_edges,
     bin_index,
@@ -18,7 +18,7 @@ from backtest.heatmap_grid import (
     strategy_weights,
     wilson_lower_bound,
 )
-from backtest.naive_reference import naive_bin, naive_edges, naive_wilson
+from backtest.heatmaps.naive_reference import naive_bin, naive_edges, naive_wilson
 
 # ------------------------------------------------------------------ Wilson lower bound
 

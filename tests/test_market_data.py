@@ -11,14 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from backtest.market_data import (
-    PRICE_COLUMNS,
-    RAW_COLUMNS,
-    MarketDataError,
-    load_history_csv,
-    load_iv_csv,
-    load_ohlc_csv,
-)
+from backtest.data.csv_history import load_history_csv, load_iv_csv, load_ohlc_csv
+from greg_core.contract import PRICE_COLUMNS, RAW_COLUMNS
+from greg_core.errors import MarketDataError
 
 OHLC_NAME = "btc_usd_daily_ohlcv.csv"
 DVOL_NAME = "btc_dvol_daily.csv"

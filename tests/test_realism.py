@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from backtest.realism import (
+from backtest.regimes.realism import (
     AUTOCORR_LAGS,
     AUTOCORR_TOLERANCE,
     KS_BOUNDS,

@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from synthetic.atomic_io import atomic_write
+from greg_core.atomic_io import atomic_write
+from greg_core.errors import RegimeFileError
 from synthetic.regime_model import (
     FORMAT_NAME,
     FORMAT_VERSION,
-    RegimeFileError,
     RegimeModel,
     default_regime_model,
     load_regime_model,

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from backtest.market_data import load_history_csv
-from backtest.sensors import compute_sensors
+from backtest.data.csv_history import load_history_csv
+from backtest.sensors.pipeline import compute_sensors
 from synthetic.regime_model import default_regime_model
 from synthetic.regimes import (
     CANONICAL_DELTAS,

@@ -9,7 +9,7 @@ from types import ModuleType
 
 import pytest
 
-import backtest.regime_builder as regime_builder
+import backtest.regimes.builder as regime_builder
 from synthetic.regime_model import default_regime_model, load_regime_model, save_regime_model
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"

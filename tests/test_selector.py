@@ -17,10 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from backtest.greg_selector import (
-    NO_TRADE,
-    STRATEGY_KEYS,
-    STRATEGY_LABELS,
+from backtest.selector.evaluate import (
     evaluate_frame,
     evaluate_greg_strategy_for_sample,
     evaluate_sample,
@@ -28,8 +25,9 @@ from backtest.greg_selector import (
     resolve_strategy,
     strategy_label,
 )
-from backtest.selector_spec import (
+from backtest.selector.spec import (
     DEFAULT_SPEC_PATH,
+    NO_TRADE,
     Abs,
     Always,
     And,
@@ -38,13 +36,16 @@ from backtest.selector_spec import (
     Negate,
     Or,
     Scale,
-    SelectorSpecError,
     Sensor,
     load_selector_spec,
     parse_condition,
     selector_spec_from_dict,
 )
-from backtest.sensors import SENSOR_NAMES
+from greg_core.contract import SENSOR_NAMES
+from greg_core.errors import SelectorSpecError
+
+STRATEGY_LABELS = dict(load_selector_spec().strategies)
+STRATEGY_KEYS = tuple(STRATEGY_LABELS)
 
 SPEC = load_selector_spec()
 V8 = json.loads(DEFAULT_SPEC_PATH.read_text())

@@ -13,8 +13,9 @@ import talib
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backtest.market_data import RAW_COLUMNS, empty_raw_frame, load_history_csv
-from backtest.sensors import SENSOR_NAMES, compute_sensors, wilder_adx, wilder_rsi
+from backtest.data.csv_history import empty_raw_frame, load_history_csv
+from backtest.sensors.pipeline import compute_sensors, wilder_adx, wilder_rsi
+from greg_core.contract import RAW_COLUMNS, SENSOR_NAMES
 
 ANNUALIZE = math.sqrt(365.0) * 100.0
 TOL = 1e-6

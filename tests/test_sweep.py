@@ -15,20 +15,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from backtest.greg_selector import STRATEGY_KEYS, STRATEGY_LABELS, evaluate_frame
-from backtest.greg_sweetspots import (
-    DEFAULT_METRICS,
-    DEFAULT_STRATEGIES,
-    SweepCancelled,
-    SweepConfigError,
-    compute_sweep,
-    run_greg_sweetspot_sweep,
-    validate_sweep_params,
-)
-from backtest.heatmap_grid import compute_pair_grid
-from backtest.naive_reference import naive_sweep, naive_wilson
-from backtest.samples import SensorData, load_sensor_data
-from backtest.sweep_results import GRIDS_NAME, MANIFEST_NAME, SweepResultsError, load_sweep_results
+from backtest.heatmaps.binning import compute_pair_grid
+from backtest.heatmaps.naive_reference import naive_sweep, naive_wilson
+from backtest.heatmaps.options import DEFAULT_METRICS, DEFAULT_STRATEGIES
+from backtest.heatmaps.outputs import GRIDS_NAME, MANIFEST_NAME
+from backtest.heatmaps.run import run_greg_sweetspot_sweep
+from backtest.heatmaps.store import load_sweep_results
+from backtest.heatmaps.sweep import compute_sweep, validate_sweep_params
+from backtest.selector.evaluate import evaluate_frame
+from backtest.selector.spec import load_selector_spec
+from backtest.sensors.sources import SensorData, load_sensor_data
+from greg_core.errors import SweepCancelled, SweepConfigError, SweepResultsError
+
+STRATEGY_LABELS = dict(load_selector_spec().strategies)
+STRATEGY_KEYS = tuple(STRATEGY_LABELS)
 
 CSV_HEADER = "underlying,x_metric,y_metric,x_low,x_high,y_low,y_high,count,occupancy_frac"
 LOOKBACK = 400
@@ -221,8 +221,8 @@ def test_sweep_matches_naive_reference_on_data_with_holes(policy, count_mode):
     result = compute_sweep(params, data_by_underlying=data)
     samples = {"BTC": data["BTC"].sensors.to_dict("records")}
     reference = naive_sweep(samples, metrics, strategies, 6, 5, 0.01, 0.2, 3, policy=policy, count_mode=count_mode)
-    compare_records(result.records, reference["records"])
-    assert sum(len(r["sweet_spots"]) for r in result.records) > 5
+    compare_records([r.to_json() for r in result.records], reference["records"])
+    assert sum(len(r.sweet_spots) for r in result.records) > 5
     for grid in result.underlyings[0].grids:
         env = reference["env"][("BTC", grid.x_metric, grid.y_metric)]
         assert grid.missing == env["missing"] > 0
@@ -238,9 +238,9 @@ def test_top_k_and_filters_are_applied():
                           data_by_underlying=data)
     for wide, narrow in zip(loose.records, tight.records, strict=True):
         # Without filters: every non-empty cell where the strategy is counted or not.
-        assert all(s["count"] > 0 for s in wide["sweet_spots"])
-        expected = [s for s in wide["sweet_spots"] if s["occupancy_frac"] >= 0.05 and s["strategy_pass_frac"] >= 0.6][:2]
-        assert narrow["sweet_spots"] == expected
+        assert all(s.count > 0 for s in wide.sweet_spots)
+        expected = [s for s in wide.sweet_spots if s.occupancy_frac >= 0.05 and s.strategy_pass_frac >= 0.6][:2]
+        assert list(narrow.sweet_spots) == expected
 
 
 # ------------------------------------------------------------------ cancellation, validation
@@ -271,7 +271,7 @@ def test_cancellation_leaves_previous_results_untouched(tmp_path):
 
 
 def test_failed_write_leaves_previous_results_untouched(tmp_path, monkeypatch):
-    import backtest.sweep_results as sweep_results
+    import backtest.heatmaps.store as sweep_results
 
     run_greg_sweetspot_sweep(tmp_path, ["BTC"], **SMALL)
     output = tmp_path / "backtest" / "output"

@@ -9,23 +9,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from backtest.greg_selector import evaluate_frame
-from backtest.greg_sweetspots import (
-    DEFAULT_METRICS,
-    DEFAULT_STRATEGIES,
-    SweepConfigError,
-    run_greg_sweetspot_sweep,
-    validate_sweep_params,
-)
-from backtest.samples import load_sensor_data
-from backtest.sweep_results import (
-    GRIDS_NAME,
-    JSON_NAME,
-    MANIFEST_NAME,
-    SweepResultsError,
-    load_sweep_results,
-    output_dir_for,
-)
+from backtest.heatmaps.options import DEFAULT_METRICS, DEFAULT_STRATEGIES
+from backtest.heatmaps.outputs import GRIDS_NAME, JSON_NAME, MANIFEST_NAME
+from backtest.heatmaps.run import run_greg_sweetspot_sweep
+from backtest.heatmaps.store import load_sweep_results
+from backtest.heatmaps.sweep import validate_sweep_params
+from backtest.selector.evaluate import evaluate_frame
+from backtest.sensors.sources import load_sensor_data
+from greg_core.errors import SweepConfigError, SweepResultsError
+from greg_core.settings import output_dir_for
 
 
 def params(**overrides):

@@ -9,10 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import synthetic.regime_model as regime_model
-from backtest.environment_heatmap import load_metric_samples_for_underlying
-from backtest.market_data import RAW_COLUMNS
-from backtest.sensors import SENSOR_NAMES, compute_sensors
+from backtest.heatmaps.cells import load_metric_samples_for_underlying
+from backtest.sensors.pipeline import compute_sensors
+from greg_core.contract import RAW_COLUMNS, SENSOR_NAMES
 from synthetic.regime_model import (
     RegimeModel,
     default_regime_model,
@@ -111,7 +110,7 @@ def test_vol_levels_follow_the_regimes(btc_model: RegimeModel) -> None:
 def test_model_from_regime_file_is_used_and_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "greg_regimes.json"
     save_regime_model(two_regime_model(), path)
-    monkeypatch.setattr(regime_model, "DEFAULT_REGIME_FILE", path)
+    monkeypatch.setenv("GREG_REGIME_FILE", str(path))
     market = generate_market("BTC", 2000, seed=3)
     assert market.regime_source == str(path)
     assert str(path) in market.raw.attrs["source"]
@@ -123,7 +122,7 @@ def test_model_from_regime_file_is_used_and_reported(tmp_path: Path, monkeypatch
     stormy = returns[ids == 1].std() * np.sqrt(365) * 100
     assert stormy > 2.5 * calm
     # The same call without the file falls back to the built-in model, and says so.
-    monkeypatch.setattr(regime_model, "DEFAULT_REGIME_FILE", tmp_path / "absent.json")
+    monkeypatch.setenv("GREG_REGIME_FILE", str(tmp_path / "absent.json"))
     fallback = generate_market("BTC", 100, seed=3)
     assert "default" in fallback.regime_source
     assert fallback.model.n_regimes == default_regime_model("BTC").n_regimes
@@ -149,7 +148,7 @@ def test_bad_horizon() -> None:
 
 
 def test_metric_samples_for_underlying(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(regime_model, "DEFAULT_REGIME_FILE", tmp_path / "absent.json")
+    monkeypatch.setenv("GREG_REGIME_FILE", str(tmp_path / "absent.json"))
     samples = list(load_metric_samples_for_underlying("BTC", 100))
     assert len(samples) == 100
     for sample in samples:

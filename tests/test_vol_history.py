@@ -9,10 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from backtest.deribit_chain import load_harvested_chain
-from backtest.market_data import RAW_COLUMNS, MarketDataError, load_iv_csv, load_ohlc_csv
-from backtest.sensors import compute_sensors
-from backtest.vol_history import PRECEDENCE, build_real_raw_frame, load_volatility_history
+from backtest.data.chain import load_harvested_chain
+from backtest.data.csv_history import load_iv_csv, load_ohlc_csv
+from backtest.data.real_frame import PRECEDENCE, build_real_raw_frame
+from backtest.data.vol_history import load_volatility_history
+from backtest.sensors.pipeline import compute_sensors
+from greg_core.contract import RAW_COLUMNS
+from greg_core.errors import MarketDataError
 
 HOURLY_ROWS = 4321
 

@@ -12,7 +12,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from backtest.heatmap_grid import PairGrid
+from backtest.heatmaps.binning import PairGrid
 from greg_tui.markup import escape
 from greg_tui.messages import OpenGrid
 from greg_tui.widgets.chrome import TopBar
@@ -192,12 +192,11 @@ class GridScreen(Screen):
             values = grid.sweetness[column]
             scale = float(values.max()) if values.size else 0.0
         self._sweet = {
-            (int(spot["x_bin"]), int(spot["y_bin"])): rank
+            (spot.x_bin, spot.y_bin): rank
             for record in results.records
-            if record.get("underlying") == self.underlying and record.get("strategy_key") == self.strategy_key
-            and (record.get("x_metric"), record.get("y_metric")) == (x_metric, y_metric)
-            for rank, spot in enumerate(record.get("sweet_spots") or [], start=1)
-            if spot.get("x_bin") is not None and spot.get("y_bin") is not None
+            if record.underlying == self.underlying and record.strategy_key == self.strategy_key
+            and (record.x_metric, record.y_metric) == (x_metric, y_metric)
+            for rank, spot in enumerate(record.sweet_spots, start=1)
         }
         view = GridView(
             x_metric=grid.x_metric, y_metric=grid.y_metric, x_edges=grid.x_edges, y_edges=grid.y_edges,

@@ -12,7 +12,8 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, ProgressBar, Static
 
-from backtest.greg_sweetspots import DEFAULT_UNDERLYINGS
+from backtest.heatmaps.options import DEFAULT_UNDERLYINGS
+from greg_core.settings import default_regime_file
 from greg_tui.markup import escape
 from greg_tui.widgets.chrome import TopBar
 from greg_tui.widgets.regimes.render import (
@@ -22,7 +23,7 @@ from greg_tui.widgets.regimes.render import (
     transition_table,
 )
 from greg_tui.widgets.scan.status import ScanStatus
-from synthetic.regime_model import DEFAULT_REGIME_FILE, load_regime_model
+from synthetic.regime_model import load_regime_model
 
 
 class RegimesScreen(Screen):
@@ -62,7 +63,7 @@ class RegimesScreen(Screen):
 
     @property
     def regime_file(self) -> str:
-        return str(self.app.regime_file or DEFAULT_REGIME_FILE)
+        return str(self.app.regime_file or default_regime_file())
 
     def _load(self) -> None:
         with warnings.catch_warnings(record=True) as caught:

@@ -12,11 +12,11 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from backtest.greg_selector import MISSING_POLICIES, evaluate_sample
-from backtest.greg_sweetspots import DEFAULT_UNDERLYINGS
-from backtest.market_data import MarketDataError
-from backtest.samples import SOURCES, load_sensor_data
-from backtest.sensors import SENSOR_NAMES
+from backtest.heatmaps.options import DEFAULT_UNDERLYINGS
+from backtest.selector.evaluate import MISSING_POLICIES, evaluate_sample
+from backtest.sensors.sources import SOURCES, load_sensor_data
+from greg_core.contract import SENSOR_NAMES
+from greg_core.errors import MarketDataError
 from greg_tui.markup import escape
 from greg_tui.messages import SelectorDataFailed, SelectorDataLoaded
 from greg_tui.widgets.chrome import TopBar

@@ -10,11 +10,11 @@ from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Select, SelectionList, Static
 
-from backtest.environment_heatmap import COUNT_MODES
-from backtest.greg_selector import MISSING_POLICIES, STRATEGY_LABELS
-from backtest.greg_sweetspots import DEFAULT_METRICS, DEFAULT_UNDERLYINGS
-from backtest.samples import SOURCES
-from backtest.sensors import SENSOR_NAMES
+from backtest.heatmaps.options import COUNT_MODES, DEFAULT_METRICS, DEFAULT_UNDERLYINGS
+from backtest.selector.evaluate import MISSING_POLICIES
+from backtest.selector.spec import load_selector_spec
+from backtest.sensors.sources import SOURCES
+from greg_core.contract import SENSOR_NAMES
 from greg_tui.markup import escape
 from greg_tui.widgets.checklist import CheckList
 from greg_tui.widgets.chrome import TopBar
@@ -34,7 +34,7 @@ METRIC_ORDER: tuple[str, ...] = tuple(DEFAULT_METRICS) + tuple(m for m in SENSOR
 LIST_ORDER: dict[str, tuple[str, ...]] = {
     "underlyings": tuple(DEFAULT_UNDERLYINGS),
     "metrics": METRIC_ORDER,
-    "strategies": tuple(STRATEGY_LABELS),
+    "strategies": load_selector_spec().strategy_keys,
 }
 SOURCE_HELP = {
     "synthetic": "synthetic: the regime-driven universe (offline, always there; the data folder is not used)",
@@ -80,7 +80,7 @@ class SetupScreen(Screen):
                     yield Label("Strategies", classes="setup-heading")
                     yield CheckList[str](
                         *((label.removeprefix("Strategy "), key, key in config.strategies)
-                          for key, label in STRATEGY_LABELS.items()),
+                          for key, label in load_selector_spec().strategies.items()),
                         id="strategies",
                     )
             with Horizontal(id="setup-source"):

@@ -24,7 +24,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from greg_tui.widgets.sweetspots.rows import fmt_num
+from greg_core.formatting import fmt_num
 
 SHADES = " ░▒▓█"
 LAYERS: tuple[str, ...] = ("occupancy", "pass", "sweetness")

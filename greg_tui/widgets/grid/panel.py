@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import math
-
-from backtest.heatmap_grid import PairGrid
+from backtest.heatmaps.binning import PairGrid
+from greg_core.formatting import fmt_num, fmt_pct
 from greg_tui.markup import escape
 from greg_tui.widgets.grid.heatmap import LAYER_TITLES, SHADES, GridView, Palette
-from greg_tui.widgets.sweetspots.rows import fmt_num, short_label
+from greg_tui.widgets.sweetspots.rows import short_label
 from greg_tui.widgets.sweetspots.summary import absent_sensors
-
-
-def _pct(value: float, digits: int = 1) -> str:
-    return "-" if not math.isfinite(value) else f"{value * 100:.{digits}f}%"
 
 
 def title_text(underlying: str, strategy_label: str, grid: PairGrid, layer: str, pair_no: int, pairs: int,
@@ -69,13 +64,13 @@ def cell_text(grid: PairGrid, column: int, x: int, y: int, rank: int | None) -> 
         f"x {fmt_num(float(grid.x_edges[x]))} .. {fmt_num(float(grid.x_edges[x + 1]))}",
         f"y {fmt_num(float(grid.y_edges[y]))} .. {fmt_num(float(grid.y_edges[y + 1]))}",
         f"count {count} of {grid.total_samples}",
-        f"occupancy {_pct(occupancy, 2)}",
+        f"occupancy {fmt_pct(occupancy, 2)}",
     ]
     if count:
         lines += [
-            f"pass rate {_pct(pass_rate)} ({selected}/{count})",
-            f"Wilson 95% low {_pct(wilson)}",
-            f"avg score {_pct(avg, 0)} of criteria",
+            f"pass rate {fmt_pct(pass_rate)} ({selected}/{count})",
+            f"Wilson 95% low {fmt_pct(wilson)}",
+            f"avg score {fmt_pct(avg, 0)} of criteria",
             f"sweetness {occupancy * pass_rate:.4f}",
         ]
     else:

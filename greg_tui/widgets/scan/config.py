@@ -4,15 +4,21 @@ Field-level problems (not a number, percent out of range, no data folder) are ph
 form; everything else is checked by the engine's own ``validate_sweep_params`` so the app and
 ``--export`` accept exactly the same sweeps.
 
-This module imports no engine code at import time (the engine pulls in pandas and scipy,
-which would delay the app's first frame): the engine's defaults are filled in by
-``ScanConfig.resolved`` and the engine is imported by ``validate_config``.
+The form's defaults are the engine's (``backtest.heatmaps.options``, plain Python); the
+engine itself (pandas, scipy) is imported only by ``validate_config``, so this module does
+not delay the app's first frame.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
+
+from backtest.heatmaps import options
+
+
+def _text(number: float) -> str:
+    return f"{number:g}"
 
 
 @dataclass(frozen=True)
@@ -25,15 +31,15 @@ class ScanConfig:
     underlyings: tuple[str, ...] | None = None
     metrics: tuple[str, ...] | None = None
     strategies: tuple[str, ...] | None = None  # keys
-    x_bins: str = "20"
-    y_bins: str = "20"
-    min_occupancy_pct: str = "0.5"
-    min_pass_pct: str = "40"
-    top_k: str = "5"
+    x_bins: str = _text(options.DEFAULT_X_BINS)
+    y_bins: str = _text(options.DEFAULT_Y_BINS)
+    min_occupancy_pct: str = _text(options.DEFAULT_MIN_ENV_FRAC * 100)
+    min_pass_pct: str = _text(options.DEFAULT_MIN_PASS_FRAC * 100)
+    top_k: str = _text(options.DEFAULT_TOP_K)
     lookback_days: str = ""  # blank: the source's default
-    source: str = "synthetic"
-    missing_policy: str = "strict"
-    count_mode: str = "selected"
+    source: str = options.DEFAULT_SOURCE
+    missing_policy: str = options.DEFAULT_MISSING_POLICY
+    count_mode: str = options.DEFAULT_COUNT_MODE
     data_dir: str = ""  # blank: the app's --data-dir, else the engine's default folder
 
     def with_values(self, **changes) -> ScanConfig:
@@ -41,21 +47,14 @@ class ScanConfig:
 
     def resolved(self, data_dir: Path | None = None) -> ScanConfig:
         """The same setup with the engine's defaults in place of ``None`` lists and of a blank
-        data folder (``data_dir`` when given, else ``backtest.samples.default_data_dir()``)."""
-        from backtest.greg_selector import resolve_strategy
-        from backtest.greg_sweetspots import (
-            DEFAULT_METRICS,
-            DEFAULT_STRATEGIES,
-            DEFAULT_UNDERLYINGS,
-        )
-        from backtest.samples import default_data_dir
+        data folder (``data_dir`` when given, else ``greg_core.settings.default_data_dir()``)."""
+        from greg_core.settings import default_data_dir
 
         return replace(
             self,
-            underlyings=tuple(DEFAULT_UNDERLYINGS) if self.underlyings is None else self.underlyings,
-            metrics=tuple(DEFAULT_METRICS) if self.metrics is None else self.metrics,
-            strategies=(tuple(resolve_strategy(label) for label in DEFAULT_STRATEGIES)
-                        if self.strategies is None else self.strategies),
+            underlyings=tuple(options.DEFAULT_UNDERLYINGS) if self.underlyings is None else self.underlyings,
+            metrics=tuple(options.DEFAULT_METRICS) if self.metrics is None else self.metrics,
+            strategies=options.DEFAULT_STRATEGY_KEYS if self.strategies is None else self.strategies,
             data_dir=self.data_dir.strip() or str(data_dir if data_dir is not None else default_data_dir()),
         )
 
@@ -108,9 +107,6 @@ def _percent(name: str, label: str, text: str) -> float:
     return value / 100.0
 
 
-BIN_LIMIT = 200  # larger grids are legal for the engine but unreadable in a terminal
-
-
 def _data_folder(config: ScanConfig) -> Path | None:
     """The data folder a real source reads; it must exist (synthetic needs none)."""
     text = config.data_dir.strip()
@@ -128,15 +124,16 @@ def _data_folder(config: ScanConfig) -> Path | None:
 
 def validate_config(config: ScanConfig) -> Validation:
     """Check every value; the first problem is returned as one line (and its field)."""
-    from backtest.greg_sweetspots import SweepConfigError, validate_sweep_params
+    from backtest.heatmaps.sweep import validate_sweep_params
+    from greg_core.errors import SweepConfigError
 
     config = config.resolved() if None in (config.underlyings, config.metrics, config.strategies) else config
     try:
         x_bins = _whole("x_bins", "X bins", config.x_bins)
         y_bins = _whole("y_bins", "Y bins", config.y_bins)
         for name, label, bins in (("x_bins", "X bins", x_bins), ("y_bins", "Y bins", y_bins)):
-            if bins is not None and bins > BIN_LIMIT:
-                raise _FieldError(name, f"{label} must be at most {BIN_LIMIT}, got {bins}")
+            if bins is not None and bins > options.MAX_BINS:  # the engine's own bound, named for the form
+                raise _FieldError(name, f"{label} must be at most {options.MAX_BINS}, got {bins}")
         min_env = _percent("min_occupancy_pct", "Min occupancy", config.min_occupancy_pct)
         min_pass = _percent("min_pass_pct", "Min pass rate", config.min_pass_pct)
         top_k = _whole("top_k", "Top K", config.top_k)

@@ -8,21 +8,17 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from backtest.greg_selector import Criterion, GregDecision
-from backtest.sensors import SENSOR_INFO
+from backtest.selector.evaluate import Criterion, GregDecision
+from greg_core.contract import SENSOR_INFO
+from greg_core.formatting import fmt_num
 
 
 def fmt_value(value: float | None) -> str:
-    if value is None or not isinstance(value, int | float) or not math.isfinite(value):
-        return "missing"
-    magnitude = abs(value)
-    if magnitude >= 1000:
-        return f"{value:,.0f}"
-    if magnitude >= 100:
-        return f"{value:.1f}"
-    if magnitude >= 1:
-        return f"{value:.2f}"
-    return f"{value:.3f}"
+    """A sensor reading or criterion value; prices keep their thousands separator."""
+    number = value if isinstance(value, int | float) else None
+    if number is not None and math.isfinite(number) and abs(number) >= 1000:
+        return f"{number:,.0f}"
+    return fmt_num(value, missing="missing")
 
 
 def sensor_rows(values: dict[str, float | None]) -> list[tuple[Text, Text, Text]]:

@@ -5,30 +5,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from greg_core.formatting import fmt_num, fmt_range
+
+if TYPE_CHECKING:  # the records are the engine's; this module must not import it at start
+    from backtest.heatmaps.sweetspots import SweetSpotRecord
 
 ALL = "*"
-
-
-def fmt_num(value: float) -> str:
-    """A bin edge, compact: 3 significant digits, no exponent for usual magnitudes."""
-    if value is None or not math.isfinite(value):
-        return "-"
-    if value == 0:
-        return "0"
-    magnitude = abs(value)
-    if magnitude >= 100:
-        text = f"{value:.0f}"
-    elif magnitude >= 10:
-        text = f"{value:.1f}"
-    elif magnitude >= 1:
-        text = f"{value:.2f}"
-    else:
-        text = f"{value:.3f}"
-    return "0" if text in ("-0", "-0.0", "-0.00", "-0.000") else text
-
-
-def fmt_range(low: float, high: float) -> str:
-    return f"{fmt_num(low)}..{fmt_num(high)}"
 
 
 # Short sensor names for the pair column of a narrow table (the detail line keeps full names).
@@ -104,41 +88,33 @@ class SpotRow:
         )
 
 
-def _float(spot: dict, name: str, default: float = math.nan) -> float:
-    try:
-        return float(spot.get(name, default))
-    except (TypeError, ValueError):
-        return default
-
-
-def rows_from_records(records: Iterable[dict]) -> list[SpotRow]:
-    rows: list[SpotRow] = []
-    for record in records:
-        for rank, spot in enumerate(record.get("sweet_spots") or [], start=1):
-            rows.append(
-                SpotRow(
-                    underlying=str(record.get("underlying", "?")),
-                    strategy_key=str(record.get("strategy_key", record.get("strategy", "?"))),
-                    strategy_label=str(record.get("strategy", record.get("strategy_key", "?"))),
-                    x_metric=str(record.get("x_metric", "?")),
-                    y_metric=str(record.get("y_metric", "?")),
-                    rank=rank,
-                    x_low=_float(spot, "x_low"),
-                    x_high=_float(spot, "x_high"),
-                    y_low=_float(spot, "y_low"),
-                    y_high=_float(spot, "y_high"),
-                    occupancy=_float(spot, "occupancy_frac", 0.0),
-                    pass_rate=_float(spot, "strategy_pass_frac", 0.0),
-                    wilson_low=_float(spot, "wilson_low"),
-                    sweetness=_float(spot, "sweetness", 0.0),
-                    avg_score=_float(spot, "avg_score"),
-                    count=int(spot.get("count", 0) or 0),
-                    selected_count=int(spot.get("selected_count", 0) or 0),
-                    x_bin=spot.get("x_bin"),
-                    y_bin=spot.get("y_bin"),
-                )
-            )
-    return rows
+def rows_from_records(records: Iterable[SweetSpotRecord]) -> list[SpotRow]:
+    """One row per sweet spot, ranked within its (underlying, strategy, pair)."""
+    return [
+        SpotRow(
+            underlying=record.underlying,
+            strategy_key=record.strategy_key,
+            strategy_label=record.strategy,
+            x_metric=record.x_metric,
+            y_metric=record.y_metric,
+            rank=rank,
+            x_low=spot.x_low,
+            x_high=spot.x_high,
+            y_low=spot.y_low,
+            y_high=spot.y_high,
+            occupancy=spot.occupancy_frac,
+            pass_rate=spot.strategy_pass_frac,
+            wilson_low=spot.wilson_low,
+            sweetness=spot.sweetness,
+            avg_score=spot.avg_score,
+            count=spot.count,
+            selected_count=spot.selected_count,
+            x_bin=spot.x_bin,
+            y_bin=spot.y_bin,
+        )
+        for record in records
+        for rank, spot in enumerate(record.sweet_spots, start=1)
+    ]
 
 
 @dataclass(frozen=True)

@@ -26,12 +26,12 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from backtest.greg_selector import (
+from backtest.selector.evaluate import (
     evaluate_greg_strategy_for_sample,
     resolve_strategy,
     strategy_label,
 )
-from backtest.sensors import SENSOR_NAMES
+from greg_core.contract import SENSOR_NAMES
 
 MARGIN = 0.05
 WILSON_Z = 1.959963984540054

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 
-from backtest.sensors import compute_sensors
+from backtest.sensors.pipeline import compute_sensors
 from synthetic.regime_model import RegimeModel
 from synthetic.regimes import (
     cluster_greg_sensors_from_real_data,

@@ -1,7 +1,7 @@
 """Realized volatility, the one definition shared by the sensor pipeline and the generator.
 
-It lives in the lowest layer (``synthetic``) because the generator needs trailing realized
-vol to drive implied vol, and ``backtest.sensors`` may import from here but not vice versa.
+It lives in the bottom layer because the sensor pipeline (``backtest.sensors``) and the
+synthetic generator both need it; the definition is docs/sensors.md's ``rv_7d``/``rv_30d``.
 """
 
 from __future__ import annotations

@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 from scipy.stats import ks_2samp
 
-from backtest.market_data import load_history_csv
-from backtest.regime_builder import build_regime_model
-from backtest.sensors import compute_sensors
+from backtest.data.csv_history import load_history_csv
+from backtest.regimes.builder import build_regime_model
+from backtest.sensors.pipeline import compute_sensors
 from synthetic.universe import generate_market
 
 KS_BOUNDS: dict[str, float] = {

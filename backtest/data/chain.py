@@ -67,14 +67,10 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from scipy.special import ndtr
 
-from backtest.data_layout import CHAIN_FOLDER
-from backtest.market_data import (
-    MAX_IV_POINTS,
-    PRICE_COLUMNS,
-    RAW_COLUMNS,
-    VOL_COLUMNS,
-    MarketDataError,
-)
+from backtest.data.layout import CHAIN_FOLDER
+from backtest.data.parsing import utc_timestamp
+from greg_core.contract import MAX_IV_POINTS, PRICE_COLUMNS, RAW_COLUMNS, VOL_COLUMNS
+from greg_core.errors import ChainFileWarning, MarketDataError
 
 SECONDS_PER_YEAR = 365.0 * 86400.0  # ACT/365, time measured in seconds
 SHORT_TENOR_DAYS = 7.0
@@ -83,7 +79,8 @@ WING_DELTA = 0.25
 MIN_EXPIRY_DAYS = 1.0
 MAX_MARK_IV = MAX_IV_POINTS
 DELTA_CROSSCHECK_TOLERANCE = 0.05
-# Deribit options expire at 08:00 UTC; used only when a file has `expiry` but no timestamp.
+# Deribit options expire at 08:00 UTC on their expiry date (the harvester uses it too); here
+# it is used only when a file has `expiry` but no timestamp.
 DERIBIT_EXPIRY_HOUR_UTC = 8
 SUPPORTED_BARS: dict[str, str] = {"1h": "1h", "1d": "1D"}
 
@@ -98,11 +95,6 @@ _WANTED_COLUMNS: tuple[str, ...] = (
 )
 DROP_REASONS: tuple[str, ...] = ("no_mark_iv", "bad_mark_iv", "expired", "incomplete")
 _IO_THREADS = 4  # parquet decoding releases the GIL; a small pool overlaps file IO
-
-
-class ChainFileWarning(UserWarning):
-    """A snapshot file was skipped (unreadable, foreign, empty or misnamed), two files share
-    a harvest time, or the files' greek_delta disagrees with our delta."""
 
 
 @dataclass(frozen=True)
@@ -161,17 +153,12 @@ class ChainLoadResult:
 # --------------------------------------------------------------------------- files
 
 
-def _utc_timestamp(value: object) -> pd.Timestamp:
-    stamp = pd.Timestamp(value)
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-
-
 def _bounds(start: object, end: object) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
     """Inclusive [start, end] in UTC. A date-only end (midnight) means the whole day."""
-    lower = None if start is None else _utc_timestamp(start)
+    lower = None if start is None else utc_timestamp(start)
     upper = None
     if end is not None:
-        upper = _utc_timestamp(end)
+        upper = utc_timestamp(end)
         date_only = isinstance(end, date) and not isinstance(end, datetime)
         if date_only or upper == upper.normalize():
             upper = upper.normalize() + pd.Timedelta(days=1) - pd.Timedelta(1, "ns")
@@ -313,7 +300,7 @@ def _harvest_ns(table: pa.Table, fallback: pd.Timestamp) -> int:
             stamp = None if latest is None else pd.Timestamp(latest, unit=unit, tz="UTC")
         else:
             latest = pc.max(pc.cast(column, pa.string())).as_py()
-            stamp = None if latest is None else _utc_timestamp(latest)
+            stamp = None if latest is None else utc_timestamp(latest)
     except (ValueError, TypeError, pa.ArrowException):
         stamp = None
     return fallback.value if stamp is None or pd.isna(stamp) else stamp.as_unit("ns").value

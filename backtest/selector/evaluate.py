@@ -1,7 +1,7 @@
 """Greg's decision waterfall: per-sample decisions (the bots table) and a vectorized twin.
 
-Both evaluators read the same parsed spec (``backtest.selector_spec``) and share one
-semantics, which the property tests check row by row:
+Both evaluators read the same parsed spec (``backtest.selector.spec``) and share one
+semantics (docs/selector.md), which the property tests check row by row:
 
 * The first step whose condition holds picks the outcome (a strategy key or NO_TRADE).
 * A sensor value is *missing* when it is absent, None, NaN, +-inf or not a number. A
@@ -24,7 +24,6 @@ thresholds such as 0.8 compare identically in Python and in numpy.
 from __future__ import annotations
 
 import math
-import operator
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, cast, get_args
@@ -32,7 +31,8 @@ from typing import Any, Literal, cast, get_args
 import numpy as np
 import pandas as pd
 
-from backtest.selector_spec import (
+from backtest.selector.spec import (
+    COMPARATORS,
     NO_TRADE,
     Abs,
     Always,
@@ -47,15 +47,15 @@ from backtest.selector_spec import (
     SelectorSpec,
     Sensor,
     comparison_sensors,
+    fold,
     iter_comparisons,
     load_selector_spec,
+    match_strategy,
 )
 
 __all__ = [
     "NO_TRADE",
     "NO_TRADE_LABEL",
-    "STRATEGY_LABELS",
-    "STRATEGY_KEYS",
     "MISSING_POLICIES",
     "MissingPolicy",
     "Criterion",
@@ -65,6 +65,7 @@ __all__ = [
     "resolve_strategy",
     "strategy_label",
     "parse_missing_policy",
+    "policy_note",
     "evaluate_sample",
     "evaluate_frame",
     "evaluate_greg_strategy_for_sample",
@@ -72,29 +73,13 @@ __all__ = [
 
 NO_TRADE_LABEL = "No trade"
 
-# Key -> label in the spec's (waterfall) order. Import-time load is cheap and cached, and it
-# keeps one source of truth: the JSON spec.
-STRATEGY_LABELS: dict[str, str] = dict(load_selector_spec().strategies)
-STRATEGY_KEYS: tuple[str, ...] = tuple(STRATEGY_LABELS)
-
 MissingPolicy = Literal["strict", "ignore-missing"]
 MISSING_POLICIES: tuple[str, ...] = get_args(MissingPolicy)
 
 
-def _fold(text: str) -> str:
-    """Case- and whitespace-insensitive form used to match user input."""
-    return " ".join(text.split()).casefold()
-
-
 def resolve_strategy(name: str, spec: SelectorSpec | None = None) -> str:
     """Strategy key for a key or label (case-insensitive, whitespace-tolerant)."""
-    strategies = (spec or load_selector_spec()).strategies
-    wanted = _fold(str(name))
-    for key, label in strategies.items():
-        if wanted in (_fold(key), _fold(label)):
-            return key
-    choices = "; ".join(f'{key} ("{label}")' for key, label in strategies.items())
-    raise ValueError(f"unknown strategy {name!r}; choose one of: {choices}")
+    return (spec or load_selector_spec()).resolve_strategy(str(name))
 
 
 def strategy_label(key: str, spec: SelectorSpec | None = None) -> str:
@@ -107,7 +92,7 @@ def strategy_label(key: str, spec: SelectorSpec | None = None) -> str:
 
 def parse_missing_policy(text: str) -> MissingPolicy:
     """'strict' or 'ignore-missing' (case-insensitive; '_' accepted for '-')."""
-    folded = _fold(str(text)).replace("_", "-")
+    folded = fold(str(text)).replace("_", "-")
     if folded in MISSING_POLICIES:
         return cast(MissingPolicy, folded)
     raise ValueError(
@@ -115,13 +100,14 @@ def parse_missing_policy(text: str) -> MissingPolicy:
     )
 
 
-_COMPARATORS: dict[str, Callable[[Any, Any], Any]] = {
-    ">": operator.gt,
-    ">=": operator.ge,
-    "<": operator.lt,
-    "<=": operator.le,
-    "==": operator.eq,
-}
+def policy_note(policy: str) -> str:
+    """What a missing-sensor policy does, in one sentence (docs/selector.md)."""
+    if policy == "ignore-missing":
+        return (
+            "ignore-missing drops comparisons on sensors a source lacks altogether "
+            "(absent_sensors); a sensor missing only on some rows (warm-up, gaps) fails its comparison"
+        )
+    return "strict: a comparison on a missing sensor is False"
 
 
 # --------------------------------------------------------------------------- per sample
@@ -167,11 +153,10 @@ class GregDecision:
 
     def status(self, strategy: str) -> StrategyStatus:
         """The status row of a strategy given by key or label."""
-        wanted = _fold(strategy)
-        for row in self.strategies:
-            if wanted in (_fold(row.key), _fold(row.label)):
-                return row
-        raise KeyError(strategy)
+        position = match_strategy(strategy, ((row.key, row.label) for row in self.strategies))
+        if position is None:
+            raise KeyError(strategy)
+        return self.strategies[position]
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly: plain dicts/lists, non-finite numbers as None."""
@@ -291,7 +276,7 @@ def _build_sample_plan(spec: SelectorSpec) -> _SamplePlan:
         for comparison in iter_comparisons(step.condition_tree):
             slot_of.setdefault(comparison, len(slot_of))
     comparisons = tuple(
-        (_compile_operand(c.left), _compile_operand(c.right), _COMPARATORS[c.op]) for c in slot_of
+        (_compile_operand(c.left), _compile_operand(c.right), COMPARATORS[c.op]) for c in slot_of
     )
     strategy_criteria = []
     for key in spec.strategies:
@@ -490,12 +475,9 @@ class SelectorFrame:
         """Code of a strategy (key or label, resolved against this frame's keys) or NO_TRADE."""
         if key == NO_TRADE:
             return len(self.strategy_keys)
-        wanted = _fold(key)
-        for code, (candidate, label) in enumerate(
-            zip(self.strategy_keys, self.strategy_labels, strict=True)
-        ):
-            if wanted in (_fold(candidate), _fold(label)):
-                return code
+        code = match_strategy(key, zip(self.strategy_keys, self.strategy_labels, strict=True))
+        if code is not None:
+            return code
         choices = ", ".join([*self.strategy_keys, NO_TRADE])
         raise ValueError(f"unknown strategy {key!r}; choose one of: {choices}")
 
@@ -588,7 +570,7 @@ class _FrameEvaluator:
         present: np.ndarray | None = None
         for name in comparison_sensors(node):
             present = self.present[name] if present is None else present & self.present[name]
-        holds = _COMPARATORS[node.op](self.operand(node.left), self.operand(node.right))
+        holds = COMPARATORS[node.op](self.operand(node.left), self.operand(node.right))
         ok = np.broadcast_to(np.asarray(holds, dtype=bool), (self.n,))
         # Non-finite sensors would compare as NaN/inf; mask them so ok means "met".
         ok = ok & present if present is not None else ok.copy()

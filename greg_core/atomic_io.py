@@ -1,7 +1,7 @@
 """Atomic file writes: a reader, or a crash, never sees half a file.
 
 The one writer every output goes through (regime file, sweep outputs, harvested snapshots).
-It lives in the lowest layer so ``synthetic``, ``backtest`` and ``greg_tui`` can all use it.
+It lives in the bottom layer so ``synthetic``, ``backtest`` and ``greg_tui`` can all use it.
 """
 
 from __future__ import annotations

@@ -1,27 +1,19 @@
-"""Hourly DVOL history, and the one real raw frame per underlying built from every real source.
+"""The one real raw frame per underlying, built from every real source in a data folder.
 
-Two pieces:
-
-* ``load_volatility_history``: the harvester's ``volatility_history/{u}_volatility_history.parquet``
-  (hourly Deribit DVOL, columns ``timestamp, iv_30d, rv_30d, vrp_30d, currency, harvest_time``)
-  as a UTC-indexed frame with ``iv_30d`` and Deribit's own 30-day historical vol kept as
-  ``deribit_rv_30d`` for reference only: our sensors compute realized vol themselves, from the
-  closes, with one definition for every source.
-* ``build_real_raw_frame``: daily bars CSV + daily DVOL CSV + hourly DVOL + harvested chain
-  snapshots -> one raw market data frame (``RAW_COLUMNS``) plus a JSON-ready provenance dict
-  that says which source supplied each column on how many rows, and which precedence applied.
+Daily bars CSV + daily DVOL CSV + hourly DVOL + harvested chain snapshots -> one raw market
+data frame (``RAW_COLUMNS``) plus a JSON-ready provenance dict that says which source
+supplied each column on how many rows, and which precedence applied (docs/data-sources.md).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
-from backtest.data_layout import (
+from backtest.data.chain import SUPPORTED_BARS, load_harvested_chain_with_diagnostics
+from backtest.data.csv_history import empty_raw_frame, load_iv_csv, load_ohlc_csv
+from backtest.data.layout import (
     CHAIN_FOLDER,
     HISTORY_FOLDER,
     VOL_HISTORY_FOLDER,
@@ -29,20 +21,10 @@ from backtest.data_layout import (
     ohlcv_csv_name,
     readable_candidates,
     vol_history_name,
-    volatility_history_path,
 )
-from backtest.deribit_chain import SUPPORTED_BARS, load_harvested_chain_with_diagnostics
-from backtest.market_data import (
-    PRICE_COLUMNS,
-    RAW_COLUMNS,
-    MarketDataError,
-    check_iv_points,
-    empty_raw_frame,
-    load_iv_csv,
-    load_ohlc_csv,
-    numeric_column,
-    parse_utc_timestamps,
-)
+from backtest.data.vol_history import load_volatility_history
+from greg_core.contract import PRICE_COLUMNS, RAW_COLUMNS
+from greg_core.errors import MarketDataError
 
 # Precedence per column, highest first (see build_real_raw_frame for why).
 PRECEDENCE: dict[str, tuple[str, ...]] = {
@@ -53,68 +35,6 @@ PRECEDENCE: dict[str, tuple[str, ...]] = {
     "iv_25d_call": ("chain",),
 }
 
-
-def _existing_volatility_history(path_or_dir: str | Path, underlying: str) -> Path:
-    """The parquet file to read for ``underlying``: ``path_or_dir`` itself when it is a file,
-    else where the harvester writes it (``data_layout.volatility_history_path``), else
-    ``{dir}/{u}_volatility_history.parquet``."""
-    path = Path(path_or_dir)
-    if path.is_file():
-        return path
-    expected = volatility_history_path(path, underlying)
-    for candidate in (expected, path / vol_history_name(underlying)):
-        if candidate.is_file():
-            return candidate
-    raise MarketDataError(f"{expected}: file not found")
-
-
-def _checked_iv(values: np.ndarray, path: Path) -> np.ndarray:
-    check_iv_points(values, path, "iv_30d")
-    return values
-
-
-def load_volatility_history(path_or_dir: str | Path, underlying: str) -> pd.DataFrame:
-    """Hourly DVOL history: UTC DatetimeIndex ``timestamp`` (sorted, unique; a duplicated hour
-    keeps its last row), columns ``iv_30d`` (vol pts) and ``deribit_rv_30d`` (Deribit's own
-    30-day historical vol, NaN where absent; reference only).
-
-    Raises ``MarketDataError`` naming the file and the column when the file is not a parquet,
-    lacks ``timestamp``/``iv_30d``, holds non-numeric vols, or belongs to another currency.
-    """
-    path = _existing_volatility_history(path_or_dir, underlying)
-    try:
-        parquet = pq.ParquetFile(path)
-        names = parquet.schema_arrow.names
-        for required in ("timestamp", "iv_30d"):
-            if required not in names:
-                raise MarketDataError(
-                    f"{path}: missing column '{required}' (found {', '.join(names) or 'none'})"
-                )
-        wanted = [c for c in ("timestamp", "iv_30d", "rv_30d", "currency") if c in names]
-        frame = parquet.read(columns=wanted).to_pandas()
-    except (OSError, pa.ArrowException) as exc:
-        raise MarketDataError(f"{path}: not a readable parquet file ({exc})") from None
-    if frame.empty:
-        raise MarketDataError(f"{path}: no data rows")
-    if "currency" in frame.columns:
-        currencies = {str(c).upper() for c in frame["currency"].dropna().unique()}
-        if currencies and currencies != {underlying.upper()}:
-            raise MarketDataError(
-                f"{path}: column 'currency' is {', '.join(sorted(currencies))}, "
-                f"expected {underlying.upper()}"
-            )
-    history = pd.DataFrame(
-        {
-            "iv_30d": _checked_iv(numeric_column(frame, "iv_30d", path), path),
-            "deribit_rv_30d": (
-                numeric_column(frame, "rv_30d", path) if "rv_30d" in frame.columns else np.nan
-            ),
-        },
-        index=parse_utc_timestamps(frame["timestamp"], path, "timestamp"),
-    )
-    history = history[~history.index.duplicated(keep="last")].sort_index()
-    history.attrs["source"] = f"vol_history:{path.name}"
-    return history
 
 
 # ------------------------------------------------------------------ combined frame

@@ -27,6 +27,8 @@ from typing import Any
 import httpx
 import pandas as pd
 
+from greg_core.errors import DeribitApiError, DeribitOffline, DeribitResponseError
+
 DEFAULT_BASE_URL = "https://www.deribit.com/api/v2"
 BASE_URL_ENV_VAR = "GREG_DERIBIT_BASE_URL"
 
@@ -55,33 +57,6 @@ MAX_VOLATILITY_PAGES = 500
 
 VOLATILITY_RESOLUTIONS = ("1", "60", "3600", "43200", "1D")
 CHART_RESOLUTIONS = ("1", "3", "5", "10", "15", "30", "60", "120", "180", "360", "720", "1D")
-
-
-class DeribitError(Exception):
-    """Base class of everything this client raises."""
-
-
-class DeribitApiError(DeribitError):
-    """Deribit answered with an error (or kept answering with a transient one)."""
-
-    def __init__(self, code: int, message: str, method: str) -> None:
-        self.code = code
-        self.message = message
-        self.method = method
-        super().__init__(f"Deribit error {code} ({message}) in public/{method}")
-
-
-class DeribitResponseError(DeribitError):
-    """Deribit answered, but not in the shape its documentation promises."""
-
-
-class DeribitOffline(DeribitError):
-    """Deribit could not be reached at all; the message is meant for the user as is."""
-
-    def __init__(self, message: str, base_url: str, reason: str = "") -> None:
-        self.base_url = base_url
-        self.reason = reason
-        super().__init__(message)
 
 
 def resolve_base_url(base_url: str | None = None) -> str:

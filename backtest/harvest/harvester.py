@@ -35,14 +35,24 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from backtest.data_layout import (
+from backtest.data.chain import DERIBIT_EXPIRY_HOUR_UTC
+from backtest.data.csv_history import read_daily_table
+from backtest.data.layout import (
     dvol_history_path,
     ohlcv_history_path,
     snapshot_path,
     volatility_history_path,
 )
-from backtest.deribit_api import DeribitClient, DeribitError, DeribitOffline
-from synthetic.atomic_io import atomic_write
+from backtest.data.parsing import utc_timestamp
+from backtest.data.vol_history import (
+    VOLATILITY_HISTORY_ARROW_SCHEMA,
+    VOLATILITY_HISTORY_COLUMNS,
+    read_volatility_history,
+    typed_volatility_history,
+)
+from backtest.harvest.client import DeribitClient
+from greg_core.atomic_io import atomic_write
+from greg_core.errors import DeribitError, DeribitOffline, HarvestDataError, MarketDataError
 
 # -- snapshot schema (the user's harvester, column for column) -------------------------------
 SNAPSHOT_ARROW_SCHEMA = pa.schema(
@@ -87,30 +97,11 @@ _NUMERIC_FIELDS: Mapping[str, str] = {
 }
 _GREEKS = ("delta", "gamma", "theta", "vega")
 
-# Deribit options expire at 08:00 UTC on their expiry date.
-EXPIRY_HOUR_UTC = 8
-
 # -- history files ----------------------------------------------------------------------------
 OHLCV_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close", "volume")
 DVOL_COLUMNS: tuple[str, ...] = ("dvol_close",)
-VOLATILITY_HISTORY_ARROW_SCHEMA = pa.schema(
-    [
-        ("timestamp", pa.timestamp("ns", tz="UTC")),
-        ("iv_30d", pa.float64()),
-        ("rv_30d", pa.float64()),
-        ("vrp_30d", pa.float64()),
-        ("currency", pa.string()),
-        ("harvest_time", pa.timestamp("us", tz="UTC")),
-    ]
-)
-VOLATILITY_HISTORY_COLUMNS: tuple[str, ...] = tuple(VOLATILITY_HISTORY_ARROW_SCHEMA.names)
-
 DEFAULT_DAILY_BACKFILL_DAYS = 400
 DEFAULT_HOURLY_BACKFILL_DAYS = 30
-
-
-class HarvestDataError(ValueError):
-    """A file the harvester must merge into cannot be read; it is left untouched."""
 
 
 # =============================================================================================
@@ -144,7 +135,7 @@ class OptionInstrument:
     def expiry_timestamp(self) -> float:
         """Expiry as epoch seconds (08:00 UTC on the expiry date)."""
         moment = datetime(
-            self.expiry.year, self.expiry.month, self.expiry.day, EXPIRY_HOUR_UTC, tzinfo=UTC
+            self.expiry.year, self.expiry.month, self.expiry.day, DERIBIT_EXPIRY_HOUR_UTC, tzinfo=UTC
         )
         return moment.timestamp()
 
@@ -181,12 +172,6 @@ def unparseable_instruments(book_summary: Iterable[Mapping[str, Any]]) -> list[s
 # =============================================================================================
 # Snapshots
 # =============================================================================================
-def utc_timestamp(moment: Any) -> pd.Timestamp:
-    """A UTC ``pd.Timestamp``; naive input is taken to be UTC already."""
-    stamp = pd.Timestamp(moment)
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-
-
 def _number(value: Any) -> float:
     """Float of a JSON value; null / missing / junk -> NaN (never an invented 0)."""
     if value is None or isinstance(value, bool):
@@ -278,7 +263,7 @@ def hourly_volatility_rows(candles: pd.DataFrame, currency: str, harvest_time: A
             "harvest_time": [utc_timestamp(harvest_time)] * n,
         }
     )
-    return _typed_volatility_history(frame)
+    return typed_volatility_history(frame)
 
 
 def merge_new_wins(existing: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
@@ -293,22 +278,16 @@ def merge_new_wins(existing: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
 
 
 def read_daily_csv(path: Path, columns: Sequence[str]) -> pd.DataFrame:
-    """A stored daily history CSV indexed by ``date`` string; empty frame if absent."""
+    """A stored daily history CSV indexed by ``date`` string; empty frame if absent. Read by
+    the loaders' own reader (``read_daily_table``), so both agree on what a valid file is."""
     if not path.exists():
         return pd.DataFrame(columns=list(columns), index=pd.Index([], name="date", dtype="str"))
     try:
-        frame = pd.read_csv(path, dtype={"date": "str"})
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise HarvestDataError(f"{path}: unreadable ({exc}); left untouched") from None
-    missing = [c for c in ("date", *columns) if c not in frame.columns]
-    if missing:
-        raise HarvestDataError(f"{path}: missing column {missing[0]!r}; left untouched")
-    stamps = pd.to_datetime(frame["date"], utc=True, errors="coerce", format="mixed")
-    if stamps.isna().any():
-        raise HarvestDataError(f"{path}: unparseable dates; left untouched")
-    frame["date"] = stamps.dt.strftime("%Y-%m-%d")
-    frame = frame.drop_duplicates("date", keep="last").set_index("date")
-    return frame.astype({c: "float64" for c in columns})
+        frame = read_daily_table(path, columns, allow_empty=True)
+    except MarketDataError as exc:
+        raise HarvestDataError(f"{exc}; left untouched") from None
+    frame.index = pd.Index(frame.index.strftime("%Y-%m-%d"), name="date", dtype="str")
+    return frame
 
 
 def merge_daily_csv(path: Path, new_rows: pd.DataFrame, float_format: str | None = None) -> int:
@@ -320,37 +299,18 @@ def merge_daily_csv(path: Path, new_rows: pd.DataFrame, float_format: str | None
     return len(merged) - len(existing)
 
 
-def _typed_volatility_history(frame: pd.DataFrame) -> pd.DataFrame:
-    typed = frame.copy()
-    typed["timestamp"] = pd.to_datetime(typed["timestamp"], utc=True).dt.as_unit("ns")
-    typed["harvest_time"] = pd.to_datetime(typed["harvest_time"], utc=True).dt.as_unit("us")
-    typed["currency"] = typed["currency"].astype("str")
-    for column in ("iv_30d", "rv_30d", "vrp_30d"):
-        typed[column] = typed[column].astype("float64")
-    return typed
-
-
-def read_volatility_history(path: Path) -> pd.DataFrame:
-    """The stored hourly volatility history indexed by ``timestamp``; empty if absent."""
-    if not path.exists():
-        empty = pd.DataFrame({c: [] for c in VOLATILITY_HISTORY_COLUMNS})
-        return _typed_volatility_history(empty).set_index("timestamp")
+def _stored_volatility_history(path: Path) -> pd.DataFrame:
     try:
-        frame = pd.read_parquet(path)
-    except (OSError, pa.ArrowException) as exc:
-        raise HarvestDataError(f"{path}: unreadable ({exc}); left untouched") from None
-    missing = [c for c in VOLATILITY_HISTORY_COLUMNS if c not in frame.columns]
-    if missing:
-        raise HarvestDataError(f"{path}: missing column {missing[0]!r}; left untouched")
-    frame = _typed_volatility_history(frame)
-    return frame.drop_duplicates("timestamp", keep="last").set_index("timestamp")
+        return read_volatility_history(path)
+    except MarketDataError as exc:
+        raise HarvestDataError(f"{exc}; left untouched") from None
 
 
 def merge_volatility_history(path: Path, new_rows: pd.DataFrame) -> int:
     """Merge hourly rows (as from ``hourly_volatility_rows``) into the parquet; rows added."""
-    existing = read_volatility_history(path)
+    existing = _stored_volatility_history(path)
     merged = merge_new_wins(existing, new_rows.set_index("timestamp")).reset_index()
-    merged = _typed_volatility_history(merged)
+    merged = typed_volatility_history(merged)
     extra = [c for c in merged.columns if c not in VOLATILITY_HISTORY_COLUMNS]
     merged = merged[list(VOLATILITY_HISTORY_COLUMNS) + extra]
     if extra:  # keep a user's extra columns rather than drop their data
@@ -433,7 +393,7 @@ def update_history(
     dvol_added = merge_daily_csv(dvol_path, daily_dvol_rows(candles))
 
     hourly_path = volatility_history_path(data_dir, u)
-    stored = read_volatility_history(hourly_path)
+    stored = _stored_volatility_history(hourly_path)
     last_hour = None if stored.empty else stored.index.max()
     start = fetch_start(last_hour, now, pd.Timedelta(days=hourly_backfill_days), "h")
     candles = client.volatility_index(u, _ms(start), end_ms, resolution="3600")

@@ -1,21 +1,11 @@
-"""Sweep outputs on disk: written all-or-nothing, read back for the app without recomputing.
-
-Files under ``<base_dir>/backtest/output/``:
-
-* ``env_heatmap_{U}_{x}_vs_{y}.csv``: the occupancy grid of each pair (requested headers).
-* ``greg_heatmap_sweetspots.json``: one record per (underlying, strategy, pair) with its
-  ``sweet_spots`` list (requested shape, plus count / Wilson bound / bins).
-* ``greg_heatmap_sweetspots.md``: the human-readable summary.
-* ``greg_heatmap_grids.npz``: every grid (counts, per-strategy counts and score sums, edges)
-  so any (underlying, strategy, pair) grid can be drawn later.
-* ``greg_heatmap_manifest.json``: parameters, data source per underlying (description, span,
-  samples, sensors available, samples per pair), missing policy, count mode, timing, files.
+"""Publishing a sweep's files all-or-nothing, and reading them back without recomputing.
 
 Everything is written into a hidden staging folder first and renamed into place at the end,
 manifest last: no file is ever half-written, a failed or cancelled run leaves the previous
 set untouched, and the manifest's SHA-256 of each file lets the reader refuse a set mixed by
 a crash in the middle of the renames. Heatmap CSVs of earlier runs that the new run did not
-produce are removed, so the folder holds one run's files.
+produce are removed, so the folder holds one run's files. What each file holds:
+``backtest.heatmaps.outputs`` (docs/outputs.md).
 """
 
 from __future__ import annotations
@@ -33,144 +23,25 @@ from pathlib import Path
 
 import numpy as np
 
-from backtest.environment_heatmap import grid_cells, heatmap_csv_text
-from backtest.greg_sweetspots import SweepCancelled, SweepResult
-from backtest.heatmap_grid import PairGrid
-from synthetic.atomic_io import atomic_write
-
-FORMAT_NAME = "greg-sweep"
-FORMAT_VERSION = 1
-JSON_NAME = "greg_heatmap_sweetspots.json"
-MARKDOWN_NAME = "greg_heatmap_sweetspots.md"
-GRIDS_NAME = "greg_heatmap_grids.npz"
-MANIFEST_NAME = "greg_heatmap_manifest.json"
-
-
-class SweepResultsError(ValueError):
-    """Result files that cannot be read; the message names the file and the problem."""
-
-
-def output_dir_for(base_dir: Path) -> Path:
-    return Path(base_dir) / "backtest" / "output"
-
-
-def env_csv_name(underlying: str, x_metric: str, y_metric: str) -> str:
-    return f"env_heatmap_{underlying}_{x_metric}_vs_{y_metric}.csv"
-
-
-def _pct(value: float) -> str:
-    return f"{value * 100:.1f}%"
-
-
-def _num(value: float) -> str:
-    """Compact, readable bin edge: 3 significant digits, no exponent for usual magnitudes."""
-    if value == 0 or not np.isfinite(value):
-        return f"{value:g}"
-    magnitude = abs(value)
-    if magnitude >= 100:
-        return f"{value:.0f}"
-    if magnitude >= 1:
-        return f"{value:.3g}" if magnitude < 10 else f"{value:.1f}"
-    return f"{value:.3f}"
-
-
-def markdown_summary(result: SweepResult) -> str:
-    params = result.params
-    lines: list[str] = []
-    for sweep in result.underlyings:
-        data = sweep.data
-        span = data.span
-        lines += [
-            f"# Greg Environment Sweet Spots – {sweep.underlying}",
-            "",
-            f"Data: {data.description}; {data.n_samples} samples"
-            + (f" from {span[0][:10]} to {span[1][:10]}" if span else "")
-            + f". Missing-sensor policy: {params.missing_policy}; counting: {params.count_mode}. "
-            "Research only: no trades are placed.",
-            "",
-        ]
-        unavailable = [name for name in sweep.absent_sensors if name in params.metrics]
-        if unavailable:
-            lines += [f"Sensors with no data in this source: {', '.join(unavailable)}.", ""]
-        for key in params.strategies:
-            records = [r for r in result.records if r["underlying"] == sweep.underlying and r["strategy_key"] == key]
-            empty = [f"({r['x_metric']}, {r['y_metric']})" for r in records if not r["sweet_spots"]]
-            for record in records:
-                if not record["sweet_spots"]:
-                    continue
-                lines += [
-                    f"## {record['strategy']} – ({record['x_metric']}, {record['y_metric']})",
-                    "",
-                    f"Top sweet spots (min_env_frac = {_pct(params.min_env_frac)}, "
-                    f"min_pass_frac = {params.min_pass_frac * 100:.0f}%):",
-                    "",
-                ]
-                for number, spot in enumerate(record["sweet_spots"], start=1):
-                    lines += [
-                        f"{number}. {record['x_metric']} ∈ [{_num(spot['x_low'])}, {_num(spot['x_high'])}], "
-                        f"{record['y_metric']} ∈ [{_num(spot['y_low'])}, {_num(spot['y_high'])}]",
-                        f"   - occupancy ≈ {_pct(spot['occupancy_frac'])}",
-                        f"   - strategy pass rate ≈ {_pct(spot['strategy_pass_frac'])} "
-                        f"(Wilson 95% lower bound {_pct(spot['wilson_low'])}, {spot['count']} samples)",
-                        f"   - score (occupancy * pass) ≈ {spot['sweetness']:.3f}",
-                        "",
-                    ]
-            if empty:
-                label = records[0]["strategy"] if records else key
-                lines += [f"{label}: no sweet spot in {len(empty)} of {len(records)} pairs.", ""]
-    return "\n".join(lines).rstrip() + "\n"
-
-
-def manifest_for(result: SweepResult, files: list[str], started_wall: float) -> dict:
-    params = result.params
-    underlyings = {}
-    for sweep in result.underlyings:
-        data = sweep.data
-        underlyings[sweep.underlying] = {
-            "source": data.source,
-            "description": data.description,
-            "provenance": data.provenance,
-            "samples": data.n_samples,
-            "span": list(data.span) if data.span else None,
-            "sensor_availability": data.sensor_availability(),
-            "absent_sensors": sweep.absent_sensors,
-            "pair_samples": {f"{g.x_metric}_vs_{g.y_metric}": g.total_samples for g in sweep.grids},
-            "selected_counts": sweep.selected_counts,
-            "pass_counts": sweep.pass_counts,
-            "sweet_spots": sum(len(r["sweet_spots"]) for r in result.records if r["underlying"] == sweep.underlying),
-        }
-    return {
-        "format": FORMAT_NAME,
-        "version": FORMAT_VERSION,
-        "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started_wall)),
-        "compute_seconds": round(result.compute_seconds, 4),
-        "total_seconds": round(time.time() - started_wall, 4),
-        "parameters": params.as_dict(),
-        "pairs": [list(p) for p in params.pairs],
-        "underlyings": underlyings,
-        "sweet_spots": result.n_sweet_spots,
-        "files": files,
-        "missing_policy_note": (
-            "ignore-missing drops comparisons on sensors a source lacks altogether "
-            "(absent_sensors); a sensor missing only on some rows (warm-up, gaps) fails its comparison"
-            if params.missing_policy == "ignore-missing"
-            else "strict: a comparison on a missing sensor is False"
-        ),
-        "research_only": True,
-    }
-
-
-def _grid_arrays(result: SweepResult) -> dict[str, np.ndarray]:
-    arrays: dict[str, np.ndarray] = {}
-    for sweep in result.underlyings:
-        u = sweep.underlying
-        arrays[f"{u}__counts"] = np.stack([g.counts for g in sweep.grids]).astype(np.int64)
-        arrays[f"{u}__selected"] = np.stack([g.selected for g in sweep.grids]).astype(np.int64)
-        arrays[f"{u}__score_sum"] = np.stack([g.score_sum for g in sweep.grids])
-        arrays[f"{u}__x_edges"] = np.stack([g.x_edges for g in sweep.grids])
-        arrays[f"{u}__y_edges"] = np.stack([g.y_edges for g in sweep.grids])
-        arrays[f"{u}__totals"] = np.array([[g.total_samples, g.outside, g.missing] for g in sweep.grids], dtype=np.int64)
-    return arrays
+from backtest.heatmaps.binning import PairGrid
+from backtest.heatmaps.cells import grid_cells, heatmap_csv_text
+from backtest.heatmaps.markdown import markdown_summary
+from backtest.heatmaps.outputs import (
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    GRIDS_NAME,
+    JSON_NAME,
+    MANIFEST_NAME,
+    MARKDOWN_NAME,
+    env_csv_name,
+    grid_arrays,
+    manifest_for,
+    records_json_text,
+)
+from backtest.heatmaps.sweep import SweepResult
+from backtest.heatmaps.sweetspots import SweetSpotRecord
+from greg_core.atomic_io import atomic_write
+from greg_core.errors import SweepCancelled, SweepResultsError
 
 
 def _sha256(path: Path) -> str:
@@ -225,13 +96,13 @@ def write_sweep_outputs(
                 )
                 written[f"csv:{sweep.underlying}:{grid.x_metric}:{grid.y_metric}"] = name
         report(len(written), f"writing {JSON_NAME}")
-        (staging / JSON_NAME).write_text(json.dumps(result.records, indent=2), encoding="utf-8")
+        (staging / JSON_NAME).write_text(records_json_text(result), encoding="utf-8")
         written["json"] = JSON_NAME
         (staging / MARKDOWN_NAME).write_text(markdown_summary(result), encoding="utf-8")
         written["markdown"] = MARKDOWN_NAME
         report(len(written), f"writing {GRIDS_NAME}")
         with open(staging / GRIDS_NAME, "wb") as stream:
-            np.savez_compressed(stream, **_grid_arrays(result))
+            np.savez_compressed(stream, **grid_arrays(result))
         written["grids"] = GRIDS_NAME
         manifest = manifest_for(result, sorted(written.values()) + [MANIFEST_NAME], started_wall)
         manifest["sha256"] = {name: _sha256(staging / name) for name in written.values()}
@@ -261,7 +132,7 @@ class StoredSweep:
 
     output_dir: Path
     manifest: dict
-    records: list[dict]
+    records: list[SweetSpotRecord]
     arrays: dict[str, np.ndarray]
 
     @property
@@ -333,9 +204,10 @@ def load_sweep_results(output_dir: Path) -> StoredSweep:
             raise SweepResultsError(
                 f"{name} does not match {MANIFEST_NAME} (a scan was interrupted while moving its files); run the scan again"
             )
-    records = _read_json(output_dir / JSON_NAME)
-    if not isinstance(records, list) or not all(isinstance(r, dict) and "sweet_spots" in r for r in records):
+    payload = _read_json(output_dir / JSON_NAME)
+    if not isinstance(payload, list):
         raise SweepResultsError(f"{JSON_NAME} is not a list of sweet-spot records")
+    records = [SweetSpotRecord.from_json(r, f"{JSON_NAME} record {n}") for n, r in enumerate(payload, 1)]
     try:
         with np.load(output_dir / GRIDS_NAME, allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in archive.files}

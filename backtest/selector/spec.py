@@ -1,6 +1,7 @@
 """The Greg selector's JSON rule spec, parsed once into an immutable expression tree.
 
-A spec file (the bundled one is ``greg_selector_v8.json``) has a ``calibration`` block of
+The language is documented in docs/selector.md. A spec file (the bundled one is
+``greg_selector_v8.json``) has a ``calibration`` block of
 named thresholds (nested objects give dotted names such as ``rsi_thresholds.lower``), a
 ``strategies`` block (key -> display label) and an ordered list of ``steps``, each with a
 ``condition`` string, an ``outcome`` (a strategy key or ``NO_TRADE``) and a ``reasoning``.
@@ -22,7 +23,7 @@ frozen dataclasses below. Calibration names are resolved to numbers at load time
 bad syntax, unknown outcome, duplicate step, unreadable JSON) raises ``SelectorSpecError`` at
 load, naming the step and the offending token.
 
-Evaluation lives in ``backtest.greg_selector``; this module only knows the language.
+Evaluation lives in ``backtest.selector.evaluate``; this module only knows the language.
 """
 
 from __future__ import annotations
@@ -30,34 +31,44 @@ from __future__ import annotations
 import difflib
 import json
 import math
+import operator
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from backtest.sensors import SENSOR_NAMES
+from greg_core.contract import SENSOR_NAMES
+from greg_core.errors import SelectorSpecError
+from greg_core.formatting import fmt_threshold
 
 DEFAULT_SPEC_PATH = Path(__file__).with_name("greg_selector_v8.json")
 NO_TRADE = "NO_TRADE"
-COMPARISON_OPS: tuple[str, ...] = (">", ">=", "<", "<=", "==")
+# The comparison operators of the language and what each computes (per sample and per column).
+COMPARATORS: Mapping[str, Callable[[Any, Any], Any]] = MappingProxyType(
+    {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le, "==": operator.eq}
+)
+COMPARISON_OPS: tuple[str, ...] = tuple(COMPARATORS)
 ALWAYS_WORDS = frozenset({"always", "true"})
 
 
-class SelectorSpecError(ValueError):
-    """A selector spec that cannot be loaded; the message names the file/step and token."""
+def fold(text: str) -> str:
+    """Case- and whitespace-insensitive form used to match user input."""
+    return " ".join(str(text).split()).casefold()
+
+
+def match_strategy(name: str, keys_and_labels: Iterable[tuple[str, str]]) -> int | None:
+    """Position of the (key, label) pair that ``name`` names (key or label, folded)."""
+    wanted = fold(name)
+    for position, (key, label) in enumerate(keys_and_labels):
+        if wanted in (fold(key), fold(label)):
+            return position
+    return None
 
 
 # --------------------------------------------------------------------------- expression tree
-
-
-def _format_number(value: float) -> str:
-    """Shortest faithful text for a threshold: 15.0 -> '15', 0.85 -> '0.85'."""
-    if math.isfinite(value) and value == int(value) and abs(value) < 1e15:
-        return str(int(value))
-    return repr(value)
 
 
 @dataclass(frozen=True)
@@ -80,7 +91,7 @@ class Constant:
     def to_text(self, resolved: bool = False) -> str:
         if self.name is not None and not resolved:
             return self.name
-        return _format_number(self.value)
+        return fmt_threshold(self.value)
 
 
 @dataclass(frozen=True)
@@ -101,7 +112,7 @@ class Negate:
 
     def to_text(self, resolved: bool = False) -> str:
         if resolved and isinstance(self.operand, Constant):
-            return _format_number(-self.operand.value)
+            return fmt_threshold(-self.operand.value)
         return f"({self.operand.to_text(resolved)} * -1)"
 
 
@@ -115,7 +126,7 @@ class Scale:
 
     def to_text(self, resolved: bool = False) -> str:
         if resolved and isinstance(self.operand, Constant):
-            return _format_number(self.operand.value * self.factor)
+            return fmt_threshold(self.operand.value * self.factor)
         factor = Constant(self.factor, self.factor_name).to_text(resolved)
         return f"({self.operand.to_text(resolved)} * {factor})"
 
@@ -484,6 +495,20 @@ class SelectorSpec:
 
     def step_for(self, strategy_key: str) -> SelectorStep:
         return self.steps[self.step_position_for(strategy_key)]
+
+    def find_strategy(self, name: str) -> str | None:
+        """The key of the strategy named ``name`` (key or label, case- and
+        whitespace-insensitive), None when there is none."""
+        position = match_strategy(name, self.strategies.items())
+        return None if position is None else self.strategy_keys[position]
+
+    def resolve_strategy(self, name: str) -> str:
+        """Like ``find_strategy``, but an unknown name raises ``ValueError`` listing the choices."""
+        key = self.find_strategy(name)
+        if key is None:
+            choices = "; ".join(f'{key} ("{label}")' for key, label in self.strategies.items())
+            raise ValueError(f"unknown strategy {name!r}; choose one of: {choices}")
+        return key
 
 
 _IDENTIFIER_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")

@@ -1,6 +1,6 @@
 """The one sensor pipeline: raw market data in, Greg sensors out, for every data source.
 
-Definitions and units are PRODUCT.md's "Sensors" table. Windows are stated in days and
+Definitions and units: docs/sensors.md (names and units in ``greg_core.contract``). Windows are stated in days and
 converted to bars from the frame's bar length, so daily frames use exactly 7/30/14/182/200
 bars. Warm-up rows, and rows whose window touches a missing input, are NaN, never zero.
 
@@ -15,39 +15,12 @@ oversold).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 from scipy.signal import lfilter
 
-from backtest.market_data import RAW_COLUMNS
-from synthetic.realized_vol import realized_vol
-
-
-@dataclass(frozen=True)
-class SensorInfo:
-    name: str
-    unit: str
-    description: str
-
-
-SENSORS: tuple[SensorInfo, ...] = (
-    SensorInfo("rv_7d", "vol pts", "7-day close-to-close realized vol"),
-    SensorInfo("rv_30d", "vol pts", "30-day close-to-close realized vol"),
-    SensorInfo("vrp_30d", "vol pts", "iv_30d - rv_30d"),
-    SensorInfo("vrp_7d", "vol pts", "iv_7d - rv_7d"),
-    SensorInfo("front_rv_iv_ratio", "ratio", "rv_7d / iv_7d"),
-    SensorInfo("chop_factor_7d", "ratio", "rv_7d / iv_30d (< 0.6 calm)"),
-    SensorInfo("iv_rank_6m", "0..1", "iv_30d rank in its trailing 182-day range"),
-    SensorInfo("term_structure_spread", "vol pts", "iv_7d - iv_30d"),
-    SensorInfo("skew_25d", "vol pts", "iv_25d_put - iv_25d_call (positive = puts richer)"),
-    SensorInfo("adx_14d", "0..100", "Wilder ADX(14)"),
-    SensorInfo("rsi_14d", "0..100", "Wilder RSI(14)"),
-    SensorInfo("price_vs_ma200", "%", "(close / SMA200 - 1) x 100"),
-)
-SENSOR_NAMES: tuple[str, ...] = tuple(s.name for s in SENSORS)
-SENSOR_INFO: dict[str, SensorInfo] = {s.name: s for s in SENSORS}
+from greg_core.contract import RAW_COLUMNS, SENSOR_NAMES
+from greg_core.realized_vol import realized_vol
 
 IV_RANK_DAYS = 182
 MA_DAYS = 200

@@ -2,7 +2,7 @@
 
 A ``SensorData`` carries the sensors *and* where they came from (source, span, samples), so
 every output can say what data it was computed on. All sources go through
-``backtest.sensors.compute_sensors``.
+``backtest.sensors.pipeline.compute_sensors`` (docs/data-sources.md).
 
 Sources:
 
@@ -13,18 +13,19 @@ Sources:
   25-delta IVs on the days they cover.
 * a folder path: everything found in that folder, as ``harvested``.
 
-The data folder is ``data_dir``, else ``$GREG_DATA_DIR``, else ``<repo>/data``.
+The data folder is ``data_dir``, else ``greg_core.settings.default_data_dir()``.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from backtest.sensors import SENSOR_NAMES, compute_sensors
+from backtest.sensors.pipeline import compute_sensors
+from greg_core.contract import SENSOR_NAMES
+from greg_core.settings import default_data_dir
 from synthetic.regime_model import RegimeModel, load_regime_model
 from synthetic.universe import DEFAULT_DAYS, generate_market, seed_for
 
@@ -32,7 +33,6 @@ SYNTHETIC = "synthetic"
 HISTORY = "history"
 HARVESTED = "harvested"
 SOURCES: tuple[str, ...] = (SYNTHETIC, HISTORY, HARVESTED)
-REPO_DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 
 
 @dataclass
@@ -63,11 +63,6 @@ class SensorData:
         return sorted(name for name, n in self.sensor_availability().items() if n == 0)
 
 
-def default_data_dir() -> Path:
-    configured = os.environ.get("GREG_DATA_DIR")
-    return Path(configured) if configured else REPO_DATA_DIR
-
-
 def validate_source(source: str) -> str:
     """A known source name, or an existing folder; raises ValueError listing the choices."""
     text = str(source).strip()
@@ -86,7 +81,7 @@ def synthetic_sensor_data(
     regime_file: Path | None = None,
 ) -> SensorData:
     """Sensors of the synthetic universe over ``days`` (warm-up computed, then dropped);
-    regimes from ``model``, else ``regime_file`` (default ``data/greg_regimes.json``)."""
+    regimes from ``model``, else ``regime_file`` (default ``greg_core.settings.default_regime_file()``)."""
     days = DEFAULT_DAYS if days is None else int(days)
     model = model or load_regime_model(underlying, regime_file)
     market = generate_market(underlying, days, seed=seed, model=model)
@@ -110,7 +105,8 @@ def real_sensor_data(
     """Sensors from real data in a folder (``history``: bars + DVOL; ``harvested`` or a path:
     plus chain snapshots). Sensors are computed on the whole history, then the last
     ``lookback_days`` days are kept, so warm-up windows use the older data."""
-    from backtest.vol_history import build_real_raw_frame
+    # Imported here: the real-data readers pull in pyarrow, which a synthetic run never needs.
+    from backtest.data.real_frame import build_real_raw_frame
 
     folder = Path(source) if source not in SOURCES else Path(data_dir) if data_dir else default_data_dir()
     kind = HISTORY if source == HISTORY else HARVESTED

@@ -1,0 +1,67 @@
+"""Parsing helpers every real-data reader shares: timestamps, numbers, implied vols.
+
+Each raises ``MarketDataError`` naming the file, the column and the first bad row, so a bad
+file is reported in one line wherever it is read (docs/data-sources.md).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from greg_core.contract import MAX_IV_POINTS
+from greg_core.errors import MarketDataError
+
+
+def utc_timestamp(moment: Any) -> pd.Timestamp:
+    """A UTC ``pd.Timestamp``; naive input is taken to be UTC already."""
+    stamp = pd.Timestamp(moment)
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def parse_utc_timestamps(values: pd.Series, path: Path, column: str, row_offset: int = 0) -> pd.DatetimeIndex:
+    """UTC timestamps (microsecond unit, so indexes from different sources align) from date
+    strings or epoch numbers (milliseconds when large, else seconds). An unparseable value
+    raises ``MarketDataError`` naming the file, the column and the first bad row
+    (``row_offset`` turns positions into the file's own row numbers)."""
+    if pd.api.types.is_numeric_dtype(values):
+        unit = "ms" if values.abs().max() > 1e11 else "s"
+        stamps = pd.to_datetime(values, unit=unit, utc=True, errors="coerce")
+    else:
+        stamps = pd.to_datetime(values, utc=True, errors="coerce", format="mixed")
+    bad = stamps.isna()
+    if bad.any():
+        first = int(np.flatnonzero(bad.to_numpy())[0])
+        raise MarketDataError(
+            f"{path}: column '{column}' has {int(bad.sum())} unparseable value(s), "
+            f"first at row {first + row_offset}: {values.iloc[first]!r}"
+        )
+    return pd.DatetimeIndex(stamps, name="timestamp").as_unit("us")
+
+
+def numeric_column(frame: pd.DataFrame, column: str, path: Path, row_offset: int = 0) -> np.ndarray:
+    """A float64 column; a non-numeric value raises ``MarketDataError`` naming file, column, row."""
+    values = pd.to_numeric(frame[column], errors="coerce")
+    bad = values.isna() & frame[column].notna()
+    if bad.any():
+        first = int(np.flatnonzero(bad.to_numpy())[0])
+        raise MarketDataError(
+            f"{path}: column '{column}' is not numeric at row {first + row_offset}: "
+            f"{frame[column].iloc[first]!r}"
+        )
+    return values.to_numpy(dtype="float64")
+
+
+def check_iv_points(values: np.ndarray, path: Path, column: str, row_offset: int = 0) -> None:
+    """Raise ``MarketDataError`` unless every present value is an IV in vol points (0, 500]."""
+    with np.errstate(invalid="ignore"):
+        bad = np.isfinite(values) & ((values <= 0) | (values > MAX_IV_POINTS))
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        raise MarketDataError(
+            f"{path}: column '{column}' is not an implied vol in vol points at row {first + row_offset}: "
+            f"{float(values[first])!r} (expected 0 < IV <= {MAX_IV_POINTS:g}; is this a price column?)"
+        )
