@@ -1,7 +1,7 @@
 """Harvested Deribit option-chain snapshots -> the raw market data contract.
 
-The user's harvester writes one parquet file per chain snapshot (PRODUCT.md "Real Deribit
-data")::
+The user's harvester writes one parquet file per chain snapshot (docs/data-sources.md "Option-chain
+snapshots")::
 
     {data_dir}/live_deribit/{U}/{YYYY}/{MM}/{DD}/{U}_{YYYY-MM-DD}_{HHMM}.parquet
 

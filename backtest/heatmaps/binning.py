@@ -1,6 +1,6 @@
 """The vectorized 2-D binning behind every heatmap: one pass per pair for all strategies.
 
-Semantics (PRODUCT.md "Heatmap semantics"):
+Semantics (docs/heatmaps.md "Binning"):
 
 * Equal-width bins. An inferred range is the finite data's min/max extended by 5% of the span
   on each side; a constant metric gets +-5% of |value| (+-1 when the value is 0). The maximum

@@ -1,7 +1,7 @@
 """A deliberately naive, per-sample reference of the heatmap and sweet-spot algorithm.
 
-Plain Python, loops over dict samples, written straight from the requests and PRODUCT.md
-("Heatmap semantics", "Sweet spots") without numpy or any code of the vectorized engine:
+Plain Python, loops over dict samples, written straight from the requests and docs/heatmaps.md
+("Binning", "Sweet spots") without numpy or any code of the vectorized engine:
 
 * per metric pair: skip samples missing either metric (absent, None, NaN, +-inf); infer each
   axis range from the remaining samples (min/max widened by 5% of the span each side; a

@@ -190,6 +190,16 @@ def has_results(output_dir: Path) -> bool:
     return (output_dir / MANIFEST_NAME).exists()
 
 
+def results_version(output_dir: Path) -> tuple | None:
+    """A cheap token that changes whenever a new result set is published into ``output_dir``
+    (None: nothing published). Readers poll it to notice a run written by another process."""
+    try:
+        stat = (Path(output_dir) / MANIFEST_NAME).stat()
+    except OSError:
+        return None
+    return (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+
+
 def load_sweep_results(output_dir: Path) -> StoredSweep:
     """Read a finished sweep; raises ``SweepResultsError`` naming the file for anything
     missing, corrupt or of another format."""

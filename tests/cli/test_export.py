@@ -15,7 +15,7 @@ import pytest
 from greg_tui.cli import main as cli_main
 from greg_tui.export import main as export_main
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = REPO_ROOT / "scripts" / "run_greg_environment_heatmaps.py"
 
 # The first request's example command, verbatim.

@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 from functools import partial
 
-import test_app_support as support
 from rich.console import Console
 from rich.text import Text
-from test_app_support import make_app
 from textual.widgets import DataTable, Static
 from textual.widgets.data_table import ColumnKey
 
@@ -22,9 +20,7 @@ from greg_tui.screens.sweetspots import SweetSpotsScreen
 from greg_tui.widgets.grid.heatmap import DARK_PALETTE, LIGHT_PALETTE, Heatmap
 from greg_tui.widgets.sweetspots.rows import ALL, COLUMN_KEYS, RowFilter
 from greg_tui.widgets.sweetspots.table import SpotTable
-
-stored_results = support.stored_results  # fixtures
-results_base = support.results_base
+from tests.app.support import make_app
 
 
 def _text(widget) -> str:

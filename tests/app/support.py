@@ -1,4 +1,4 @@
-"""Helpers shared by the app's Pilot tests (no tests here).
+"""Helpers shared by the app's Pilot tests (no tests here; the fixtures are in conftest.py).
 
 Every app under test gets a tmp ``base_dir`` and a tmp regime file, so nothing touches the
 repository's ``data/`` or ``backtest/output``. A small sweep (400 synthetic days) is computed
@@ -7,11 +7,8 @@ once per session and copied where a test needs results already on disk.
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
-
-import pytest
 
 from backtest.heatmaps.run import run_greg_sweetspot_sweep
 from greg_core.settings import output_dir_for
@@ -69,22 +66,6 @@ def output_snapshot(base: Path) -> dict[str, tuple[bytes, int]]:
     return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.iterdir()) if p.is_file()}
 
 
-@pytest.fixture(scope="session")
-def stored_results(tmp_path_factory) -> Path:
-    """A base dir holding the results of a small sweep (computed once)."""
-    base = tmp_path_factory.mktemp("stored")
-    run_greg_sweetspot_sweep(base, lookback_days=SMALL_LOOKBACK, top_k=1)  # ~250 rows, quick tables
-    return base
-
-
-@pytest.fixture
-def results_base(stored_results: Path, tmp_path: Path) -> Path:
-    """A fresh base dir with a copy of the small sweep's results."""
-    base = tmp_path / "base"
-    shutil.copytree(stored_results, base)
-    return base
-
-
 ABSENT = ("skew_25d", "term_structure_spread")  # sensors the "history-like" source lacks
 
 
@@ -106,10 +87,3 @@ def write_absent_sensor_results(base: Path, days: int = 300) -> None:
     )
     result = compute_sweep(params, data_by_underlying={"BTC": history_like})
     write_sweep_outputs(result, output_dir_for(base))
-
-
-@pytest.fixture(scope="session")
-def absent_results(tmp_path_factory) -> Path:
-    base = tmp_path_factory.mktemp("absent")
-    write_absent_sensor_results(base)
-    return base

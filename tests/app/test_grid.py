@@ -4,8 +4,6 @@ the pure drawing function."""
 from __future__ import annotations
 
 import numpy as np
-import test_app_support as support
-from test_app_support import make_app
 from textual.widgets import Static
 
 from greg_tui.screens.grid import GridScreen
@@ -19,9 +17,7 @@ from greg_tui.widgets.grid.heatmap import (
     render_grid,
 )
 from greg_tui.widgets.sweetspots.table import SpotTable
-
-stored_results = support.stored_results  # fixtures
-results_base = support.results_base
+from tests.app.support import make_app
 
 
 def _text(widget) -> str:

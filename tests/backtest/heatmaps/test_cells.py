@@ -1,6 +1,6 @@
 """backtest.environment_heatmap (the requests' API) against the naive per-sample reference.
 
-The reference (backtest.naive_reference) loops over dict samples, bins each by PRODUCT.md's
+The reference (backtest.naive_reference) loops over dict samples, bins each by docs/heatmaps.md's
 semantics and calls evaluate_greg_strategy_for_sample per sample, as the request describes.
 """
 

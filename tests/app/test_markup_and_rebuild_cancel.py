@@ -10,7 +10,7 @@ from textual.widgets import Input
 
 from backtest.regimes.builder import build_regime_model
 from greg_tui.screens.setup import SetupScreen
-from tests.test_app_support import make_app
+from tests.app.support import make_app
 
 
 async def start_rebuild(pilot, started: threading.Event) -> None:

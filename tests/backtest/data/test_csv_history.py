@@ -1,4 +1,4 @@
-"""CSV history import: the raw market data contract (PRODUCT.md) and clear errors."""
+"""CSV history import: the raw market data contract (docs/data-sources.md) and clear errors."""
 
 from __future__ import annotations
 

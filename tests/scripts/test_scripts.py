@@ -12,7 +12,7 @@ import pytest
 import backtest.regimes.builder as regime_builder
 from synthetic.regime_model import default_regime_model, load_regime_model, save_regime_model
 
-SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
 
 
 def load_script(name: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:

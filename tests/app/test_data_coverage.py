@@ -12,8 +12,6 @@ import sys
 import textwrap
 from pathlib import Path
 
-import test_app_support as support
-from test_app_support import ABSENT, make_app, small_app, wait_for_scan
 from textual.widgets import Button, Input, Select, SelectionList, Static
 
 from backtest.heatmaps.outputs import GRIDS_NAME, JSON_NAME, MANIFEST_NAME
@@ -24,10 +22,7 @@ from greg_tui.screens.selector import SelectorScreen
 from greg_tui.screens.setup import SetupScreen
 from greg_tui.screens.sweetspots import SweetSpotsScreen
 from greg_tui.widgets.grid.heatmap import Heatmap
-
-stored_results = support.stored_results  # fixtures
-results_base = support.results_base
-absent_results = support.absent_results
+from tests.app.support import ABSENT, make_app, small_app, wait_for_scan
 
 
 def _text(widget) -> str:
@@ -173,7 +168,7 @@ def test_importing_the_app_leaves_the_engine_for_later():
     code = ("import sys, greg_tui.app; print(sorted(m for m in ('pandas', 'scipy', 'numpy', 'sklearn', "
             "'backtest.samples', 'backtest.greg_sweetspots') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).resolve().parents[1], env={**os.environ, "PYTHONPATH": ""})
+                         cwd=Path(__file__).resolve().parents[2], env={**os.environ, "PYTHONPATH": ""})
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
 
 
