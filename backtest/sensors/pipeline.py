@@ -37,7 +37,7 @@ def bars_per_day(index: pd.Index) -> float:
     return pd.Timedelta(days=1) / step
 
 
-def _window(days: float, per_day: float) -> int:
+def window_bars(days: float, per_day: float) -> int:
     return max(1, int(round(days * per_day)))
 
 
@@ -124,7 +124,7 @@ def wilder_adx(high: np.ndarray, low: np.ndarray, close: np.ndarray, period: int
     return _per_run(valid, lambda h, lo, c: _adx_run(h, lo, c, period), high, low, close)
 
 
-def _regular_grid(index: pd.Index) -> pd.DatetimeIndex | None:
+def regular_grid(index: pd.Index) -> pd.DatetimeIndex | None:
     """The full bar grid when ``index`` is a regular bar series with missing bars, else None.
 
     A missing day must not become one long "daily" return: sensors are computed on the full
@@ -151,9 +151,9 @@ def compute_sensors(raw: pd.DataFrame) -> pd.DataFrame:
     Returns a frame on the same index with the raw columns first (so a row carries what it
     was computed from), then ``SENSOR_NAMES``, then any extra columns of ``raw`` (such as a
     synthetic ``regime_id``). Columns missing from ``raw`` are treated as all-NaN; missing
-    bars in a regular series count as missing inputs (see ``_regular_grid``).
+    bars in a regular series count as missing inputs (see ``regular_grid``).
     """
-    grid = _regular_grid(raw.index)
+    grid = regular_grid(raw.index)
     frame = raw.copy() if grid is None else raw.reindex(grid)
     for column in RAW_COLUMNS:
         if column not in frame.columns:
@@ -163,17 +163,17 @@ def compute_sensors(raw: pd.DataFrame) -> pd.DataFrame:
 
     close = frame["close"].where(frame["close"] > 0)
     log_return = np.log(close).diff()
-    w7, w30 = _window(7, per_day), _window(30, per_day)
+    w7, w30 = window_bars(7, per_day), window_bars(30, per_day)
     rv_7d = realized_vol(log_return, w7, per_day)
     rv_30d = realized_vol(log_return, w30, per_day)
 
     iv_30d, iv_7d = frame["iv_30d"], frame["iv_7d"]
-    w_rank = _window(IV_RANK_DAYS, per_day)
+    w_rank = window_bars(IV_RANK_DAYS, per_day)
     iv_low = iv_30d.rolling(w_rank, min_periods=w_rank).min()
     iv_high = iv_30d.rolling(w_rank, min_periods=w_rank).max()
-    w_ma = _window(MA_DAYS, per_day)
+    w_ma = window_bars(MA_DAYS, per_day)
     sma = close.rolling(w_ma, min_periods=w_ma).mean()
-    period = _window(WILDER_PERIOD_DAYS, per_day)
+    period = window_bars(WILDER_PERIOD_DAYS, per_day)
 
     sensors = pd.DataFrame(
         {
