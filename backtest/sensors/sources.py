@@ -112,6 +112,7 @@ def real_sensor_data(
     kind = HISTORY if source == HISTORY else HARVESTED
     raw, provenance = build_real_raw_frame(underlying, data_dir=folder, include_chain=kind == HARVESTED)
     sensors = compute_sensors(raw)
+    gaps = {name: int(sensors.attrs.get(name, 0)) for name in ("bridged_gaps", "restarted_gaps")}
     if lookback_days is not None and len(sensors):
         start = sensors.index[-1] - pd.Timedelta(days=int(lookback_days) - 1)
         sensors = sensors[sensors.index >= start.floor("D")]
@@ -121,7 +122,10 @@ def real_sensor_data(
         source=kind if source in SOURCES else str(folder),
         sensors=sensors,
         description=f"{kind} data in {folder} ({', '.join(used) or 'no source'})",
-        provenance={"source": kind, "data_dir": str(folder), "lookback_days": lookback_days, **provenance},
+        provenance={
+            "source": kind, "data_dir": str(folder), "lookback_days": lookback_days, **provenance,
+            **gaps,  # gaps in the bars over the whole history: bridged by ADX/RSI, or restarting them
+        },
     )
 
 
