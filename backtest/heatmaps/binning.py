@@ -20,7 +20,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse
 
 RANGE_MARGIN = 0.05
 WILSON_Z = 1.959963984540054  # two-sided 95%
@@ -180,9 +179,8 @@ def compute_pair_grid(
     """Bin ``(x, y)`` and count, per cell, samples and for every strategy the samples it
     counts for (``counted``: bool (n, strategies)) and its score sum (``scores``: (n, strategies)).
 
-    The per-cell sums are one sparse (cells x n) one-hot matrix times the (n, 1 + 2 *
-    strategies) ``strategy_weights`` matrix: every strategy at once, each cell summed in
-    sample order. A sweep passes ``weights`` (built once) and a ``bin_cache`` dict shared by
+    The per-cell sums are one ``np.bincount`` per column of the (n, 1 + 2 * strategies)
+    ``strategy_weights`` matrix: every strategy at once, each cell summed in sample order. A sweep passes ``weights`` (built once) and a ``bin_cache`` dict shared by
     the pairs of one data set, so a metric is binned once per distinct set of edges (the
     cache is keyed by metric name: one cache per data set).
     """
@@ -203,15 +201,14 @@ def compute_pair_grid(
     iy = _axis_bins(y, y_edges, y_metric, bin_cache)
     inside = (ix >= 0) & (iy >= 0)  # implies present: a missing value has no bin
     n_cells = x_bins * y_bins
-    index_type = np.int32 if max(n_cells, n) < 2**31 - 1 else np.int64
-    cell = np.where(inside, ix.astype(index_type, copy=False) * y_bins + iy, 0).astype(index_type, copy=False)
-    one_hot = sparse.csc_matrix(
-        (inside.astype(float), cell, np.arange(n + 1, dtype=index_type)), shape=(n_cells, n)
-    )
-    sums = np.asarray(one_hot @ np.ascontiguousarray(weights, dtype=float))
-    counts = np.rint(sums[:, 0]).astype(np.int64)
-    selected = np.rint(sums[:, 1 : 1 + n_strategies].T).astype(np.int64)
-    score_sum = np.ascontiguousarray(sums[:, 1 + n_strategies :].T)
+    cell = ix[inside] * y_bins + iy[inside]
+    inside_weights = weights[inside] if not inside.all() else weights
+    counts = np.bincount(cell, minlength=n_cells).astype(np.int64)
+    sums = np.empty((weights.shape[1] - 1, n_cells))
+    for column in range(1, weights.shape[1]):
+        sums[column - 1] = np.bincount(cell, weights=inside_weights[:, column], minlength=n_cells)
+    selected = np.rint(sums[:n_strategies]).astype(np.int64)
+    score_sum = sums[n_strategies:]
     return PairGrid(
         x_metric=x_metric,
         y_metric=y_metric,
