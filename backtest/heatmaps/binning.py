@@ -18,6 +18,7 @@ Arrays are indexed ``[x_bin, y_bin]`` and, for strategies, ``[strategy, x_bin, y
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -106,26 +107,27 @@ class PairGrid:
     def shape(self) -> tuple[int, int]:
         return self.counts.shape
 
-    @property
+    # Derived arrays are computed once per grid (a sweep reads them for every strategy).
+    @cached_property
     def occupancy(self) -> np.ndarray:
         return self.counts / self.total_samples if self.total_samples else np.zeros(self.shape)
 
-    @property
+    @cached_property
     def pass_rate(self) -> np.ndarray:
         """(strategies, x, y) selected / count, 0 in empty cells."""
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(self.counts > 0, self.selected / self.counts, 0.0)
 
-    @property
+    @cached_property
     def avg_score(self) -> np.ndarray:
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(self.counts > 0, self.score_sum / self.counts, np.nan)
 
-    @property
+    @cached_property
     def sweetness(self) -> np.ndarray:
         return self.occupancy[None, :, :] * self.pass_rate
 
-    @property
+    @cached_property
     def wilson_low(self) -> np.ndarray:
         return wilson_lower_bound(self.selected, np.broadcast_to(self.counts, self.selected.shape))
 

@@ -34,7 +34,30 @@ def env_csv_name(underlying: str, x_metric: str, y_metric: str) -> str:
 
 
 def records_json_text(result: SweepResult) -> str:
-    return json.dumps([record.to_json() for record in result.records], indent=2)
+    """``json.dumps([r.to_json() ...], indent=2)``, byte for byte, without the pure-Python
+    indenting encoder (the slowest part of writing a sweep): every record has the same flat
+    shape, so each value is encoded by the C encoder and the indentation is written here."""
+    if not result.records:
+        return "[]"
+    encode = json.JSONEncoder().encode  # C-accelerated for scalars and flat lists
+
+    def block(mapping: dict, indent: str) -> str:
+        inner = indent + "  "
+        lines = []
+        for key, value in mapping.items():
+            if isinstance(value, list):
+                if value:
+                    items = ",\n".join(block(item, inner + "  ") for item in value)
+                    text = f"[\n{items}\n{inner}]"
+                else:
+                    text = "[]"
+            else:
+                text = encode(value)
+            lines.append(f"{inner}{encode(key)}: {text}")
+        return f"{indent}{{\n" + ",\n".join(lines) + f"\n{indent}}}"
+
+    body = ",\n".join(block(record.to_json(), "  ") for record in result.records)
+    return f"[\n{body}\n]"
 
 
 def manifest_for(result: SweepResult, files: list[str], started_wall: float) -> dict:

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from backtest.heatmaps.binning import PairGrid
-from backtest.heatmaps.cells import grid_cells, heatmap_csv_text
+from backtest.heatmaps.cells import grid_csv_text
 from backtest.heatmaps.markdown import markdown_summary
 from backtest.heatmaps.outputs import (
     FORMAT_NAME,
@@ -92,7 +92,7 @@ def write_sweep_outputs(
                 name = env_csv_name(sweep.underlying, grid.x_metric, grid.y_metric)
                 report(len(written), f"writing {name}")
                 (staging / name).write_text(
-                    heatmap_csv_text(grid_cells(grid), grid.x_metric, grid.y_metric, sweep.underlying), encoding="utf-8"
+                    grid_csv_text(grid, sweep.underlying), encoding="utf-8"
                 )
                 written[f"csv:{sweep.underlying}:{grid.x_metric}:{grid.y_metric}"] = name
         report(len(written), f"writing {JSON_NAME}")
