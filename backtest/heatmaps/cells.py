@@ -182,7 +182,12 @@ def heatmap_csv_text(cells: list[HeatmapCell], x_metric: str, y_metric: str, und
 def grid_csv_text(grid: PairGrid, underlying: str) -> str:
     """The same text as ``heatmap_csv_text(grid_cells(grid), ...)`` straight from the arrays
     (x-major, then y, every cell), what a sweep writes for each pair. Each edge is formatted
-    once, and each occupancy once per distinct count (occupancy is count / total)."""
+    once, and each occupancy once per distinct count (occupancy is count / total).
+
+    A pair without a single sample (a sensor the source lacks) is the header alone: its bins
+    would be made up (0..1 by default), and a grid of zeros would read as "never there"."""
+    if grid.total_samples == 0:
+        return _csv_text(underlying, grid.x_metric, grid.y_metric, ())
     x_text = [repr(edge) for edge in grid.x_edges.tolist()]
     y_text = [repr(edge) for edge in grid.y_edges.tolist()]
     counts = grid.counts.tolist()

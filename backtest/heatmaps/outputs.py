@@ -72,6 +72,8 @@ def manifest_for(result: SweepResult, files: list[str], started_wall: float) -> 
             "samples": data.n_samples,
             "span": list(data.span) if data.span else None,
             "sensor_availability": data.sensor_availability(),
+            "sensor_coverage": data.sensor_coverage(),
+            "warnings": data.warnings,
             "absent_sensors": sweep.absent_sensors,
             "not_evaluable": sweep.not_evaluable,
             "pair_samples": {f"{g.x_metric}_vs_{g.y_metric}": g.total_samples for g in sweep.grids},

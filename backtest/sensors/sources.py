@@ -53,9 +53,29 @@ class SensorData:
             return None
         return (self.sensors.index[0].isoformat(), self.sensors.index[-1].isoformat())
 
+    def sensor_coverage(self) -> dict[str, dict]:
+        """Per sensor: the days it has a value, and the first and last of them (ISO dates;
+        None when it has none). A history with two days of option chains shows skew on 2 of
+        1,362 days here, where a count of absent sensors would call it available."""
+        coverage = {}
+        for name in SENSOR_NAMES:
+            present = self.sensors.index[self.sensors[name].notna().to_numpy()]
+            coverage[name] = {
+                "days": int(len(present)),
+                "first": present[0].date().isoformat() if len(present) else None,
+                "last": present[-1].date().isoformat() if len(present) else None,
+            }
+        return coverage
+
     def sensor_availability(self) -> dict[str, int]:
         """Non-missing samples per sensor (a DVOL-only history has no skew, for example)."""
         return {name: int(self.sensors[name].notna().sum()) for name in SENSOR_NAMES}
+
+    @property
+    def warnings(self) -> list[str]:
+        """What a user must know about this data before trusting it (sources that do not
+        overlap, ...), one line each."""
+        return list(self.provenance.get("warnings", []))
 
     def absent_sensors(self) -> list[str]:
         """Sensors this source lacks altogether (sorted): the only ones ``ignore-missing`` may

@@ -52,7 +52,8 @@ def test_first_request_example_command_runs(tmp_path):
     assert {r["strategy"] for r in records} == {"Strategy A: ATM Straddle", "Strategy B: OTM Strangle"}
     assert sum(len(r["sweet_spots"]) for r in records) > 0
     markdown = (output / "greg_heatmap_sweetspots.md").read_text(encoding="utf-8")
-    assert markdown.startswith("# Greg Environment Sweet Spots – BTC")
+    assert markdown.startswith("# Greg Environment Sweet Spots – summary")
+    assert "\n# Greg Environment Sweet Spots – BTC\n" in markdown
     assert "## Strategy B: OTM Strangle – (vrp_30d, adx_14d)" in markdown
     assert "Top sweet spots (min_env_frac = 0.5%, min_pass_frac = 40%):" in markdown
     assert "\n1. vrp_30d ∈ [" in markdown and "   - occupancy ≈ " in markdown
