@@ -35,7 +35,8 @@ def summary_section(result: SweepResult) -> list[str]:
         "",
         f"Research only: no trades are placed. Bins {params.x_bins}x{params.y_bins}; min occupancy "
         f"{fmt_pct(params.min_env_frac)}; min pass rate {params.min_pass_frac * 100:.0f}%; top {params.top_k} "
-        f"per pair; missing-sensor policy {params.missing_policy}; counting {params.count_mode}.",
+        f"per pair; bins {params.binning.describe()}; missing-sensor policy {params.missing_policy}; "
+        f"counting {params.count_mode}.",
         "",
         "## Data",
         "",

@@ -77,6 +77,8 @@ def manifest_for(result: SweepResult, files: list[str], started_wall: float) -> 
             "absent_sensors": sweep.absent_sensors,
             "not_evaluable": sweep.not_evaluable,
             "pair_samples": {f"{g.x_metric}_vs_{g.y_metric}": g.total_samples for g in sweep.grids},
+            # Samples outside a clipped axis range (counted in the pair's samples, in no cell).
+            "pair_outside": {f"{g.x_metric}_vs_{g.y_metric}": g.outside for g in sweep.grids},
             "selected_counts": sweep.selected_counts,
             "pass_counts": sweep.pass_counts,
             "sweet_spots": sum(len(r.sweet_spots) for r in result.records if r.underlying == sweep.underlying),

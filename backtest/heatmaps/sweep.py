@@ -17,8 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from backtest.heatmaps.binning import PairGrid, compute_pair_grid, strategy_weights
+from backtest.heatmaps.binning import Binning, PairGrid, compute_pair_grid, strategy_weights
 from backtest.heatmaps.options import (
+    DEFAULT_BIN_MODE,
+    DEFAULT_CLIP_PCT,
     DEFAULT_COUNT_MODE,
     DEFAULT_MISSING_POLICY,
     DEFAULT_SOURCE,
@@ -60,6 +62,7 @@ class SweepParams:
     missing_policy: str
     count_mode: CountMode
     seed: int | None = None
+    binning: Binning = Binning()
 
     @property
     def pairs(self) -> list[tuple[str, str]]:
@@ -80,6 +83,8 @@ class SweepParams:
             "missing_policy": self.missing_policy,
             "count_mode": self.count_mode,
             "seed": self.seed,
+            "bin_mode": self.binning.mode,
+            "clip_pct": self.binning.clip_pct,
         }
 
 
@@ -101,6 +106,8 @@ def validate_sweep_params(
     missing_policy: str = DEFAULT_MISSING_POLICY,
     count_mode: str = DEFAULT_COUNT_MODE,
     seed: int | None = None,
+    bin_mode: str = DEFAULT_BIN_MODE,
+    clip_pct: float = DEFAULT_CLIP_PCT,
 ) -> SweepParams:
     """Every parameter checked before any work; raises ``SweepConfigError`` (one line)."""
     try:
@@ -133,13 +140,16 @@ def validate_sweep_params(
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0):
             raise ValueError(f"seed must be a whole number >= 0, got {seed!r}")
         source = validate_source(source)
+        if isinstance(clip_pct, bool) or not isinstance(clip_pct, int | float | np.integer | np.floating):
+            raise ValueError(f"clip_pct must be a number of percent, got {clip_pct!r}")
+        binning = Binning(str(bin_mode).strip().lower(), float(clip_pct))
     except ValueError as exc:
         raise SweepConfigError(str(exc)) from None
     return SweepParams(
         underlyings=names, metrics=metric_names, strategies=keys, x_bins=int(x_bins), y_bins=int(y_bins),
         min_env_frac=float(min_env_frac), min_pass_frac=float(min_pass_frac), top_k=int(top_k),
         source=source, lookback_days=None if lookback_days is None else int(lookback_days),
-        missing_policy=policy, count_mode=count_mode, seed=seed,  # type: ignore[arg-type]
+        missing_policy=policy, count_mode=count_mode, seed=seed, binning=binning,  # type: ignore[arg-type]
     )
 
 
@@ -227,7 +237,7 @@ def compute_sweep(
             grid = compute_pair_grid(
                 data.sensors[x_metric].to_numpy(dtype=float), data.sensors[y_metric].to_numpy(dtype=float),
                 counted, scores, params.x_bins, params.y_bins, x_metric=x_metric, y_metric=y_metric,
-                weights=weights, bin_cache=bin_cache,
+                weights=weights, bin_cache=bin_cache, binning=params.binning,
             )
             grids.append(grid)
             for position, key in enumerate(params.strategies):
