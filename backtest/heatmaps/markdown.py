@@ -56,7 +56,7 @@ def summary_section(result: SweepResult) -> list[str]:
         "| sensor | " + " | ".join(s.underlying for s in result.underlyings) + " |",
         "|---|" + "---|" * len(result.underlyings),
     ]
-    coverage = {s.underlying: s.data.sensor_coverage() for s in result.underlyings}
+    coverage = {s.underlying: s.data.coverage for s in result.underlyings}
     for name in params.metrics:
         cells = []
         for sweep in result.underlyings:

@@ -72,7 +72,7 @@ def manifest_for(result: SweepResult, files: list[str], started_wall: float) -> 
             "samples": data.n_samples,
             "span": list(data.span) if data.span else None,
             "sensor_availability": data.sensor_availability(),
-            "sensor_coverage": data.sensor_coverage(),
+            "sensor_coverage": data.coverage,
             "warnings": data.warnings,
             "absent_sensors": sweep.absent_sensors,
             "not_evaluable": sweep.not_evaluable,

@@ -37,7 +37,7 @@ from backtest.selector.evaluate import (
     strategy_label,
 )
 from backtest.selector.spec import load_selector_spec
-from backtest.sensors.sources import SensorData, load_sensor_data, validate_source
+from backtest.sensors.sources import DataSummary, SensorData, load_sensor_data, validate_source
 from greg_core.errors import SweepCancelled, SweepConfigError
 
 # Share of the overall progress bar given to computing; the rest is writing the files.
@@ -156,7 +156,7 @@ def validate_sweep_params(
 @dataclass
 class UnderlyingSweep:
     underlying: str
-    data: SensorData
+    data: DataSummary  # the rows themselves are released once the grids are computed
     grids: list[PairGrid]
     selected_counts: dict[str, int]
     pass_counts: dict[str, int]
@@ -221,7 +221,8 @@ def compute_sweep(
             )
         # ignore-missing decides per sample; a day without a core sensor (vrp_30d: no implied
         # vol) is not evaluable and never selects a premium-selling strategy.
-        absent = data.absent_sensors()
+        summary = data.summary()
+        absent = summary.absent_sensors()
         decisions = evaluate_frame(data.sensors, policy=params.missing_policy)
         if params.count_mode == "selected":
             counted = decisions.selected[:, None] == np.asarray(columns)[None, :]
@@ -258,7 +259,7 @@ def compute_sweep(
         underlyings.append(
             UnderlyingSweep(
                 underlying=underlying,
-                data=data,
+                data=summary,
                 grids=grids,
                 selected_counts={k: int((decisions.selected == c).sum()) for k, c in zip(params.strategies, columns, strict=True)},
                 pass_counts={k: int(decisions.passes[:, c].sum()) for k, c in zip(params.strategies, columns, strict=True)},
@@ -266,5 +267,7 @@ def compute_sweep(
                 not_evaluable=int((~decisions.evaluable).sum()),
             )
         )
+        # Release this underlying's rows before the next one loads (peak memory: one frame).
+        del data, decisions, counted, scores, weights, bin_cache
     report("sweep computed")
     return SweepResult(params, underlyings, records, time.perf_counter() - started)
