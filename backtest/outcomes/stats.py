@@ -298,7 +298,9 @@ class OutcomeSummary:
     apart); ``mean``, ``median``, ``hit_rate`` (share > 0), ``p10`` (10th percentile),
     ``worst`` (minimum); ``se``: Newey-West (Bartlett, H-1 lags) SE of the mean on the daily
     calendar; ``ci_low``/``ci_high``: the 95% interval mean +- 1.96 se (normal approximation).
-    NaN statistics where ``n`` is 0 (and ``se``/interval where ``n`` < 2)."""
+    NaN statistics where ``n`` is 0, and NaN ``se``/interval below 2 episodes (the days of
+    one episode are one bet). Few episodes make the interval optimistic: callers mark groups
+    under a minimum (8 by default) as thin."""
 
     n: int
     episodes: int
@@ -329,10 +331,12 @@ def summarize_outcomes(
         nan = math.nan
         return OutcomeSummary(0, 0, nan, nan, nan, nan, nan, nan, nan, nan, horizon_days)
     mean = float(x.mean())
-    se = newey_west_se(x, picked_days, horizon_days - 1)
+    episodes = count_episodes(picked_days, horizon_days)
+    # One episode is one bet: its days' scatter says nothing about another bet's outcome.
+    se = newey_west_se(x, picked_days, horizon_days - 1) if episodes >= 2 else math.nan
     return OutcomeSummary(
         n=n,
-        episodes=count_episodes(picked_days, horizon_days),
+        episodes=episodes,
         mean=mean,
         median=float(np.median(x)),
         hit_rate=float((x > 0).mean()),

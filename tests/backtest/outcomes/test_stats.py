@@ -158,6 +158,9 @@ def test_empty_and_single_summaries_are_honest():
     assert empty.to_json()["mean"] is None
     one = summarize_outcomes(np.array([1.5]), np.array([0]), 30)
     assert one.n == 1 and one.mean == 1.5 and math.isnan(one.se) and math.isnan(one.ci_low)
+    # Five consecutive days are one 30-day bet: no interval, however tight the days look.
+    week = summarize_outcomes(np.array([1.0, 1.1, 1.2, 1.3, 1.4]), np.arange(5), 30)
+    assert week.episodes == 1 and math.isnan(week.se) and math.isnan(week.ci_high)
 
 
 # ---------------------------------------------------------------- walk-forward, BH
