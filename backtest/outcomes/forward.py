@@ -119,30 +119,37 @@ def forward_outcomes(
     keys = (spec or load_selector_spec()).strategy_keys
     structures = structures_for(keys)
 
+    # Work on the full bar grid (a missing bar is a NaN close, so windows crossing it are
+    # incomplete) but write results straight into rows of ``raw``.
     grid = regular_grid(raw.index)
-    full = raw if grid is None else raw.reindex(grid)
-    per_day = bars_per_day(full.index)
-    n = len(full)
-    log_close = np.log(_positive(full, "close"))
-    vols = {column: _positive(full, column) / 100.0 for column in VOL_COLUMNS}
+    per_day = bars_per_day(raw.index if grid is None else grid)
+    if grid is None:
+        n, grid_rows = len(raw), None
+    else:
+        n = len(grid)
+        grid_rows = ((raw.index.asi8 - grid.asi8[0]) // (grid.asi8[1] - grid.asi8[0])).astype(np.intp)
+    log_close = np.log(_on_grid(_positive(raw, "close"), grid_rows, n))
+    vols = {column: _on_grid(_positive(raw, column), grid_rows, n) / 100.0 for column in VOL_COLUMNS}
     # A day needs both 25-delta vols for a smile; without them every wing is priced flat.
     has_skew = np.isfinite(vols["iv_25d_put"]) & np.isfinite(vols["iv_25d_call"])
     flat_smile = np.isfinite(vols["iv_30d"]) & ~has_skew
     for column, fallback in FLAT_SMILE_FALLBACK.items():
         vols[column] = np.where(has_skew, vols[column], vols[fallback])
 
-    # One (days x columns) block that the DataFrame wraps without a copy; chunks write into
-    # its column views.
+    # One (rows of raw x columns) block that the DataFrame wraps without a copy.
     names = outcome_columns(keys, horizon_days)[1:]
-    block = np.full((n, len(names)), np.nan)
-    columns = {name: block[:, position] for position, name in enumerate(names)}
+    block = np.full((len(raw), len(names)), np.nan)
+    raw_row = None
+    if grid_rows is not None:
+        raw_row = np.full(n, -1, dtype=np.intp)  # grid position -> row of raw (-1: missing bar)
+        raw_row[grid_rows] = np.arange(len(raw))
     by_holding: dict[int, list[str]] = {}
     for key, structure in structures.items():
         if structure is not None:
             by_holding.setdefault(structure.holding_days(horizon_days), []).append(key)
     for holding_days, group in by_holding.items():
         _fill_group(
-            columns,
+            _Writer(block, {name: position for position, name in enumerate(names)}, raw_row),
             {key: structures[key] for key in group},  # type: ignore[misc]
             holding_days,
             horizon_days,
@@ -153,10 +160,8 @@ def forward_outcomes(
             default_workers() if workers is None else workers,
         )
 
-    frame = pd.DataFrame(block, index=full.index, columns=names, copy=False)
-    frame[FLAT_SMILE_COLUMN] = flat_smile
-    if grid is not None:
-        frame = frame.loc[raw.index]
+    frame = pd.DataFrame(block, index=raw.index, columns=names, copy=False)
+    frame[FLAT_SMILE_COLUMN] = flat_smile if grid_rows is None else flat_smile[grid_rows]
     frame.insert(0, edge_column(horizon_days), forward_edge(raw, horizon_days).to_numpy())
 
     notes = []
@@ -175,6 +180,33 @@ def forward_outcomes(
     return frame
 
 
+@dataclass(frozen=True)
+class _Writer:
+    """Writes a chunk of grid positions into the result block's rows of ``raw``."""
+
+    block: np.ndarray
+    position: Mapping[str, int]
+    raw_row: np.ndarray | None  # None: the grid is raw's own index
+
+    def write(self, column: str, start: int, values: np.ndarray) -> None:
+        target = self.block[:, self.position[column]]
+        if self.raw_row is None:
+            target[start : start + len(values)] = values
+            return
+        rows = self.raw_row[start : start + len(values)]
+        present = rows >= 0
+        target[rows[present]] = values[present]
+
+
+def _on_grid(values: np.ndarray, grid_rows: np.ndarray | None, n: int) -> np.ndarray:
+    """``values`` (rows of raw) placed on the full grid of ``n`` bars, NaN at missing bars."""
+    if grid_rows is None:
+        return values
+    out = np.full(n, np.nan)
+    out[grid_rows] = values
+    return out
+
+
 def _positive(frame: pd.DataFrame, column: str) -> np.ndarray:
     """A column as float64 with NaN where absent, missing or not positive."""
     if column not in frame.columns:
@@ -184,7 +216,7 @@ def _positive(frame: pd.DataFrame, column: str) -> np.ndarray:
 
 
 def _fill_group(
-    columns: dict[str, np.ndarray],
+    writer: _Writer,
     structures: Mapping[str, Structure],
     holding_days: int,
     horizon_days: int,
@@ -196,7 +228,7 @@ def _fill_group(
 ) -> None:
     """P&L of the structures that share one holding period, chunk by chunk of entry days.
 
-    Chunks write disjoint slices of ``columns``; numpy and ``ndtr`` release the GIL, so
+    Chunks write disjoint rows of the result; numpy and ``ndtr`` release the GIL, so
     ``workers`` threads run chunks side by side with identical results."""
     n = len(log_close)
     steps = window_bars(holding_days, per_day)
@@ -233,10 +265,8 @@ def _fill_group(
             unhedged[key] += leg.position * (exit_value - premium)
             hedged[key] += leg.position * (exit_value - premium - hedge_gain)
         for key in structures:
-            columns[pnl_column(key)][start:stop] = np.where(complete, 100.0 * unhedged[key], np.nan)
-            columns[hedged_pnl_column(key)][start:stop] = np.where(
-                complete, 100.0 * hedged[key], np.nan
-            )
+            writer.write(pnl_column(key), start, np.where(complete, 100.0 * unhedged[key], np.nan))
+            writer.write(hedged_pnl_column(key), start, np.where(complete, 100.0 * hedged[key], np.nan))
 
     starts = range(0, n - steps, chunk_rows)
     if workers > 1 and len(starts) > 1:
