@@ -198,6 +198,25 @@ def bartlett_sum(u: np.ndarray, days: np.ndarray, lags: int) -> float:
     return total + 2.0 * float(cross[0])
 
 
+def _cross_sums(u: np.ndarray, days: np.ndarray, keys: np.ndarray, lags: int, n_keys: int) -> np.ndarray:
+    """Per key, ``sum_{0 < L <= lags} w_L sum_t u_t u_{t-L}``: on a dense (key x day) grid
+    when the samples fill it well (one row per key, so lags never cross keys), else by index
+    offset."""
+    if len(u) < 2 or lags <= 0:
+        return np.zeros(n_keys)
+    low = int(days.min())
+    width = int(days.max()) - low + 1
+    if n_keys * width > _DENSE_SPAN_FACTOR * len(u):
+        return _offset_cross_sums(u, days, keys, lags, n_keys)
+    grid = np.zeros((n_keys, width))
+    grid[keys, days - low] = u
+    cross = np.zeros(n_keys)
+    for lag in range(1, min(lags, width - 1) + 1):
+        weight = 1.0 - lag / (lags + 1.0)
+        cross += weight * np.einsum("ij,ij->i", grid[:, lag:], grid[:, :-lag])
+    return cross
+
+
 def _offset_cross_sums(
     u: np.ndarray, days: np.ndarray, keys: np.ndarray, lags: int, n_keys: int
 ) -> np.ndarray:
@@ -244,7 +263,7 @@ def newey_west_by_key(
         mean = np.bincount(keys, weights=values, minlength=length) / n
         u = values - mean[keys]
         variance = np.bincount(keys, weights=u * u, minlength=length)
-        variance += 2.0 * _offset_cross_sums(u, days, keys, lags, length)
+        variance += 2.0 * _cross_sums(u, days, keys, lags, length)
         se = np.where(n >= 2, np.sqrt(np.maximum(variance, 0.0)) / n, np.nan)
     return MeanEstimate(n, mean, se)
 

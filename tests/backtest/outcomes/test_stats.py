@@ -110,13 +110,14 @@ def test_newey_west_matches_the_double_loop(density):
         )
 
 
-def test_newey_west_by_key_matches_one_key_at_a_time():
+@pytest.mark.parametrize("span", [5000, 700])  # sparse: pairs by offset; dense: (key x day) grid
+def test_newey_west_by_key_matches_one_key_at_a_time(span):
     rng = np.random.default_rng(4)
     keys = rng.integers(0, 5, 3000)
     days = np.zeros(3000, dtype=int)
     for key in range(5):  # distinct days within a key
         mine = keys == key
-        days[mine] = np.sort(rng.choice(5000, mine.sum(), replace=False))
+        days[mine] = rng.choice(span, mine.sum(), replace=False)
     x = rng.normal(size=3000)
     estimate = newey_west_by_key(keys, days, x, 29, n_keys=6)
     for key in range(5):
