@@ -24,7 +24,7 @@ import time
 
 import numpy as np
 
-from backtest.heatmaps.outcome_cells import CELL_FIELDS, NO_TRADE_GROUP
+from backtest.heatmaps.outcome_cells import NO_TRADE_GROUP, stacked_arrays
 from backtest.heatmaps.sweep import SweepResult
 from backtest.selector.evaluate import policy_note
 from backtest.sensors.sources import DataSummary
@@ -163,6 +163,5 @@ def grid_arrays(result: SweepResult) -> dict[str, np.ndarray]:
         arrays[f"{u}__totals"] = np.array([[g.total_samples, g.outside, g.missing] for g in sweep.grids], dtype=np.int64)
         for measure, per_pair in (("edge", sweep.edge_cells), ("pnl", sweep.pnl_cells)):
             if per_pair:
-                for name in CELL_FIELDS:
-                    arrays[f"{u}__{measure}__{name}"] = np.stack([getattr(c, name) for c in per_pair])
+                arrays.update(stacked_arrays(per_pair, f"{u}__{measure}"))
     return arrays

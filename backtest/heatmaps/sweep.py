@@ -376,8 +376,11 @@ def _sweep_underlying(
             names=(x_metric, y_metric),
         ))
     shape = (params.x_bins, params.y_bins)
-    edge_cells = cell_outcomes(cells_by_pair, edge_groups, positions, shape, horizon_bars, edge_column(params.horizon_days))
-    pnl_cells = cell_outcomes(cells_by_pair, pnl_groups, positions, shape, horizon_bars, "pnl")
+    times = sensors.index.as_unit("ns").asi8 if hasattr(sensors.index, "asi8") else None
+    edge_cells = cell_outcomes(
+        cells_by_pair, edge_groups, positions, shape, horizon_bars, edge_column(params.horizon_days), times
+    )
+    pnl_cells = cell_outcomes(cells_by_pair, pnl_groups, positions, shape, horizon_bars, "pnl", times)
     del cells_by_pair
     records = []
     for (x_metric, y_metric), grid, pair_edge, pair_pnl, early in zip(

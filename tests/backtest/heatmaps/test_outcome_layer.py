@@ -124,3 +124,15 @@ def test_real_history_says_real_outcomes(real_dir, tmp_path):
     rows = {row["group"]: row for row in scorecard["underlyings"]["BTC"]["rows"]}
     assert rows["ALL"]["days"] == 1070  # entry days with a complete 30-day future and DVOL
     assert rows["TRADE"]["diff_vs_no_trade"] < 0  # on real BTC the picks earned less edge
+
+
+def test_each_cell_lists_when_its_episodes_began(stored):
+    """The app shows a cell's episodes by entry date: stored per (group, cell), H days apart."""
+    record = next(r for r in stored.records if r.sweet_spots)
+    spot = record.sweet_spots[0]
+    edge = stored.cell_outcomes("BTC", record.x_metric, record.y_metric, "edge")
+    entries = edge.entry_times(record.strategy_key, spot.x_bin, spot.y_bin)
+    assert len(entries) == spot.outcome.episodes > 0
+    gaps = np.diff(entries).astype("timedelta64[D]").astype(int)
+    assert (gaps >= 30).all()
+    assert str(entries[0])[:4].isdigit()
