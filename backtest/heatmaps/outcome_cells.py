@@ -57,11 +57,11 @@ class CellOutcomes:
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(self.n > 0, self.hits / self.n, np.nan)
 
-    @property
+    @cached_property
     def ci_low(self) -> np.ndarray:
         return self.mean - Z_95 * self.se
 
-    @property
+    @cached_property
     def ci_high(self) -> np.ndarray:
         return self.mean + Z_95 * self.se
 

@@ -41,7 +41,7 @@ from backtest.heatmaps.options import (
     validate_metric,
 )
 from backtest.heatmaps.outcome_cells import NO_TRADE_GROUP, CellOutcomes, cell_outcomes
-from backtest.heatmaps.sweetspots import SweetSpot, SweetSpotRecord, sweet_spots_for
+from backtest.heatmaps.sweetspots import SweetSpot, SweetSpotRecord, sweet_spots
 from backtest.heatmaps.walk_forward import EarlySpot, early_spots
 from backtest.outcomes.edge import edge_column
 from backtest.outcomes.forward import forward_outcomes
@@ -357,12 +357,12 @@ def _sweep_underlying(
     late_baseline = float(np.nanmean(late_no_trade)) if np.isfinite(late_no_trade).any() else None
     report(f"{underlying}: decisions and forward outcomes ({len(sensors)} samples)", 1)
 
+    metric_values = {name: sensors[name].to_numpy(dtype=float) for name in params.metrics}
     grids, cells_by_pair, early_by_pair = [], [], []
     bin_cache: dict = {}  # this underlying's metrics, binned once per distinct edges
     for number, (x_metric, y_metric) in enumerate(pairs, start=1):
         report(f"{underlying}: {x_metric} vs {y_metric} ({number}/{len(pairs)}), {len(columns)} strategies", number)
-        x = sensors[x_metric].to_numpy(dtype=float)
-        y = sensors[y_metric].to_numpy(dtype=float)
+        x, y = metric_values[x_metric], metric_values[y_metric]
         grid = compute_pair_grid(
             x, y, counted, scores, params.x_bins, params.y_bins, x_metric=x_metric, y_metric=y_metric,
             weights=weights, bin_cache=bin_cache, binning=params.binning,
@@ -386,12 +386,11 @@ def _sweep_underlying(
     for (x_metric, y_metric), grid, pair_edge, pair_pnl, early in zip(
         pairs, grids, edge_cells, pnl_cells, early_by_pair, strict=True
     ):
-        for position, key in enumerate(params.strategies):
-            spots = sweet_spots_for(
-                grid, position, params.min_env_frac, params.min_pass_frac, params.top_k,
-                strategy_key=key, edge=pair_edge, pnl=pair_pnl, min_episodes=params.min_episodes,
-                rank_by=params.rank_by,
-            )
+        per_strategy = sweet_spots(
+            grid, params.min_env_frac, params.min_pass_frac, params.top_k, strategy_keys=params.strategies,
+            edge=pair_edge, pnl=pair_pnl, min_episodes=params.min_episodes, rank_by=params.rank_by,
+        )
+        for position, (key, spots) in enumerate(zip(params.strategies, per_strategy, strict=True)):
             records.append(
                 SweetSpotRecord(
                     underlying=underlying,

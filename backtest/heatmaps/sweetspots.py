@@ -15,7 +15,7 @@ strategy's own structure, each ``OutcomeBlock``.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,30 +81,6 @@ class OutcomeBlock:
             raise SweepResultsError(f"{where} lacks {missing}") from None
         except (TypeError, ValueError) as exc:
             raise SweepResultsError(f"{where} has a malformed field ({exc})") from None
-
-    @classmethod
-    def from_cells(cls, cells: CellOutcomes, group: str, x: int, y: int, min_episodes: int) -> OutcomeBlock:
-        g = cells.group_index(group)
-        block = {
-            "measure": cells.measure,
-            "mean": _number(cells.mean[g, x, y]),
-            "median": _number(cells.median[g, x, y]),
-            "ci_low": _number(cells.ci_low[g, x, y]),
-            "ci_high": _number(cells.ci_high[g, x, y]),
-            "hit_rate": _number(cells.hit_rate[g, x, y]),
-            "n": int(cells.n[g, x, y]),
-            "episodes": int(cells.episodes[g, x, y]),
-            "oos_mean": None,
-            "thin": bool(cells.episodes[g, x, y] < min_episodes),
-            "worst": _number(cells.worst[g, x, y]),
-        }
-        if NO_TRADE_GROUP in cells.groups:
-            r = cells.group_index(NO_TRADE_GROUP)
-            block["no_trade_mean"] = _number(cells.mean[r, x, y])
-            block["no_trade_n"] = int(cells.n[r, x, y])
-            if block["mean"] is not None and block["no_trade_mean"] is not None:
-                block["diff_vs_no_trade"] = block["mean"] - block["no_trade_mean"]
-        return cls(**block)
 
 
 _BLOCK_FIELDS = ("measure", "mean", "median", "ci_low", "ci_high", "hit_rate", "n", "episodes", "oos_mean",
@@ -227,62 +203,105 @@ class SweetSpotRecord:
             raise SweepResultsError(f"{where} has a malformed field ({exc})") from None
 
 
+def sweet_spots(
+    grid: PairGrid,
+    min_env_frac: float,
+    min_pass_frac: float,
+    top_k: int,
+    *,
+    strategy_keys: Sequence[str] | None = None,
+    edge: CellOutcomes | None = None,
+    pnl: CellOutcomes | None = None,
+    min_episodes: int = 8,
+    rank_by: str = "sweetness",
+) -> list[tuple[SweetSpot, ...]]:
+    """Per strategy column of ``grid``: the top-K cells with occupancy >= min_env_frac and
+    pass rate >= min_pass_frac, by sweetness (or, ``rank_by="edge"``, by the lower 95% bound
+    of the strategy's forward edge in the cell, thin cells left out). ``edge``/``pnl``: the
+    pair's outcomes per cell, which give each spot its outcome blocks; ``strategy_keys``
+    names the columns' groups in them. Every strategy is ranked in one pass."""
+    n_strategies = grid.selected.shape[0]
+    occupancy, pass_rate, sweetness = grid.occupancy, grid.pass_rate, grid.sweetness
+    keep = ((occupancy >= min_env_frac) & (grid.counts > 0))[None] & (pass_rate >= min_pass_frac)
+    with_outcomes = edge is not None and strategy_keys is not None
+    rows = [edge.group_index(key) for key in strategy_keys] if with_outcomes else []
+    if rank_by == "edge":
+        if not with_outcomes:
+            raise ValueError("ranking by edge needs the forward outcomes of the pair")
+        bound = edge.ci_low[rows]
+        keep &= ~edge.thin(min_episodes)[rows] & np.isfinite(bound)
+    column, ix, iy = np.nonzero(keep)
+    first_key = -(sweetness if rank_by == "sweetness" else bound)[column, ix, iy]
+    order = np.lexsort((iy, ix, -grid.counts[ix, iy], first_key, column))
+    column, ix, iy = column[order], ix[order], iy[order]
+    rank = np.arange(len(column)) - np.searchsorted(column, column)  # position within its strategy
+    top = rank < top_k
+    column, ix, iy = column[top], ix[top], iy[top]
+
+    # Everything a spot shows, gathered once for all of them.
+    values = {
+        "x_low": grid.x_edges[ix], "x_high": grid.x_edges[ix + 1],
+        "y_low": grid.y_edges[iy], "y_high": grid.y_edges[iy + 1],
+        "occupancy_frac": occupancy[ix, iy], "strategy_pass_frac": pass_rate[column, ix, iy],
+        "sweetness": sweetness[column, ix, iy], "count": grid.counts[ix, iy],
+        "selected_count": grid.selected[column, ix, iy], "wilson_low": grid.wilson_low[column, ix, iy],
+        "avg_score": grid.avg_score[column, ix, iy], "x_bin": ix, "y_bin": iy,
+    }
+    listed = {name: array.tolist() for name, array in values.items()}
+    edge_blocks = _blocks(edge, [rows[c] for c in column.tolist()], ix, iy, min_episodes) if with_outcomes else None
+    pnl_blocks = (
+        _blocks(pnl, [pnl.group_index(strategy_keys[c]) for c in column.tolist()], ix, iy, min_episodes)
+        if pnl is not None and strategy_keys is not None else None
+    )
+    result: list[list[SweetSpot]] = [[] for _ in range(n_strategies)]
+    for i, c in enumerate(column.tolist()):
+        result[c].append(
+            SweetSpot(
+                **{name: listed[name][i] for name in listed},
+                outcome=None if edge_blocks is None else edge_blocks[i],
+                pnl=None if pnl_blocks is None else pnl_blocks[i],
+            )
+        )
+    return [tuple(spots) for spots in result]
+
+
+def _blocks(cells: CellOutcomes, groups: list[int], ix: np.ndarray, iy: np.ndarray, min_episodes: int) -> list[OutcomeBlock]:
+    """One ``OutcomeBlock`` per (group, x, y), the figures gathered from ``cells`` at once."""
+    g = np.asarray(groups, dtype=np.int64)
+
+    def pick(array: np.ndarray) -> list:
+        return array[g, ix, iy].tolist()
+
+    mean, median, ci_low, ci_high, hit_rate, worst = (
+        pick(a) for a in (cells.mean, cells.median, cells.ci_low, cells.ci_high, cells.hit_rate, cells.worst)
+    )
+    n, episodes = pick(cells.n), pick(cells.episodes)
+    if NO_TRADE_GROUP in cells.groups:
+        r = np.full_like(g, cells.group_index(NO_TRADE_GROUP))
+        no_trade_mean, no_trade_n = cells.mean[r, ix, iy].tolist(), cells.n[r, ix, iy].tolist()
+    else:
+        no_trade_mean, no_trade_n = [None] * len(g), [0] * len(g)
+    blocks = []
+    for i in range(len(g)):
+        own, other = _number(mean[i]), _number(no_trade_mean[i])
+        blocks.append(
+            OutcomeBlock(
+                measure=cells.measure, mean=own, median=_number(median[i]), ci_low=_number(ci_low[i]),
+                ci_high=_number(ci_high[i]), hit_rate=_number(hit_rate[i]), n=int(n[i]),
+                episodes=int(episodes[i]), oos_mean=None, thin=bool(episodes[i] < min_episodes),
+                worst=_number(worst[i]), no_trade_mean=other, no_trade_n=int(no_trade_n[i]),
+                diff_vs_no_trade=None if own is None or other is None else own - other,
+            )
+        )
+    return blocks
+
+
 def sweet_spots_for(
     grid: PairGrid,
     strategy_column: int,
     min_env_frac: float,
     min_pass_frac: float,
     top_k: int,
-    *,
-    strategy_key: str | None = None,
-    edge: CellOutcomes | None = None,
-    pnl: CellOutcomes | None = None,
-    min_episodes: int = 8,
-    rank_by: str = "sweetness",
 ) -> tuple[SweetSpot, ...]:
-    """Top-K cells with occupancy >= min_env_frac and pass rate >= min_pass_frac, by
-    sweetness (or, ``rank_by="edge"``, by the lower 95% bound of the strategy's forward edge
-    in the cell, thin cells left out). ``edge``/``pnl``: the pair's outcomes per cell, which
-    give each spot its outcome blocks (the group is ``strategy_key``)."""
-    occupancy = grid.occupancy
-    pass_rate = grid.pass_rate[strategy_column]
-    sweetness = grid.sweetness[strategy_column]
-    keep = (occupancy >= min_env_frac) & (pass_rate >= min_pass_frac) & (grid.counts > 0)
-    if rank_by == "edge":
-        if edge is None or strategy_key is None:
-            raise ValueError("ranking by edge needs the forward outcomes of the pair")
-        g = edge.group_index(strategy_key)
-        bound = edge.ci_low[g]
-        keep &= ~edge.thin(min_episodes)[g] & np.isfinite(bound)
-    ix, iy = np.nonzero(keep)
-    if len(ix) == 0:
-        return ()
-    first_key = -sweetness[ix, iy] if rank_by == "sweetness" else -bound[ix, iy]
-    order = np.lexsort((iy, ix, -grid.counts[ix, iy], first_key))[:top_k]
-    wilson = grid.wilson_low[strategy_column]
-    avg_score = grid.avg_score[strategy_column]
-    spots = []
-    for i in order:
-        x, y = int(ix[i]), int(iy[i])
-        spots.append(
-            SweetSpot(
-                x_low=float(grid.x_edges[x]),
-                x_high=float(grid.x_edges[x + 1]),
-                y_low=float(grid.y_edges[y]),
-                y_high=float(grid.y_edges[y + 1]),
-                occupancy_frac=float(occupancy[x, y]),
-                strategy_pass_frac=float(pass_rate[x, y]),
-                sweetness=float(sweetness[x, y]),
-                count=int(grid.counts[x, y]),
-                selected_count=int(grid.selected[strategy_column, x, y]),
-                wilson_low=float(wilson[x, y]),
-                avg_score=float(avg_score[x, y]),
-                x_bin=x,
-                y_bin=y,
-                outcome=None if edge is None or strategy_key is None
-                else OutcomeBlock.from_cells(edge, strategy_key, x, y, min_episodes),
-                pnl=None if pnl is None or strategy_key is None
-                else OutcomeBlock.from_cells(pnl, strategy_key, x, y, min_episodes),
-            )
-        )
-    return tuple(spots)
+    """The sweet spots of one strategy column (no outcomes): ``sweet_spots`` for one."""
+    return sweet_spots(grid, min_env_frac, min_pass_frac, top_k)[strategy_column]

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from backtest.heatmaps.binning import Binning, PairGrid, compute_pair_grid
-from backtest.heatmaps.sweetspots import SweetSpot, sweet_spots_for
+from backtest.heatmaps.sweetspots import SweetSpot, sweet_spots
 
 
 @dataclass(frozen=True)
@@ -68,10 +68,10 @@ def early_spots(
     )
     late_x, late_y = x[out_of_sample], y[out_of_sample]
     result = []
-    for column in range(counted.shape[1]):
+    for column, spots in enumerate(sweet_spots(early, min_env_frac, min_pass_frac, top_k)):
         late_days = counted[out_of_sample, column]
         found = []
-        for spot in sweet_spots_for(early, column, min_env_frac, min_pass_frac, top_k):
+        for spot in spots:
             inside = (
                 late_days & (late_x >= spot.x_low) & (late_x <= spot.x_high)
                 & (late_y >= spot.y_low) & (late_y <= spot.y_high)
