@@ -37,7 +37,6 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
 from backtest.outcomes.edge import DEFAULT_HORIZON_DAYS, edge_column, forward_edge
-from backtest.outcomes.pricing import call_delta_paths, call_price, strike_for_delta
 from backtest.outcomes.structures import (
     FLAT_SMILE_FALLBACK,
     FLAT_SMILE_NOTE,
@@ -49,6 +48,7 @@ from backtest.outcomes.structures import (
 )
 from backtest.selector.spec import SelectorSpec, load_selector_spec
 from backtest.sensors.pipeline import bars_per_day, regular_grid, window_bars
+from greg_core.black_scholes import call_delta_paths, call_price, strike_for_delta
 from greg_core.contract import VOL_COLUMNS
 from greg_core.realized_vol import DAYS_PER_YEAR
 

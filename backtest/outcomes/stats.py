@@ -30,7 +30,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtr
+
+from greg_core.normal import normal_cdf
 
 NANOSECONDS_PER_DAY = 86_400 * 10**9
 Z_95 = 1.959963984540054  # two-sided 95% normal quantile
@@ -399,7 +400,7 @@ def walk_forward_split(
 
 def two_sided_p(t_stats: np.ndarray) -> np.ndarray:
     """Normal two-sided p-value of t statistics (NaN stays NaN)."""
-    return 2.0 * ndtr(-np.abs(np.asarray(t_stats, dtype=float)))
+    return 2.0 * normal_cdf(-np.abs(np.asarray(t_stats, dtype=float)))
 
 
 def benjamini_hochberg(p_values: np.ndarray, alpha: float = 0.05) -> np.ndarray:
