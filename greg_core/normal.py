@@ -34,10 +34,10 @@ _S = (2.26052863220117276590e0, 9.39603524938001434673e0, 1.20489539808096656605
       1.70814450747565897222e1, 9.60896809063285878198e0, 3.36907645100081516050e0)
 
 
-# From this many values on, scipy.special.ndtr (C, ~40 ns a value against ~150 here) is worth
-# its import (~0.2 s of CPU): a 1,000,000-day sweep hedges 164 million deltas, the default
-# sweep a few hundred thousand.
-_SCIPY_FROM = 1 << 20
+# From this many values in one call, scipy.special.ndtr (C, ~40 ns a value against ~130 here)
+# is worth its import (~0.2 s of CPU): a long sweep prices chunks of ~1 million deltas, the
+# default sweep's largest call holds ~35,000.
+_SCIPY_FROM = 1 << 18
 
 
 def _polynomial(x: np.ndarray, coefficients: tuple[float, ...], leading_one: bool = False) -> np.ndarray:
