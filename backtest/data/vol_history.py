@@ -86,6 +86,8 @@ def _existing_volatility_history(path_or_dir: str | Path, underlying: str) -> Pa
     path = Path(path_or_dir)
     if path.is_file():
         return path
+    if path.is_dir() and path.suffix == ".parquet":
+        raise MarketDataError(f"{path}: is a folder, expected a parquet file")
     expected = volatility_history_path(path, underlying)
     for candidate in (expected, path / vol_history_name(underlying)):
         if candidate.is_file():

@@ -3,8 +3,9 @@
 Files written (``U`` = underlying upper case, ``u`` = lower case), all atomically (a hidden
 temp file in the same folder, then ``os.replace``) so a reader never sees half a file:
 
-- ``live_deribit/{U}/{YYYY}/{MM}/{DD}/{U}_{YYYY-MM-DD}_{HHMM}.parquet``: one option-chain
-  snapshot per harvest, with exactly the columns and types of the user's existing harvester
+- ``live_deribit/{U}/{YYYY}/{MM}/{DD}/{U}_{YYYY-MM-DD}_{HHMMSS}.parquet``: one option-chain
+  snapshot per harvest (the second in the name: rounds never overwrite each other; the
+  readers still take the user's older ``_{HHMM}`` names), with exactly the columns and types of the user's existing harvester
   (``SNAPSHOT_COLUMNS``), so the readers of that layout take both alike;
 - ``history/{u}_usd_daily_ohlcv.csv`` (``date,open,high,low,close,volume``, from the
   ``{U}-PERPETUAL`` daily chart) and ``history/{u}_dvol_daily.csv`` (``date,dvol_close``);

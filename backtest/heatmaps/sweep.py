@@ -35,7 +35,12 @@ from backtest.selector.evaluate import (
     strategy_label,
 )
 from backtest.selector.spec import load_selector_spec
-from backtest.sensors.sources import SensorData, load_sensor_data, validate_source
+from backtest.sensors.sources import (
+    MAX_LOOKBACK_DAYS,
+    SensorData,
+    load_sensor_data,
+    validate_source,
+)
 from greg_core.errors import SweepCancelled, SweepConfigError
 
 # Share of the overall progress bar given to computing; the rest is writing the files.
@@ -126,8 +131,11 @@ def validate_sweep_params(
                 raise ValueError(f"{name} must be a fraction in [0, 1], got {value!r}")
         if isinstance(top_k, bool) or not isinstance(top_k, int | np.integer) or top_k <= 0:
             raise ValueError(f"top_k must be a whole number > 0, got {top_k!r}")
-        if lookback_days is not None and (not isinstance(lookback_days, int | np.integer) or lookback_days <= 0):
-            raise ValueError(f"lookback_days must be a whole number > 0, got {lookback_days!r}")
+        if lookback_days is not None and (
+            isinstance(lookback_days, bool) or not isinstance(lookback_days, int | np.integer)
+            or not 0 < lookback_days <= MAX_LOOKBACK_DAYS
+        ):
+            raise ValueError(f"lookback_days must be a whole number from 1 to {MAX_LOOKBACK_DAYS:,}, got {lookback_days!r}")
         policy = parse_missing_policy(missing_policy)
         count_mode = parse_count_mode(count_mode)
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0):

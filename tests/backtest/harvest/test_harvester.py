@@ -302,7 +302,7 @@ def test_snapshot_written_in_user_layout_and_readable(
 
     assert report.ok, report.errors
     result = report.underlyings[0]
-    expected = tmp_path / "live_deribit/BTC/2025/12/11/BTC_2025-12-11_0004.parquet"
+    expected = tmp_path / "live_deribit/BTC/2025/12/11/BTC_2025-12-11_000426.parquet"
     assert result.snapshot_path == expected and expected.is_file()
     assert (result.instruments, result.skipped_rows, result.index_price) == (30, 1, SPOT["BTC"])
 
@@ -328,7 +328,7 @@ def test_snapshot_schema_matches_the_users_real_files(
     real_hourly = real_dir / "volatility_history/btc_volatility_history.parquet"
     harvest_once(client, ["BTC"], tmp_path, now=NOW)
 
-    ours = tmp_path / "live_deribit/BTC/2025/12/11/BTC_2025-12-11_0004.parquet"
+    ours = tmp_path / "live_deribit/BTC/2025/12/11/BTC_2025-12-11_000426.parquet"
     assert pq.read_schema(ours).remove_metadata() == pq.read_schema(real_snapshot).remove_metadata()
     pd.testing.assert_series_equal(
         pd.read_parquet(ours).dtypes, pd.read_parquet(real_snapshot).dtypes
