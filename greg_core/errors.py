@@ -12,6 +12,15 @@ class GregError(Exception):
     """Base of every error greg-tui raises on purpose; its message is one line for the user."""
 
 
+def one_line(problem: object, limit: int = 400) -> str:
+    """An error (or any text) as one line for the user: whitespace runs, newlines included,
+    become one space; long texts are cut at ``limit`` characters."""
+    text = " ".join(str(problem).split())
+    if not text and isinstance(problem, BaseException):
+        text = type(problem).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 # ----------------------------------------------------------------------------- writers
 
 

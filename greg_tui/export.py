@@ -1,14 +1,17 @@
 """Headless sweep: ``greg-tui --export`` and ``scripts/run_greg_environment_heatmaps.py``.
 
 One argument parser for both (the requests' flags plus ``--output-dir``/``--base-dir``,
-``--source``, ``--missing``, ``--count-mode``, ``--top-k``, ``--data-dir``). Bad values exit
-with code 2 and one line naming the problem and the valid choices; nothing is written. On a
-terminal a progress bar runs; otherwise plain progress lines are printed.
+``--source``, ``--missing``, ``--count-mode``, ``--top-k``, ``--data-dir``). Bad values and
+bad or missing data exit with code 2 and one line naming the problem (and the valid choices);
+nothing is written. Exit codes: ``greg_tui.command_line``. On a terminal a progress bar runs;
+otherwise plain progress lines are printed.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -17,18 +20,32 @@ from backtest.heatmaps import options
 from backtest.heatmaps.outputs import MANIFEST_NAME
 from backtest.heatmaps.run import run_greg_sweetspot_sweep
 from backtest.selector.evaluate import MISSING_POLICIES
-from backtest.sensors.sources import SOURCES
-from greg_core.errors import MarketDataError, SweepCancelled, SweepConfigError
+from backtest.sensors.sources import MAX_LOOKBACK_DAYS, SOURCES
+from greg_core.errors import FolderBusyError, GregError, PublishInterrupted, SweepCancelled
 from greg_core.settings import default_base_dir, output_dir_for
+from greg_tui.command_line import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    OneLineParser,
+    interrupted_exit_code,
+    print_error,
+    sigterm_as_interrupt,
+)
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 
-
-class OneLineParser(argparse.ArgumentParser):
-    """argparse that reports a bad argument as one line and exit code 2 (no usage dump)."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+def lookback_days_argument(text: str) -> int:
+    """``--lookback-days``: a whole number of days from 1 to ``MAX_LOOKBACK_DAYS`` (``1e5``
+    is accepted as 100000)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"got {text!r}; give a whole number of days") from None
+    if not math.isfinite(value) or value != int(value) or not 1 <= value <= MAX_LOOKBACK_DAYS:
+        raise argparse.ArgumentTypeError(
+            f"got {text!r}; give a whole number of days from 1 to {MAX_LOOKBACK_DAYS:,}"
+        )
+    return int(value)
 
 
 def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,8 +62,8 @@ def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--min-pass-frac", type=float, default=options.DEFAULT_MIN_PASS_FRAC,
                         help=f"min pass rate (0..1, default {options.DEFAULT_MIN_PASS_FRAC:g})")
     parser.add_argument("--top-k", type=int, default=options.DEFAULT_TOP_K)
-    parser.add_argument("--lookback-days", type=int, default=None,
-                        help="synthetic: days generated (default 1095); real: last N days")
+    parser.add_argument("--lookback-days", type=lookback_days_argument, default=None,
+                        help=f"synthetic: days generated (default 1095); real: last N days (at most {MAX_LOOKBACK_DAYS:,})")
     parser.add_argument("--source", default=options.DEFAULT_SOURCE, help=f"{' | '.join(SOURCES)} | a data folder")
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="real data folder (default: $GREG_DATA_DIR, else data/ in the checkout; see greg-tui --where)")
@@ -95,6 +112,8 @@ class _Progress:
 
     def __call__(self, fraction: float, message: str) -> None:
         if self.quiet:
+            if message.startswith("waiting"):  # a pause needs explaining even when quiet
+                print(message, file=sys.stderr, flush=True)
             return
         if self.bar is not None:
             self.bar.update(self.task, completed=fraction, description=message)
@@ -111,10 +130,10 @@ def run_export(args: argparse.Namespace) -> int:
     if args.base_dir is None:
         args.base_dir = default_base_dir()
     if args.data_dir is not None and not args.data_dir.is_dir():
-        print(f"error: --data-dir {args.data_dir} is not a folder", file=sys.stderr)
+        print_error(f"--data-dir {args.data_dir} is not a folder")
         return EXIT_USAGE
     try:
-        with _Progress(args.quiet) as progress:
+        with sigterm_as_interrupt(), _Progress(args.quiet) as progress:
             json_path = run_greg_sweetspot_sweep(
                 args.base_dir,
                 underlyings=args.underlying or options.DEFAULT_UNDERLYINGS,
@@ -125,35 +144,50 @@ def run_export(args: argparse.Namespace) -> int:
                 source=args.source, lookback_days=args.lookback_days, missing_policy=args.missing,
                 count_mode=args.count_mode, seed=args.seed, data_dir=args.data_dir, progress=progress,
             )
-    except SweepConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except (SweepCancelled, KeyboardInterrupt):
+    except PublishInterrupted as exc:
+        if exc.published:  # the switch had happened: say so, it is the truth
+            print(f"interrupted: the new results were already published in {exc.output_dir}", file=sys.stderr)
+        else:
+            print("cancelled: nothing written, previous results left intact", file=sys.stderr)
+        return interrupted_exit_code(exc)
+    except (SweepCancelled, KeyboardInterrupt) as exc:
         print("cancelled: nothing written, previous results left intact", file=sys.stderr)
-        return EXIT_CANCELLED
-    except (MarketDataError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        return interrupted_exit_code(exc)
+    except FolderBusyError as exc:
+        print_error(exc)
         return EXIT_FAILED
-    import json
-
-    output_dir = output_dir_for(args.base_dir)
-    manifest = json.loads((output_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
-    if not args.quiet:
-        print(f"wrote {len(manifest['files'])} files to {output_dir}")
-        print(f"  sweet spots: {json_path}")
-        print(f"  summary:     {output_dir / 'greg_heatmap_sweetspots.md'}")
-        for underlying, info in manifest["underlyings"].items():
-            span = info["span"]
-            print(f"  {underlying}: {info['samples']} samples"
-                  + (f" {span[0][:10]} .. {span[1][:10]}" if span else "")
-                  + f", {info['sweet_spots']} sweet spots ({info['description']})")
-            if info.get("absent_sensors"):
-                empty = sum(1 for n in info["pair_samples"].values() if n == 0)
-                print(f"    no data in this source for {', '.join(info['absent_sensors'])}: "
-                      f"{empty} of {len(info['pair_samples'])} pairs have no samples")
-        print(f"{manifest['sweet_spots']} sweet spots in {time.perf_counter() - started:.2f} s "
-              f"(compute {manifest['compute_seconds']:.2f} s); research only, no trades")
+    except GregError as exc:  # bad parameters, bad or missing data, an unusable regime file
+        print_error(exc)
+        return EXIT_USAGE
+    except OSError as exc:  # disk full, no permission: nothing was published
+        where = f" ({exc.filename})" if exc.filename else ""
+        print_error(f"{exc.strerror or exc}{where}; nothing written, previous results left intact")
+        return EXIT_FAILED
+    try:
+        if not args.quiet:
+            _print_summary(output_dir_for(args.base_dir), json_path, time.perf_counter() - started)
+    except KeyboardInterrupt:
+        print("interrupted: the new results were already published", file=sys.stderr)
+        return interrupted_exit_code(KeyboardInterrupt())
     return EXIT_OK
+
+
+def _print_summary(output_dir: Path, json_path: Path, seconds: float) -> None:
+    manifest = json.loads((output_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
+    print(f"wrote {len(manifest['files'])} files to {output_dir}")
+    print(f"  sweet spots: {json_path}")
+    print(f"  summary:     {output_dir / 'greg_heatmap_sweetspots.md'}")
+    for underlying, info in manifest["underlyings"].items():
+        span = info["span"]
+        print(f"  {underlying}: {info['samples']} samples"
+              + (f" {span[0][:10]} .. {span[1][:10]}" if span else "")
+              + f", {info['sweet_spots']} sweet spots ({info['description']})")
+        if info.get("absent_sensors"):
+            empty = sum(1 for n in info["pair_samples"].values() if n == 0)
+            print(f"    no data in this source for {', '.join(info['absent_sensors'])}: "
+                  f"{empty} of {len(info['pair_samples'])} pairs have no samples")
+    print(f"{manifest['sweet_spots']} sweet spots in {seconds:.2f} s "
+          f"(compute {manifest['compute_seconds']:.2f} s); research only, no trades")
 
 
 def main(argv: list[str] | None = None, prog: str | None = None) -> int:
