@@ -90,13 +90,11 @@ def writer_lock(
     Free: taken at once. Held by another process (or thread): with ``wait_seconds == 0``
     raises ``FolderBusyError`` at once; otherwise tells ``on_wait`` once who holds it and
     waits up to ``wait_seconds`` (``float('inf')``: no limit), polling ``cancel`` (then raises
-    ``cancelled()``), and raises ``FolderBusyError`` when the time is up.
+    ``cancelled()``), and raises ``FolderBusyError`` when the time is up. A lock file that
+    cannot be created (read-only folder, a file in the way) raises that ``OSError``.
     """
     lock_file = Path(lock_file)
-    try:
-        lock_file.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise FolderBusyError(f"cannot create the lock for {what} in {lock_file.parent}: {exc.strerror or exc}") from None
+    lock_file.parent.mkdir(parents=True, exist_ok=True)  # an OSError here is the caller's to report
     # A FileLock per call, hence a descriptor per call: two threads of one process (the app's
     # scan and an export it started) exclude each other as two processes do.
     lock = FileLock(str(lock_file), thread_local=False, preserve_lock_file=True, on_acquired=_write_owner)
@@ -108,8 +106,6 @@ def writer_lock(
             break
         except Timeout:
             pass
-        except OSError as exc:
-            raise FolderBusyError(f"cannot lock {what} ({lock_file}: {exc.strerror or exc})") from None
         owner = lock_owner(lock_file)
         waited = time.monotonic() - started
         if wait_seconds <= 0 or waited >= wait_seconds:
@@ -125,3 +121,11 @@ def writer_lock(
         yield lock_file
     finally:
         lock.release()
+
+
+def lock_for(
+    target: Path, *, wait_seconds: float = 0.0, on_wait: Callable[[str], None] | None = None
+) -> contextlib.AbstractContextManager[Path]:
+    """The writer lock of one file (or replaceable folder) ``target``, lock file beside it:
+    ``with lock_for(regime_file, wait_seconds=60): <read, change, write it>``."""
+    return writer_lock(lock_beside(target), str(target), wait_seconds=wait_seconds, on_wait=on_wait)
