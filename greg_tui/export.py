@@ -16,12 +16,17 @@ import sys
 import time
 from pathlib import Path
 
+# Light imports only: a run that must fail on its input (a missing underlying, a bad value)
+# fails before the engine (pandas, scipy, scikit-learn) is loaded.
+from backtest.data.availability import SOURCES, require_data_available, validate_source
 from backtest.heatmaps import options
-from backtest.heatmaps.outputs import MANIFEST_NAME
-from backtest.heatmaps.run import run_greg_sweetspot_sweep
-from backtest.selector.evaluate import MISSING_POLICIES
-from backtest.sensors.sources import MAX_LOOKBACK_DAYS, SOURCES
-from greg_core.errors import FolderBusyError, GregError, PublishInterrupted, SweepCancelled
+from backtest.heatmaps.options import MAX_LOOKBACK_DAYS
+from greg_core.errors import (
+    FolderBusyError,
+    GregError,
+    PublishInterrupted,
+    SweepCancelled,
+)
 from greg_core.settings import default_base_dir, output_dir_for
 from greg_tui.command_line import (
     EXIT_FAILED,
@@ -48,6 +53,15 @@ def lookback_days_argument(text: str) -> int:
     return int(value)
 
 
+def _missing_policies() -> str:
+    """The policies for ``--help``; only then is the selector (which loads pandas) imported."""
+    if not {"-h", "--help"} & set(sys.argv[1:]):
+        return "strict (default) or ignore-missing; --help lists them"
+    from backtest.selector.evaluate import MISSING_POLICIES
+
+    return " | ".join(MISSING_POLICIES)
+
+
 def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--underlying", action="extend", nargs="+", metavar="U",
                         help=f"underlying(s), repeatable (default: {' '.join(options.DEFAULT_UNDERLYINGS)})")
@@ -68,7 +82,7 @@ def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="real data folder (default: $GREG_DATA_DIR, else data/ in the checkout; see greg-tui --where)")
     parser.add_argument("--missing", default=options.DEFAULT_MISSING_POLICY,
-                        help=f"missing-sensor policy: {' | '.join(MISSING_POLICIES)}")
+                        help="missing-sensor policy: " + _missing_policies())
     parser.add_argument("--count-mode", default=options.DEFAULT_COUNT_MODE,
                         help="selected (waterfall winner) | passes (own condition)")
     parser.add_argument("--seed", type=int, default=None, help="synthetic universe seed (default: per underlying)")
@@ -133,6 +147,16 @@ def run_export(args: argparse.Namespace) -> int:
         print_error(f"--data-dir {args.data_dir} is not a folder")
         return EXIT_USAGE
     try:
+        # Before loading the engine: a real source lacking an underlying fails here, in
+        # milliseconds, writing nothing (an unknown source is left to the engine's message).
+        try:
+            source = validate_source(args.source)
+        except ValueError:
+            source = None
+        if source is not None:
+            require_data_available(args.underlying or options.DEFAULT_UNDERLYINGS, source, args.data_dir)
+        from backtest.heatmaps.run import run_greg_sweetspot_sweep
+
         with sigterm_as_interrupt(), _Progress(args.quiet) as progress:
             json_path = run_greg_sweetspot_sweep(
                 args.base_dir,
@@ -173,6 +197,8 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def _print_summary(output_dir: Path, json_path: Path, seconds: float) -> None:
+    from backtest.heatmaps.outputs import MANIFEST_NAME
+
     manifest = json.loads((output_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
     print(f"wrote {len(manifest['files'])} files to {output_dir}")
     print(f"  sweet spots: {json_path}")

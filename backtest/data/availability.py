@@ -1,14 +1,17 @@
-"""Which real data a folder holds for an underlying, found by looking at names only.
+"""The data sources by name, and which real data a folder holds, found by names only.
 
-The readers (``backtest.data.real_frame``) and the up-front check of a real-data run
-(``backtest.sensors.sources.require_data_available``) use this one definition of where each
-source is looked for (``backtest.data.layout``), so a run that would fail on a missing
-underlying fails before any work, naming what is missing and where it looked. Nothing is
-opened: a few ``stat`` calls per underlying (docs/data-sources.md, "Validation").
+The readers (``backtest.data.real_frame``) and the up-front check of a run
+(``require_data_available``, called by ``run_greg_sweetspot_sweep`` and ``--export``) use
+this one definition of where each source is looked for (``backtest.data.layout``), so a run
+that would fail on a missing underlying fails before any work, naming what is missing and
+where it looked. Nothing is opened: a few ``stat`` calls per underlying. This module
+imports neither pandas nor the engine, so a command line can check before loading them
+(docs/data-sources.md, "Validation"). ``backtest.sensors.sources`` re-exports the names.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +25,12 @@ from backtest.data.layout import (
     vol_history_name,
 )
 from greg_core.errors import MarketDataError
+from greg_core.settings import default_data_dir
+
+SYNTHETIC = "synthetic"
+HISTORY = "history"
+HARVESTED = "harvested"
+SOURCES: tuple[str, ...] = (SYNTHETIC, HISTORY, HARVESTED)
 
 # The sources a daily bar's close can come from: without one of them there is no row.
 PRICE_SOURCES = ("ohlc_csv", "chain")
@@ -114,3 +123,46 @@ def real_data_availability(underlying: str, folder: Path, include_chain: bool = 
         elif has_snapshot_files(chain_folder(folder, symbol)):
             problem += " (the history source reads no chain snapshots; the harvested source does)"
     return DataAvailability(symbol, folder, include_chain, found, tuple(looked), problem)
+
+
+# ------------------------------------------------------------------ per source
+
+
+def validate_source(source: str) -> str:
+    """A known source name, or an existing folder; raises ValueError listing the choices."""
+    text = str(source).strip()
+    if text.lower() in SOURCES:
+        return text.lower()
+    if text and Path(text).expanduser().is_dir():
+        return str(Path(text).expanduser())
+    raise ValueError(f"unknown data source {source!r}; choose one of: {', '.join(SOURCES)}, or a data folder")
+
+
+def real_data_folder(source: str, data_dir: Path | None = None) -> tuple[Path, str]:
+    """The folder a real source reads and its kind (``history`` or ``harvested``): the
+    source itself when it is a folder, else ``data_dir``, else the default data folder."""
+    folder = Path(source) if source not in SOURCES else Path(data_dir) if data_dir else default_data_dir()
+    return folder, HISTORY if source == HISTORY else HARVESTED
+
+
+def check_data_available(
+    underlyings: Sequence[str], source: str, data_dir: Path | None = None
+) -> list[DataAvailability]:
+    """Per underlying, what real data ``source`` finds (``DataAvailability``: ``usable``,
+    ``found``, ``looked_in``, ``problem``); empty for the synthetic source, which is always
+    there. Looks at names only: cheap enough for a setup screen to call on every change.
+    Raises ValueError for an unknown source."""
+    source = validate_source(source)
+    if source == SYNTHETIC:
+        return []
+    folder, kind = real_data_folder(source, data_dir)
+    return [real_data_availability(u, folder, include_chain=kind == HARVESTED) for u in underlyings]
+
+
+def require_data_available(underlyings: Sequence[str], source: str, data_dir: Path | None = None) -> None:
+    """Raise ``MarketDataError`` (one line: what is missing and where it looked) unless every
+    underlying has real data for ``source``; run before any work."""
+    problems = [a.problem for a in check_data_available(underlyings, source, data_dir) if not a.usable]
+    if problems:
+        more = f" (and {len(problems) - 1} more underlying(s) without data)" if len(problems) > 1 else ""
+        raise MarketDataError(problems[0] + more)

@@ -12,8 +12,10 @@ data and of hand-made imports), and snapshot names with ``{HHMM}`` only (older h
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 CHAIN_FOLDER = "live_deribit"
 HISTORY_FOLDER = "history"
@@ -35,6 +37,8 @@ def vol_history_name(underlying: str) -> str:
 def snapshot_path(data_dir: str | Path, underlying: str, harvest_time: pd.Timestamp) -> Path:
     """Where the snapshot harvested at ``harvest_time`` (UTC) lives; the name carries the
     second, so rounds at most a few seconds apart never share a file."""
+    import pandas as pd  # here: the rest of the layout is read by checks that load no pandas
+
     stamp = pd.Timestamp(harvest_time)
     u = underlying.upper()
     return (

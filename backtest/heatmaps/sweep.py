@@ -23,6 +23,7 @@ from backtest.heatmaps.options import (
     DEFAULT_MISSING_POLICY,
     DEFAULT_SOURCE,
     MAX_BINS,
+    MAX_LOOKBACK_DAYS,
     CountMode,
     parse_count_mode,
     validate_metric,
@@ -35,12 +36,7 @@ from backtest.selector.evaluate import (
     strategy_label,
 )
 from backtest.selector.spec import load_selector_spec
-from backtest.sensors.sources import (
-    MAX_LOOKBACK_DAYS,
-    SensorData,
-    load_sensor_data,
-    validate_source,
-)
+from backtest.sensors.sources import SensorData, load_sensor_data, validate_source
 from greg_core.errors import SweepCancelled, SweepConfigError
 
 # Share of the overall progress bar given to computing; the rest is writing the files.

@@ -18,28 +18,30 @@ The data folder is ``data_dir``, else ``greg_core.settings.default_data_dir()``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from backtest.data.availability import (
+    HARVESTED,
+    HISTORY,
+    SOURCES,
+    SYNTHETIC,
+    check_data_available,
+    real_data_folder,
+    require_data_available,
+    validate_source,
+)
 from backtest.sensors.pipeline import compute_sensors
 from greg_core.contract import SENSOR_NAMES
-from greg_core.errors import MarketDataError
-from greg_core.settings import default_data_dir
 from synthetic.regime_model import RegimeModel, load_regime_model
 from synthetic.universe import DEFAULT_DAYS, generate_market, seed_for
 
-SYNTHETIC = "synthetic"
-HISTORY = "history"
-HARVESTED = "harvested"
-SOURCES: tuple[str, ...] = (SYNTHETIC, HISTORY, HARVESTED)
-# The longest lookback a run may ask for. Real data keeps its own span; the synthetic source
-# generates this many days, all in memory: a default sweep of one underlying over 1,000,000
-# days (2,700 years) takes ~40 s and ~1.2 GB peak (scripts/bench_lookback.py); far beyond
-# that memory runs out (docs/data-sources.md, "Validation").
-MAX_LOOKBACK_DAYS = 1_000_000
+__all__ = [
+    "HARVESTED", "HISTORY", "SOURCES", "SYNTHETIC", "SensorData", "check_data_available", "load_sensor_data",
+    "real_data_folder", "real_sensor_data", "require_data_available", "synthetic_sensor_data", "validate_source",
+]
 
 
 @dataclass
@@ -70,14 +72,6 @@ class SensorData:
         return sorted(name for name, n in self.sensor_availability().items() if n == 0)
 
 
-def validate_source(source: str) -> str:
-    """A known source name, or an existing folder; raises ValueError listing the choices."""
-    text = str(source).strip()
-    if text.lower() in SOURCES:
-        return text.lower()
-    if text and Path(text).expanduser().is_dir():
-        return str(Path(text).expanduser())
-    raise ValueError(f"unknown data source {source!r}; choose one of: {', '.join(SOURCES)}, or a data folder")
 
 
 def synthetic_sensor_data(
@@ -103,34 +97,10 @@ def synthetic_sensor_data(
     )
 
 
-def real_data_folder(source: str, data_dir: Path | None = None) -> tuple[Path, str]:
-    """The folder a real source reads and its kind (``history`` or ``harvested``): the
-    source itself when it is a folder, else ``data_dir``, else the default data folder."""
-    folder = Path(source) if source not in SOURCES else Path(data_dir) if data_dir else default_data_dir()
-    return folder, HISTORY if source == HISTORY else HARVESTED
 
 
-def check_data_available(underlyings: Sequence[str], source: str, data_dir: Path | None = None) -> list:
-    """Per underlying, what real data ``source`` finds (``backtest.data.availability.
-    DataAvailability``: ``usable``, ``found``, ``looked_in``, ``problem``); empty for the
-    synthetic source, which is always there. Looks at file names only (a few ``stat`` calls):
-    cheap enough for a setup screen to call on every change."""
-    source = validate_source(source)
-    if source == SYNTHETIC:
-        return []
-    from backtest.data.availability import real_data_availability
-
-    folder, kind = real_data_folder(source, data_dir)
-    return [real_data_availability(u, folder, include_chain=kind == HARVESTED) for u in underlyings]
 
 
-def require_data_available(underlyings: Sequence[str], source: str, data_dir: Path | None = None) -> None:
-    """Raise ``MarketDataError`` (one line: what is missing and where it looked) unless every
-    underlying has real data for ``source``; run before any work."""
-    problems = [a.problem for a in check_data_available(underlyings, source, data_dir) if not a.usable]
-    if problems:
-        more = f" (and {len(problems) - 1} more underlying(s) without data)" if len(problems) > 1 else ""
-        raise MarketDataError(problems[0] + more)
 
 
 def real_sensor_data(
@@ -171,8 +141,8 @@ def load_sensor_data(
 ) -> SensorData:
     """Sensors for ``underlying`` from ``source``; ``lookback_days`` keeps the last N days
     (synthetic: generates N days from the regimes in ``regime_file``)."""
-    if lookback_days is not None and not 1 <= lookback_days <= MAX_LOOKBACK_DAYS:
-        raise ValueError(f"lookback_days must be from 1 to {MAX_LOOKBACK_DAYS:,} days, got {lookback_days}")
+    if lookback_days is not None and lookback_days < 1:
+        raise ValueError(f"lookback_days must be >= 1, got {lookback_days}")
     source = validate_source(source)
     if source == SYNTHETIC:
         return synthetic_sensor_data(underlying, lookback_days, seed=seed, regime_file=regime_file)
