@@ -41,6 +41,8 @@ DEFAULT_TOP_K = 5
 DEFAULT_SOURCE = "synthetic"
 DEFAULT_MISSING_POLICY = "strict"
 DEFAULT_COUNT_MODE = "selected"
+DEFAULT_BIN_MODE = "equal"  # equal-width bins, as requested; "quantile" is the option
+DEFAULT_CLIP_PCT = 0.0  # percent of each tail left outside the axis range (0: none)
 # A grid is held per pair in memory and on disk; 500 x 500 cells is already far past what a
 # terminal can show and keeps a sweep's memory bounded.
 MAX_BINS = 500

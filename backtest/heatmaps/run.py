@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from backtest.heatmaps.options import (
+    DEFAULT_BIN_MODE,
+    DEFAULT_CLIP_PCT,
     DEFAULT_COUNT_MODE,
     DEFAULT_METRICS,
     DEFAULT_MIN_ENV_FRAC,
@@ -29,6 +31,7 @@ from backtest.heatmaps.sweep import (
     COMPUTE_SHARE,
     CancelCheck,
     ProgressCallback,
+    SweepParams,
     cancelled,
     compute_sweep,
     validate_sweep_params,
@@ -58,6 +61,8 @@ def run_greg_sweetspot_sweep(
     seed: int | None = None,
     data_dir: Path | None = None,
     regime_file: Path | None = None,
+    bin_mode: str = DEFAULT_BIN_MODE,
+    clip_pct: float = DEFAULT_CLIP_PCT,
 ) -> Path:
     """Run the Greg environment sweep across the metric pairs and strategies and save, under
     ``base_dir/backtest/output/``: the env heatmap CSVs, the sweet-spot JSON and Markdown,
@@ -72,8 +77,22 @@ def run_greg_sweetspot_sweep(
     """
     params = validate_sweep_params(
         underlyings, metrics, strategies, x_bins, y_bins, min_env_frac, min_pass_frac, top_k,
-        source, lookback_days, missing_policy, count_mode, seed,
+        source, lookback_days, missing_policy, count_mode, seed, bin_mode, clip_pct,
     )
+    return run_sweep(base_dir, params, progress=progress, cancel=cancel, data_dir=data_dir, regime_file=regime_file)
+
+
+def run_sweep(
+    base_dir: Path,
+    params: SweepParams,
+    *,
+    progress: ProgressCallback | None = None,
+    cancel: CancelCheck | None = None,
+    data_dir: Path | None = None,
+    regime_file: Path | None = None,
+) -> Path:
+    """``run_greg_sweetspot_sweep`` for parameters already validated (the app's scan setup
+    holds a ``SweepParams``): compute, then write, all or nothing. Returns the JSON path."""
     # A real source missing an underlying fails here, in milliseconds, not after the others ran.
     require_data_available(params.underlyings, params.source, data_dir)
     started_wall = time.time()

@@ -46,7 +46,7 @@ from typing import BinaryIO
 import numpy as np
 
 from backtest.heatmaps.binning import PairGrid
-from backtest.heatmaps.cells import grid_cells, heatmap_csv_text
+from backtest.heatmaps.cells import grid_csv_text
 from backtest.heatmaps.markdown import markdown_summary
 from backtest.heatmaps.outputs import (
     FORMAT_NAME,
@@ -345,9 +345,7 @@ def sweep_files(result: SweepResult) -> tuple[dict[str, FileContent], dict[str, 
     for sweep in result.underlyings:
         for grid in sweep.grids:
             name = env_csv_name(sweep.underlying, grid.x_metric, grid.y_metric)
-            files[name] = _csv_writer(
-                lambda grid=grid, u=sweep.underlying: heatmap_csv_text(grid_cells(grid), grid.x_metric, grid.y_metric, u)
-            )
+            files[name] = _csv_writer(lambda grid=grid, u=sweep.underlying: grid_csv_text(grid, u))
             kinds[f"csv:{sweep.underlying}:{grid.x_metric}:{grid.y_metric}"] = name
     files[JSON_NAME] = _csv_writer(lambda: records_json_text(result))
     files[MARKDOWN_NAME] = _csv_writer(lambda: markdown_summary(result))

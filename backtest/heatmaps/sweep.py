@@ -17,8 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from backtest.heatmaps.binning import PairGrid, compute_pair_grid, strategy_weights
+from backtest.heatmaps.binning import Binning, PairGrid, compute_pair_grid, strategy_weights
 from backtest.heatmaps.options import (
+    DEFAULT_BIN_MODE,
+    DEFAULT_CLIP_PCT,
     DEFAULT_COUNT_MODE,
     DEFAULT_MISSING_POLICY,
     DEFAULT_SOURCE,
@@ -61,6 +63,7 @@ class SweepParams:
     missing_policy: str
     count_mode: CountMode
     seed: int | None = None
+    binning: Binning = Binning()
 
     @property
     def pairs(self) -> list[tuple[str, str]]:
@@ -81,6 +84,8 @@ class SweepParams:
             "missing_policy": self.missing_policy,
             "count_mode": self.count_mode,
             "seed": self.seed,
+            "bin_mode": self.binning.mode,
+            "clip_pct": self.binning.clip_pct,
         }
 
 
@@ -102,6 +107,8 @@ def validate_sweep_params(
     missing_policy: str = DEFAULT_MISSING_POLICY,
     count_mode: str = DEFAULT_COUNT_MODE,
     seed: int | None = None,
+    bin_mode: str = DEFAULT_BIN_MODE,
+    clip_pct: float = DEFAULT_CLIP_PCT,
 ) -> SweepParams:
     """Every parameter checked before any work; raises ``SweepConfigError`` (one line)."""
     try:
@@ -137,13 +144,16 @@ def validate_sweep_params(
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0):
             raise ValueError(f"seed must be a whole number >= 0, got {seed!r}")
         source = validate_source(source)
+        if isinstance(clip_pct, bool) or not isinstance(clip_pct, int | float | np.integer | np.floating):
+            raise ValueError(f"clip_pct must be a number of percent, got {clip_pct!r}")
+        binning = Binning(str(bin_mode).strip().lower(), float(clip_pct))
     except ValueError as exc:
         raise SweepConfigError(str(exc)) from None
     return SweepParams(
         underlyings=names, metrics=metric_names, strategies=keys, x_bins=int(x_bins), y_bins=int(y_bins),
         min_env_frac=float(min_env_frac), min_pass_frac=float(min_pass_frac), top_k=int(top_k),
         source=source, lookback_days=None if lookback_days is None else int(lookback_days),
-        missing_policy=policy, count_mode=count_mode, seed=seed,  # type: ignore[arg-type]
+        missing_policy=policy, count_mode=count_mode, seed=seed, binning=binning,  # type: ignore[arg-type]
     )
 
 
@@ -155,6 +165,7 @@ class UnderlyingSweep:
     selected_counts: dict[str, int]
     pass_counts: dict[str, int]
     absent_sensors: list[str] = field(default_factory=list)
+    not_evaluable: int = 0  # ignore-missing: samples without a core sensor (never NO_TRADE)
 
 
 @dataclass
@@ -212,11 +223,10 @@ def compute_sweep(
                 underlying, params.source, params.lookback_days, seed=params.seed, data_dir=data_dir,
                 regime_file=regime_file,
             )
-        # ignore-missing drops comparisons only on sensors this source lacks altogether; a
-        # sensor missing on some rows (warm-up, gaps) still fails its comparison, so a day
-        # without implied vol never selects a premium-selling strategy.
+        # ignore-missing decides per sample; a day without a core sensor (vrp_30d: no implied
+        # vol) is not evaluable and never selects a premium-selling strategy.
         absent = data.absent_sensors()
-        decisions = evaluate_frame(data.sensors, policy=params.missing_policy, ignorable=absent)
+        decisions = evaluate_frame(data.sensors, policy=params.missing_policy)
         if params.count_mode == "selected":
             counted = decisions.selected[:, None] == np.asarray(columns)[None, :]
         else:
@@ -231,7 +241,7 @@ def compute_sweep(
             grid = compute_pair_grid(
                 data.sensors[x_metric].to_numpy(dtype=float), data.sensors[y_metric].to_numpy(dtype=float),
                 counted, scores, params.x_bins, params.y_bins, x_metric=x_metric, y_metric=y_metric,
-                weights=weights, bin_cache=bin_cache,
+                weights=weights, bin_cache=bin_cache, binning=params.binning,
             )
             grids.append(grid)
             for position, key in enumerate(params.strategies):
@@ -257,6 +267,7 @@ def compute_sweep(
                 selected_counts={k: int((decisions.selected == c).sum()) for k, c in zip(params.strategies, columns, strict=True)},
                 pass_counts={k: int(decisions.passes[:, c].sum()) for k, c in zip(params.strategies, columns, strict=True)},
                 absent_sensors=absent,
+                not_evaluable=int((~decisions.evaluable).sum()),
             )
         )
     report("sweep computed")

@@ -129,7 +129,7 @@ def sweet_spots_for(
     """Top-K cells by sweetness with occupancy >= min_env_frac and pass rate >= min_pass_frac."""
     occupancy = grid.occupancy
     pass_rate = grid.pass_rate[strategy_column]
-    sweetness = occupancy * pass_rate
+    sweetness = grid.sweetness[strategy_column]
     keep = (occupancy >= min_env_frac) & (pass_rate >= min_pass_frac) & (grid.counts > 0)
     ix, iy = np.nonzero(keep)
     if len(ix) == 0:

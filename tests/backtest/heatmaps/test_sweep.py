@@ -111,15 +111,17 @@ def test_json_records_shape_filters_and_ordering(default_run):
 def test_markdown_reads_like_the_requested_sample(default_run):
     base, json_path, _ = default_run
     text = (base / "backtest" / "output" / "greg_heatmap_sweetspots.md").read_text(encoding="utf-8")
-    assert text.startswith("# Greg Environment Sweet Spots – BTC\n")
+    assert text.startswith("# Greg Environment Sweet Spots – summary\n")
+    assert "\n# Greg Environment Sweet Spots – BTC\n" in text
     assert "\n# Greg Environment Sweet Spots – ETH\n" in text
-    sections = re.findall(r"^## (.+) – \((\w+), (\w+)\)$", text, flags=re.MULTILINE)
+    assert "\n## Top 10 sweet spots overall\n" in text and "\n## Pairs left empty\n" in text
+    sections = re.findall(r"^## (.+) – \((\w+), (\w+)\), n = (\d+)$", text, flags=re.MULTILINE)
     records = json.loads(json_path.read_text(encoding="utf-8"))
-    with_spots = [(r["strategy"], r["x_metric"], r["y_metric"]) for r in records if r["sweet_spots"]]
+    with_spots = [(r["strategy"], r["x_metric"], r["y_metric"], str(r["samples"])) for r in records if r["sweet_spots"]]
     assert sorted(sections) == sorted(with_spots)
     assert "Top sweet spots (min_env_frac = 0.5%, min_pass_frac = 40%):" in text
     assert re.search(r"^1\. \w+ ∈ \[[-\d.]+, [-\d.]+\], \w+ ∈ \[[-\d.]+, [-\d.]+\]$", text, flags=re.MULTILINE)
-    assert re.search(r"^   - occupancy ≈ \d+\.\d%$", text, flags=re.MULTILINE)
+    assert re.search(r"^   - occupancy ≈ \d+\.\d% \(\d+ of \d+\)$", text, flags=re.MULTILINE)
     assert re.search(r"^   - strategy pass rate ≈ \d+\.\d%", text, flags=re.MULTILINE)
     assert re.search(r"^   - score \(occupancy \* pass\) ≈ \d\.\d{3}$", text, flags=re.MULTILINE)
 
