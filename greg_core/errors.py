@@ -9,7 +9,11 @@ from __future__ import annotations
 
 
 class GregError(Exception):
-    """Base of every error greg-tui raises on purpose; its message is one line for the user."""
+    """Base of every error greg-tui raises on purpose; its message is one line for the user
+    (a library's multi-line text quoted in it is folded onto that line)."""
+
+    def __str__(self) -> str:
+        return " ".join(super().__str__().split())
 
 
 def one_line(problem: object, limit: int = 400) -> str:

@@ -70,7 +70,7 @@ from scipy.special import ndtr
 from backtest.data.layout import CHAIN_FOLDER
 from backtest.data.parsing import utc_timestamp
 from greg_core.contract import MAX_IV_POINTS, PRICE_COLUMNS, RAW_COLUMNS, VOL_COLUMNS
-from greg_core.errors import ChainFileWarning, MarketDataError
+from greg_core.errors import ChainFileWarning, MarketDataError, one_line
 
 SECONDS_PER_YEAR = 365.0 * 86400.0  # ACT/365, time measured in seconds
 SHORT_TENOR_DAYS = 7.0
@@ -357,7 +357,7 @@ def _read_snapshot(file: SnapshotFile) -> _Snapshot | SkippedFile:
             greek_delta=delta,
         )
     except (OSError, ValueError, TypeError, pa.ArrowException) as exc:
-        return SkippedFile(file.path, f"unreadable parquet ({type(exc).__name__}: {exc})")
+        return SkippedFile(file.path, f"unreadable parquet ({type(exc).__name__}: {one_line(exc, 200)})")
 
 
 def _read_all(files: list[SnapshotFile]) -> list[_Snapshot | SkippedFile]:
