@@ -18,6 +18,7 @@ import contextlib
 import signal
 import sys
 import threading
+import warnings
 from collections.abc import Iterator
 
 from greg_core.errors import one_line
@@ -64,3 +65,19 @@ def sigterm_as_interrupt() -> Iterator[None]:
 
 def interrupted_exit_code(exc: BaseException) -> int:
     return EXIT_TERMINATED if isinstance(exc, Terminated) or isinstance(exc.__context__, Terminated) else EXIT_INTERRUPTED
+
+
+@contextlib.contextmanager
+def warnings_as_lines() -> Iterator[None]:
+    """While inside, a warning (a skipped chain file, a duplicate date) is one line on
+    stderr, ``warning: <message>``, instead of Python's two lines quoting the source."""
+    previous = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        print(f"warning: {one_line(message)}", file=sys.stderr, flush=True)
+
+    warnings.showwarning = show
+    try:
+        yield
+    finally:
+        warnings.showwarning = previous

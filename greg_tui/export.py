@@ -36,6 +36,7 @@ from greg_tui.command_line import (
     interrupted_exit_code,
     print_error,
     sigterm_as_interrupt,
+    warnings_as_lines,
 )
 
 
@@ -161,7 +162,7 @@ def run_export(args: argparse.Namespace) -> int:
             require_data_available(args.underlying or options.DEFAULT_UNDERLYINGS, source, args.data_dir)
         from backtest.heatmaps.run import run_greg_sweetspot_sweep
 
-        with sigterm_as_interrupt(), _Progress(args.quiet) as progress:
+        with sigterm_as_interrupt(), warnings_as_lines(), _Progress(args.quiet) as progress:
             json_path = run_greg_sweetspot_sweep(
                 args.base_dir,
                 underlyings=args.underlying or options.DEFAULT_UNDERLYINGS,

@@ -27,7 +27,14 @@ from backtest.harvest.client import (
 )
 from backtest.harvest.harvester import HarvestReport, harvest_loop, harvest_once
 from greg_core.errors import DeribitConfigError, FolderBusyError
-from greg_tui.command_line import EXIT_FAILED, EXIT_OK, EXIT_USAGE, OneLineParser, print_error
+from greg_tui.command_line import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    OneLineParser,
+    print_error,
+    warnings_as_lines,
+)
 
 PROG = "greg-tui harvest"
 DEFAULT_INTERVAL = "15m"
@@ -130,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
 
     rounds = 0
     try:
-        with DeribitClient(base_url=args.base_url) as client:
+        with warnings_as_lines(), DeribitClient(base_url=args.base_url) as client:
             if args.once:
                 report = harvest_once(client, args.underlying, _data_dir(args))
                 print_report(report)

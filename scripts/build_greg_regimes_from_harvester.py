@@ -29,7 +29,13 @@ from backtest.sensors.pipeline import compute_sensors
 from greg_core.errors import FolderBusyError, GregError
 from greg_core.locking import lock_for
 from greg_core.settings import default_regime_file
-from greg_tui.command_line import EXIT_FAILED, EXIT_USAGE, OneLineParser, print_error
+from greg_tui.command_line import (
+    EXIT_FAILED,
+    EXIT_USAGE,
+    OneLineParser,
+    print_error,
+    warnings_as_lines,
+)
 from synthetic.regime_model import save_regime_model
 
 # A second builder (or the app saving regimes) waits this long for the regime file.
@@ -85,14 +91,15 @@ def main(argv: list[str] | None = None) -> int:
     regime_file = args.output or default_regime_file()
     before = _fingerprint(regime_file)
     try:
-        raw, source = _load_raw(args)
-        sensors = compute_sensors(raw)
-        print(f"{args.underlying}: {len(sensors)} rows of sensors from {source}; clustering and calibrating...",
-              file=sys.stderr, flush=True)
-        model = build_regime_model(sensors, args.underlying, args.n_clusters, source=source)
-        # One writer at a time: the file is read, changed (this underlying) and written back.
-        with lock_for(regime_file, wait_seconds=LOCK_WAIT_SECONDS, on_wait=lambda m: print(m, file=sys.stderr)):
-            path = save_regime_model(model, regime_file)
+        with warnings_as_lines():
+            raw, source = _load_raw(args)
+            sensors = compute_sensors(raw)
+            print(f"{args.underlying}: {len(sensors)} rows of sensors from {source}; clustering and calibrating...",
+                  file=sys.stderr, flush=True)
+            model = build_regime_model(sensors, args.underlying, args.n_clusters, source=source)
+            # One writer at a time: the file is read, changed (this underlying) and written back.
+            with lock_for(regime_file, wait_seconds=LOCK_WAIT_SECONDS, on_wait=lambda m: print(m, file=sys.stderr)):
+                path = save_regime_model(model, regime_file)
     except FolderBusyError as exc:
         print_error(exc)
         return EXIT_FAILED

@@ -80,7 +80,7 @@ def check_prices(prices: pd.DataFrame, where: str | Path, row_name: Callable[[in
     if bad.any():
         row, col = (int(i) for i in np.argwhere(bad)[0])
         raise MarketDataError(
-            f"{where}: {row_name(row)}: column '{PRICE_COLUMNS[col]}' is {values[row, col]!r}, "
+            f"{where}: {row_name(row)}: column '{PRICE_COLUMNS[col]}' is {float(values[row, col])!r}, "
             "a price must be finite and > 0"
         )
     open_, high, low, close = (values[:, PRICE_COLUMNS.index(c)] for c in ("open", "high", "low", "close"))
@@ -92,7 +92,7 @@ def check_prices(prices: pd.DataFrame, where: str | Path, row_name: Callable[[in
         row = int(broken[0])
         column, limit = ("high", "max(open, close)") if high_bad[row] else ("low", "min(open, close)")
         raise MarketDataError(
-            f"{where}: {row_name(row)}: column '{column}' is {values[row, PRICE_COLUMNS.index(column)]!r}, "
-            f"beyond {limit} (open {open_[row]!r}, close {close[row]!r}); "
+            f"{where}: {row_name(row)}: column '{column}' is {float(values[row, PRICE_COLUMNS.index(column)])!r}, "
+            f"beyond {limit} (open {float(open_[row])!r}, close {float(close[row])!r}); "
             "need high >= max(open, close) >= min(open, close) >= low"
         )

@@ -261,7 +261,7 @@ def publish_run(
     *,
     progress: ProgressCallback | None = None,
     cancel: CancelCheck | None = None,
-    lock_wait_seconds: float = LOCK_WAIT_SECONDS,
+    lock_wait_seconds: float | None = None,
 ) -> Path:
     """Publish the set of ``files`` (name -> content) plus a manifest as one atomic step into
     ``output_dir`` (see module); returns the run folder.
@@ -269,7 +269,8 @@ def publish_run(
     ``make_manifest(names)`` gets the sorted file names (manifest included) and returns the
     manifest; ``run_id`` and the SHA-256 of every file (``sha256``) are added to it.
     ``progress(fraction, message)`` runs 0..1 over the files; ``cancel`` is honoured while
-    waiting for the lock and between files (``SweepCancelled``); once the switch starts the
+    waiting for the lock (up to ``lock_wait_seconds``, default ``LOCK_WAIT_SECONDS``; then
+    ``FolderBusyError``) and between files (``SweepCancelled``); once the switch starts the
     run completes. Ctrl-C raises ``PublishInterrupted`` telling whether the new set was
     already published. On any failure the previous set is untouched and this run's folder
     is deleted (or, if the process dies, deleted by the next run).
@@ -291,7 +292,7 @@ def publish_run(
     with writer_lock(
         results_lock_file(output_dir),
         f"the results folder {output_dir}",
-        wait_seconds=lock_wait_seconds,
+        wait_seconds=LOCK_WAIT_SECONDS if lock_wait_seconds is None else lock_wait_seconds,
         on_wait=(lambda message: progress(0.0, message)) if progress is not None else None,
         cancel=cancel,
         cancelled=_cancelled_error,
