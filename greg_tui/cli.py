@@ -56,4 +56,8 @@ def entry_point() -> None:
     # `uv run`), and an environment with PYTHONDONTWRITEBYTECODE=1 would then recompile them on
     # every start, seconds each time: cache the bytecode the first run compiles instead.
     sys.dont_write_bytecode = False
-    sys.exit(main())
+    try:
+        code = main()
+    except KeyboardInterrupt:  # between a command's own handling and the exit: nothing to add
+        code = 130
+    sys.exit(code)

@@ -126,8 +126,13 @@ class _Progress:
         return self
 
     def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Take the bar off the terminal (before the summary is printed); idempotent."""
         if self.bar is not None:
-            self.bar.__exit__(*exc)
+            self.bar.stop()
+            self.bar = None
 
     def __call__(self, fraction: float, message: str) -> None:
         if self.quiet:
@@ -151,6 +156,7 @@ def run_export(args: argparse.Namespace) -> int:
     if args.data_dir is not None and not args.data_dir.is_dir():
         print_error(f"--data-dir {args.data_dir} is not a folder")
         return EXIT_USAGE
+    before = _last_published(args.base_dir)
     try:
         # Before loading the engine: a real source lacking an underlying fails here, in
         # milliseconds, writing nothing (an unknown source is left to the engine's message).
@@ -174,14 +180,16 @@ def run_export(args: argparse.Namespace) -> int:
                 count_mode=args.count_mode, seed=args.seed, data_dir=args.data_dir, progress=progress,
                 bin_mode=args.bin_mode, clip_pct=args.clip_pct,
             )
-    except PublishInterrupted as exc:
-        if exc.published:  # the switch had happened: say so, it is the truth
-            print(f"interrupted: the new results were already published in {exc.output_dir}", file=sys.stderr)
+            progress.close()
+            if not args.quiet:
+                _print_summary(output_dir_for(args.base_dir), json_path, time.perf_counter() - started)
+    except (SweepCancelled, KeyboardInterrupt) as exc:
+        # Say what is true: the interruption may have come after the switch to the new set.
+        if isinstance(exc, PublishInterrupted) and exc.published or _last_published(args.base_dir) != before:
+            print(f"interrupted: the new results were already published in {output_dir_for(args.base_dir)}",
+                  file=sys.stderr)
         else:
             print("cancelled: nothing written, previous results left intact", file=sys.stderr)
-        return interrupted_exit_code(exc)
-    except (SweepCancelled, KeyboardInterrupt) as exc:
-        print("cancelled: nothing written, previous results left intact", file=sys.stderr)
         return interrupted_exit_code(exc)
     except FolderBusyError as exc:
         print_error(exc)
@@ -193,13 +201,14 @@ def run_export(args: argparse.Namespace) -> int:
         where = f" ({exc.filename})" if exc.filename else ""
         print_error(f"{exc.strerror or exc}{where}; nothing written, previous results left intact")
         return EXIT_FAILED
-    try:
-        if not args.quiet:
-            _print_summary(output_dir_for(args.base_dir), json_path, time.perf_counter() - started)
-    except KeyboardInterrupt:
-        print("interrupted: the new results were already published", file=sys.stderr)
-        return interrupted_exit_code(KeyboardInterrupt())
     return EXIT_OK
+
+
+def _last_published(base_dir: Path) -> str | None:
+    """The run this process last published into the results folder (None: none, or the
+    engine is not even loaded)."""
+    store = sys.modules.get("backtest.heatmaps.store")
+    return store.published_by_this_process(output_dir_for(base_dir)) if store is not None else None
 
 
 def _print_summary(output_dir: Path, json_path: Path, seconds: float) -> None:

@@ -81,6 +81,16 @@ _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 PUBLISH_CHECKPOINT: Callable[[str], None] | None = None
 
 
+# The run each results folder last got from this process (output_dir -> run id): a command
+# line interrupted after ``publish_run`` returned can still say truthfully that it published.
+_PUBLISHED_HERE: dict[str, str] = {}
+
+
+def published_by_this_process(output_dir: Path) -> str | None:
+    """The id of the last run this process published into ``output_dir`` (None: none)."""
+    return _PUBLISHED_HERE.get(os.path.abspath(output_dir))
+
+
 def _checkpoint(step: str) -> None:
     if PUBLISH_CHECKPOINT is not None:
         PUBLISH_CHECKPOINT(step)
@@ -320,11 +330,14 @@ def publish_run(
             if progress is not None:
                 progress(1.0, "moving results into place")
             _switch_to(output_dir, runs_dir, run_dir)
+            _PUBLISHED_HERE[os.path.abspath(output_dir)] = run_id
             _checkpoint("committed")
             _fsync_dir(output_dir.parent)
         except BaseException as exc:
             published = _published_run_id(output_dir) == run_id
-            if not published:
+            if published:
+                _PUBLISHED_HERE[os.path.abspath(output_dir)] = run_id
+            else:
                 _remove_tree(run_dir)
                 (output_dir.parent / f".{output_dir.name}.tmp-{run_id}").unlink(missing_ok=True)
             if isinstance(exc, KeyboardInterrupt) and not isinstance(exc, PublishInterrupted):

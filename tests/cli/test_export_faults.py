@@ -168,3 +168,24 @@ def test_a_second_export_waits_for_the_first_then_says_so(tmp_path, capsys, monk
     assert err[0].startswith(f"waiting: the results folder {out} is being written by pid")
     assert err[1].startswith(f"error: the results folder {out} is being written by pid") and len(err) == 2
     assert not out.exists()
+
+
+def test_ctrl_c_after_the_publish_returned_still_says_the_truth(tmp_path, capsys, monkeypatch):
+    """The switch is done, the engine is returning: 'nothing written' would be a lie."""
+    import backtest.heatmaps.run as run
+
+    real = run.write_sweep_outputs
+
+    def publish_then_interrupt(*args, **kwargs):
+        real(*args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run, "write_sweep_outputs", publish_then_interrupt)
+    base = tmp_path / "b"
+    assert export(["--underlying", "BTC", "--lookback-days", "200", *SMALL], base) == 130
+    out = base / "backtest" / "output"
+    assert capsys.readouterr().err == f"interrupted: the new results were already published in {out}\n"
+    load_sweep_results(out)
+    monkeypatch.setattr(run, "write_sweep_outputs", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt))
+    assert export(["--underlying", "ETH", "--lookback-days", "200", *SMALL], base) == 130
+    assert capsys.readouterr().err == "cancelled: nothing written, previous results left intact\n"
