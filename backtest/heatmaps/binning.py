@@ -223,6 +223,16 @@ def _axis_bins(values: np.ndarray, edges: np.ndarray, name: str, cache: BinCache
     return index
 
 
+def sample_cells(grid: PairGrid, x: np.ndarray, y: np.ndarray, bin_cache: BinCache | None = None) -> np.ndarray:
+    """Each sample's flat cell in ``grid`` (``x_bin * y_bins + y_bin``), -1 when it falls in
+    none (a metric missing, or outside an explicit or clipped range). Reuses the bins a
+    ``compute_pair_grid`` call with the same ``bin_cache`` computed."""
+    ix = _axis_bins(np.asarray(x, dtype=float), grid.x_edges, grid.x_metric, bin_cache)
+    iy = _axis_bins(np.asarray(y, dtype=float), grid.y_edges, grid.y_metric, bin_cache)
+    inside = (ix >= 0) & (iy >= 0)
+    return np.where(inside, ix.astype(np.int64) * grid.shape[1] + iy, -1)
+
+
 def compute_pair_grid(
     x: np.ndarray,
     y: np.ndarray,

@@ -15,10 +15,13 @@ from backtest.heatmaps.options import (
     DEFAULT_BIN_MODE,
     DEFAULT_CLIP_PCT,
     DEFAULT_COUNT_MODE,
+    DEFAULT_HORIZON_DAYS,
     DEFAULT_METRICS,
     DEFAULT_MIN_ENV_FRAC,
+    DEFAULT_MIN_EPISODES,
     DEFAULT_MIN_PASS_FRAC,
     DEFAULT_MISSING_POLICY,
+    DEFAULT_RANK_BY,
     DEFAULT_SOURCE,
     DEFAULT_STRATEGIES,
     DEFAULT_TOP_K,
@@ -63,6 +66,9 @@ def run_greg_sweetspot_sweep(
     regime_file: Path | None = None,
     bin_mode: str = DEFAULT_BIN_MODE,
     clip_pct: float = DEFAULT_CLIP_PCT,
+    horizon_days: int = DEFAULT_HORIZON_DAYS,
+    min_episodes: int = DEFAULT_MIN_EPISODES,
+    rank_by: str = DEFAULT_RANK_BY,
 ) -> Path:
     """Run the Greg environment sweep across the metric pairs and strategies and save, under
     ``base_dir/backtest/output/``: the env heatmap CSVs, the sweet-spot JSON and Markdown,
@@ -77,7 +83,8 @@ def run_greg_sweetspot_sweep(
     """
     params = validate_sweep_params(
         underlyings, metrics, strategies, x_bins, y_bins, min_env_frac, min_pass_frac, top_k,
-        source, lookback_days, missing_policy, count_mode, seed, bin_mode, clip_pct,
+        source, lookback_days, missing_policy, count_mode, seed, bin_mode, clip_pct, horizon_days,
+        min_episodes, rank_by,
     )
     return run_sweep(base_dir, params, progress=progress, cancel=cancel, data_dir=data_dir, regime_file=regime_file)
 

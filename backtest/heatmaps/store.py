@@ -48,6 +48,7 @@ import numpy as np
 from backtest.heatmaps.binning import PairGrid
 from backtest.heatmaps.cells import grid_csv_text
 from backtest.heatmaps.markdown import markdown_summary
+from backtest.heatmaps.outcome_cells import NO_TRADE_GROUP, CellOutcomes
 from backtest.heatmaps.outputs import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -55,10 +56,12 @@ from backtest.heatmaps.outputs import (
     JSON_NAME,
     MANIFEST_NAME,
     MARKDOWN_NAME,
+    SCORECARD_NAME,
     env_csv_name,
     grid_arrays,
     manifest_for,
     records_json_text,
+    scorecard_json_text,
 )
 from backtest.heatmaps.sweep import SweepResult
 from backtest.heatmaps.sweetspots import SweetSpotRecord
@@ -196,7 +199,7 @@ def _remove_dead_runs(output_dir: Path, runs_dir: Path) -> list[str]:
 
 
 def _is_result_file(name: str, listed: set[str]) -> bool:
-    return name in listed or name in (JSON_NAME, MARKDOWN_NAME, GRIDS_NAME, MANIFEST_NAME) or (
+    return name in listed or name in (JSON_NAME, MARKDOWN_NAME, GRIDS_NAME, MANIFEST_NAME, SCORECARD_NAME) or (
         name.startswith("env_heatmap_") and name.endswith(".csv")
     )
 
@@ -353,7 +356,8 @@ def _csv_writer(text: Callable[[], str]) -> Callable[[BinaryIO], object]:
 
 def sweep_files(result: SweepResult) -> tuple[dict[str, FileContent], dict[str, str]]:
     """Every file a sweep writes (name -> content, computed when written) and its kind
-    ("csv:{U}:{x}:{y}", "json", "markdown", "grids") -> name."""
+    ("csv:{U}:{x}:{y}", "json", "markdown", "scorecard", "grids") -> name. A new output file
+    is one more entry here; ``publish_run`` takes any set."""
     files: dict[str, FileContent] = {}
     kinds: dict[str, str] = {}
     for sweep in result.underlyings:
@@ -363,8 +367,9 @@ def sweep_files(result: SweepResult) -> tuple[dict[str, FileContent], dict[str, 
             kinds[f"csv:{sweep.underlying}:{grid.x_metric}:{grid.y_metric}"] = name
     files[JSON_NAME] = _csv_writer(lambda: records_json_text(result))
     files[MARKDOWN_NAME] = _csv_writer(lambda: markdown_summary(result))
+    files[SCORECARD_NAME] = _csv_writer(lambda: scorecard_json_text(result))
     files[GRIDS_NAME] = lambda stream: np.savez_compressed(stream, **grid_arrays(result))
-    kinds.update(json=JSON_NAME, markdown=MARKDOWN_NAME, grids=GRIDS_NAME)
+    kinds.update(json=JSON_NAME, markdown=MARKDOWN_NAME, scorecard=SCORECARD_NAME, grids=GRIDS_NAME)
     return files, kinds
 
 
@@ -376,8 +381,8 @@ def write_sweep_outputs(
     cancel: CancelCheck | None = None,
 ) -> dict[str, Path]:
     """Publish every output of ``result`` into ``output_dir`` as one run (``publish_run``);
-    returns the paths (under ``output_dir``) by kind ("json", "markdown", "grids",
-    "manifest", and "csv:{U}:{x}:{y}")."""
+    returns the paths (under ``output_dir``) by kind ("json", "markdown", "scorecard",
+    "grids", "manifest", and "csv:{U}:{x}:{y}")."""
     output_dir = Path(output_dir)
     started_wall = time.time() if started_wall is None else started_wall
     files, kinds = sweep_files(result)
@@ -404,6 +409,7 @@ class StoredSweep:
     manifest: dict
     records: list[SweetSpotRecord]
     arrays: dict[str, np.ndarray]
+    scorecard: dict | None = None  # greg_heatmap_scorecard.json (None: a run without outcomes)
     run_dir: Path | None = None
 
     @property
@@ -442,6 +448,22 @@ class StoredSweep:
             )
         except (ValueError, KeyError, IndexError):
             raise SweepResultsError(f"no stored grid for {underlying} {x_metric} vs {y_metric}") from None
+
+    def cell_outcomes(self, underlying: str, x_metric: str, y_metric: str, measure: str = "edge") -> CellOutcomes | None:
+        """The stored forward outcomes per cell of a pair (``edge``: strategies then NO_TRADE;
+        ``pnl``: each strategy's own structure), None when the run has none."""
+        pairs = self.pairs
+        if (x_metric, y_metric) not in pairs and (y_metric, x_metric) in pairs:
+            x_metric, y_metric = y_metric, x_metric
+        prefix = f"{underlying}__{measure}"
+        if f"{prefix}__n" not in self.arrays or (x_metric, y_metric) not in pairs:
+            return None
+        groups = self.manifest.get("outcome_groups") or []
+        if measure == "pnl":
+            groups = [g for g in groups if g != NO_TRADE_GROUP]
+        horizon = self.manifest.get("parameters", {}).get("horizon_days", 30)
+        name = f"edge_{horizon}d" if measure == "edge" else "pnl"
+        return CellOutcomes.from_arrays(self.arrays, prefix, name, groups, pairs.index((x_metric, y_metric)))
 
     def strategy_index(self, key: str) -> int:
         keys = [s["key"] for s in self.strategies]
@@ -515,13 +537,13 @@ def check_manifest_shape(manifest) -> None:
         isinstance(s, dict) and isinstance(s.get("key"), str) and isinstance(s.get("label"), str) for s in strategies
     ):
         raise _shape_error("parameters.strategies", "a non-empty list of {key, label}")
-    for name in ("x_bins", "y_bins", "top_k"):
+    for name in ("x_bins", "y_bins", "top_k", "horizon_days", "min_episodes"):
         if name in params and not _is_count(params[name]):
             raise _shape_error(f"parameters.{name}", "a whole number")
     for name in ("min_env_frac", "min_pass_frac"):
         if name in params and not _is_number(params[name]):
             raise _shape_error(f"parameters.{name}", "a number")
-    for name in ("missing_policy", "count_mode", "source"):
+    for name in ("missing_policy", "count_mode", "source", "rank_by"):
         if name in params and not isinstance(params[name], str):
             raise _shape_error(f"parameters.{name}", "text")
     for name in ("compute_seconds", "total_seconds"):
@@ -531,6 +553,9 @@ def check_manifest_shape(manifest) -> None:
         raise _shape_error("sweet_spots", "a whole number")
     if "created_at" in manifest and not isinstance(manifest["created_at"], str):
         raise _shape_error("created_at", "text")
+    groups = manifest.get("outcome_groups", [])
+    if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
+        raise _shape_error("outcome_groups", "a list of group names")
     underlyings = manifest.get("underlyings")
     if not isinstance(underlyings, dict) or not all(isinstance(info, dict) for info in underlyings.values()):
         raise _shape_error("underlyings", "an object of objects")
@@ -622,7 +647,12 @@ def _load_run(output_dir: Path, run_dir: Path) -> StoredSweep:
     except Exception as exc:  # zipfile/numpy raise several types for a damaged archive
         raise SweepResultsError(f"{GRIDS_NAME} cannot be read ({type(exc).__name__}: {exc})") from None
     _check_arrays(arrays, manifest)
-    return StoredSweep(output_dir, manifest, records, arrays, run_dir)
+    scorecard = None
+    if SCORECARD_NAME in manifest["files"]:
+        scorecard = _read_json(run_dir / SCORECARD_NAME)
+        if not isinstance(scorecard, dict) or not isinstance(scorecard.get("underlyings"), dict):
+            raise SweepResultsError(f"{SCORECARD_NAME} is not a scorecard")
+    return StoredSweep(output_dir, manifest, records, arrays, scorecard=scorecard, run_dir=run_dir)
 
 
 def load_sweep_results(output_dir: Path) -> StoredSweep:

@@ -44,6 +44,34 @@ __all__ = [
 ]
 
 
+@dataclass(frozen=True)
+class DataSummary:
+    """What every output says about the data a sweep read, without holding its rows (a
+    1,000,000-day frame is released as soon as its grids are computed)."""
+
+    underlying: str
+    source: str
+    description: str
+    provenance: dict
+    n_samples: int
+    span: tuple[str, str] | None
+    coverage: dict[str, dict]  # per sensor: days with a value, first and last date
+
+    def sensor_availability(self) -> dict[str, int]:
+        """Non-missing samples per sensor (a DVOL-only history has no skew, for example)."""
+        return {name: entry["days"] for name, entry in self.coverage.items()}
+
+    def absent_sensors(self) -> list[str]:
+        """Sensors this source lacks altogether (sorted)."""
+        return sorted(name for name, entry in self.coverage.items() if entry["days"] == 0)
+
+    @property
+    def warnings(self) -> list[str]:
+        """What a user must know about this data before trusting it (sources that do not
+        overlap, ...), one line each."""
+        return list(self.provenance.get("warnings", []))
+
+
 @dataclass
 class SensorData:
     underlying: str
@@ -76,20 +104,21 @@ class SensorData:
             }
         return coverage
 
+    def summary(self) -> DataSummary:
+        return DataSummary(
+            self.underlying, self.source, self.description, self.provenance, self.n_samples, self.span,
+            self.sensor_coverage(),
+        )
+
     def sensor_availability(self) -> dict[str, int]:
-        """Non-missing samples per sensor (a DVOL-only history has no skew, for example)."""
-        return {name: int(self.sensors[name].notna().sum()) for name in SENSOR_NAMES}
+        return self.summary().sensor_availability()
+
+    def absent_sensors(self) -> list[str]:
+        return self.summary().absent_sensors()
 
     @property
     def warnings(self) -> list[str]:
-        """What a user must know about this data before trusting it (sources that do not
-        overlap, ...), one line each."""
-        return list(self.provenance.get("warnings", []))
-
-    def absent_sensors(self) -> list[str]:
-        """Sensors this source lacks altogether (sorted): the only ones ``ignore-missing`` may
-        drop from the selector's rules."""
-        return sorted(name for name, n in self.sensor_availability().items() if n == 0)
+        return self.summary().warnings
 
 
 def synthetic_sensor_data(

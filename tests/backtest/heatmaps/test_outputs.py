@@ -12,7 +12,7 @@ from backtest.heatmaps.binning import compute_pair_grid
 from backtest.heatmaps.cells import grid_cells, grid_csv_text, heatmap_csv_text
 from backtest.heatmaps.outputs import records_json_text
 from backtest.heatmaps.sweep import SweepResult
-from backtest.heatmaps.sweetspots import SweetSpot, SweetSpotRecord
+from backtest.heatmaps.sweetspots import OutcomeBlock, SweetSpot, SweetSpotRecord
 
 finite = st.floats(min_value=-1e12, max_value=1e12, allow_nan=False)  # sensor-like magnitudes
 any_float = st.floats(allow_nan=True, allow_infinity=True)
@@ -37,9 +37,15 @@ def test_grid_csv_equals_the_cell_list_csv(points, x_bins, y_bins):
         assert grid_csv_text(grid, "BTC") == cells_text.splitlines(keepends=True)[0]
 
 
+maybe_float = st.none() | st.floats(allow_nan=False, allow_infinity=False)
+blocks = st.none() | st.builds(
+    OutcomeBlock, text, maybe_float, maybe_float, maybe_float, maybe_float, maybe_float,
+    st.integers(0, 10**6), st.integers(0, 10**4), maybe_float, st.booleans(),
+)
 spots = st.builds(
     SweetSpot, any_float, any_float, any_float, any_float, any_float, any_float, any_float,
     st.integers(0, 10**6), st.integers(0, 10**6), any_float, any_float, st.integers(0, 500), st.integers(0, 500),
+    blocks, blocks,
 )
 records = st.builds(
     SweetSpotRecord, text, text, text, text, text, st.integers(0, 10**7), st.lists(spots, max_size=3).map(tuple)
