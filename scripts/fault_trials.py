@@ -43,8 +43,11 @@ from greg_core.errors import SweepResultsError
 REAL = _paths.real_data_dir()
 # Runs the real command line; optionally announces (and slows) every publish step.
 CHILD = """
-import os, sys, time
+import os, signal, sys, time
 sys.dont_write_bytecode = False  # as the greg-tui entry point does: cache the bytecode
+# A shell starting this script in the background makes its children ignore Ctrl-C; a user's
+# terminal does not: restore Python's own handler.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 import backtest.heatmaps.store as store
 delay, announce = float(os.environ["TRIAL_DELAY"]), os.environ.get("TRIAL_ANNOUNCE") == "1"
 def step(name):
@@ -82,7 +85,8 @@ def verify(out: Path, dead_runs_allowed: int = 0) -> tuple[bool, int | None, str
     if listed != present:
         return False, seed, f"folder holds {len(present)} files, manifest lists {len(listed)}"
     temp_links = len(list(out.parent.glob(f".{out.name}.tmp-*")))
-    run_folders = len(list(runs_dir_for(out).iterdir()))
+    runs = runs_dir_for(out)
+    run_folders = len(list(runs.iterdir())) if runs.is_dir() else 0
     if temp_links > dead_runs_allowed or run_folders > 2 + dead_runs_allowed:
         return False, seed, f"{temp_links} temp link(s), {run_folders} run folders left"
     return True, seed, ""

@@ -457,6 +457,9 @@ def forked_export(base: Path, x_bins: int, step: str | None = None, signum: int 
         return pid
     code = 99
     try:
+        # As a user's terminal: Ctrl-C interrupts (a test runner started in the background
+        # may have left SIGINT ignored, and children inherit that).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         log = os.open(base / f"child-{os.getpid()}.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
         os.dup2(log, 1)
         os.dup2(log, 2)
