@@ -68,9 +68,9 @@ import pyarrow.parquet as pq
 
 from backtest.data.layout import CHAIN_FOLDER
 from backtest.data.parsing import utc_timestamp
+from greg_core.black_scholes import option_delta
 from greg_core.contract import MAX_IV_POINTS, PRICE_COLUMNS, RAW_COLUMNS, VOL_COLUMNS
 from greg_core.errors import ChainFileWarning, MarketDataError, one_line
-from greg_core.normal import normal_cdf
 
 SECONDS_PER_YEAR = 365.0 * 86400.0  # ACT/365, time measured in seconds
 SHORT_TENOR_DAYS = 7.0
@@ -472,11 +472,8 @@ def _forward_delta(quotes: pd.DataFrame, forward: np.ndarray, years: np.ndarray)
     """Black-Scholes forward delta (r = 0) of every quote at its own mark_iv."""
     expiry_id = quotes["expiry_id"].to_numpy()
     fwd, t = forward[expiry_id], years[expiry_id]
-    sigma_root_t = quotes["mark_iv"].to_numpy() / 100.0 * np.sqrt(t)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        d1 = np.log(fwd / quotes["strike"].to_numpy()) / sigma_root_t + 0.5 * sigma_root_t
-    call_delta = normal_cdf(d1)
-    return np.where(quotes["is_call"].to_numpy(), call_delta, call_delta - 1.0)
+    vol = quotes["mark_iv"].to_numpy() / 100.0
+    return option_delta(fwd, quotes["strike"].to_numpy(), vol, t, quotes["is_call"].to_numpy())
 
 
 def _wing_iv_by_expiry(

@@ -189,18 +189,12 @@ def cell_outcomes(
             group_of[masks[g]] = position
             values[masks[g]] = np.asarray(groups[g][2])[masks[g]]
         member = group_of >= 0
-        keys, picked_values, picked_days, picked_times = [], [], [], []
-        for pair, cells in enumerate(cells_by_pair):
-            inside = member & (cells >= 0)
-            keys.append((pair * len(members) + group_of[inside]) * n_cells + cells[inside])
-            picked_values.append(values[inside])
-            picked_days.append(days[inside])
-            picked_times.append(times[inside])
+        cells = np.stack(cells_by_pair)  # (pairs, samples)
+        inside = member[None, :] & (cells >= 0)
+        pair_index, sample = np.nonzero(inside)  # pair-major, then sample order
+        all_keys = (pair_index * len(members) + group_of[sample]) * n_cells + cells[pair_index, sample]
         n_keys = n_pairs * len(members) * n_cells
-        all_keys = np.concatenate(keys)
-        result, starts = _stats_by_key(
-            all_keys, np.concatenate(picked_values), np.concatenate(picked_days), n_keys, horizon_days
-        )
+        result, starts = _stats_by_key(all_keys, values[sample], days[sample], n_keys, horizon_days)
         for name, array in result.items():
             stats[name][:, members, :] = array.reshape(n_pairs, len(members), n_cells)
         # The entries of the episodes, keyed within their pair by (group, cell).
@@ -209,7 +203,7 @@ def cell_outcomes(
         position, cell = np.divmod(rest, n_cells)
         start_pair.append(pair_of)
         start_key.append(np.asarray(members, dtype=np.int64)[position] * n_cells + cell)
-        start_time.append(np.concatenate(picked_times)[starts])
+        start_time.append(times[sample][starts])
     names = tuple(name for name, _, _ in groups)
     integer = ("n", "hits", "episodes")
     pairs_of, keys_of, times_of = (np.concatenate(part) if part else np.zeros(0, np.int64)

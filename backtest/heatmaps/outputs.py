@@ -139,6 +139,7 @@ def manifest_for(result: SweepResult, files: list[str], started_wall: float) -> 
         "version": FORMAT_VERSION,
         "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started_wall)),
         "compute_seconds": round(result.compute_seconds, 4),
+        "compute_phases": result.phase_seconds,  # data, decisions, grids, outcomes
         "total_seconds": round(time.time() - started_wall, 4),
         "parameters": params.as_dict(),
         "pairs": [list(p) for p in params.pairs],

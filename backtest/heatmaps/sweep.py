@@ -11,7 +11,8 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -231,10 +232,27 @@ class SweepResult:
     started_at: str = field(default="")
     # Per-cell tests of "the strategy's days here earned more edge than the no-trade days".
     multiple_testing: MultipleTesting | None = None
+    phase_seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def n_sweet_spots(self) -> int:
         return sum(len(r.sweet_spots) for r in self.records)
+
+
+class PhaseClock:
+    """Wall seconds per phase of a sweep (data, decisions, grids, outcomes), summed over
+    underlyings: the manifest reports them and the benchmark reads the outcome layer's share."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, phase: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[phase] = self.seconds.get(phase, 0.0) + time.perf_counter() - started
 
 
 def cancelled(cancel: CancelCheck | None) -> bool:
@@ -270,24 +288,30 @@ def compute_sweep(
     columns = [spec_keys.index(k) for k in params.strategies]
     underlyings: list[UnderlyingSweep] = []
     records: list[SweetSpotRecord] = []
+    clock = PhaseClock()
     for underlying in params.underlyings:
         report(f"{underlying}: loading {params.source} data")
-        if data_by_underlying is not None and underlying in data_by_underlying:
-            data = data_by_underlying[underlying]
-        else:
-            data = load_sensor_data(
-                underlying, params.source, params.lookback_days, seed=params.seed, data_dir=data_dir,
-                regime_file=regime_file,
-            )
-        sweep, underlying_records = _sweep_underlying(underlying, data, params, columns, report)
+        with clock("data"):
+            if data_by_underlying is not None and underlying in data_by_underlying:
+                data = data_by_underlying[underlying]
+            else:
+                data = load_sensor_data(
+                    underlying, params.source, params.lookback_days, seed=params.seed, data_dir=data_dir,
+                    regime_file=regime_file,
+                )
+        sweep, underlying_records = _sweep_underlying(underlying, data, params, columns, report, clock)
         underlyings.append(sweep)
         records.extend(underlying_records)
         done += len(pairs) + 1
         # Release this underlying's rows before the next one loads (peak memory: one frame).
         del data
     report("sweep computed")
-    tests = cell_tests(underlyings, params.strategies, params.min_episodes)
-    return SweepResult(params, underlyings, records, time.perf_counter() - started, multiple_testing=tests)
+    with clock("outcomes"):
+        tests = cell_tests(underlyings, params.strategies, params.min_episodes)
+    return SweepResult(
+        params, underlyings, records, time.perf_counter() - started, multiple_testing=tests,
+        phase_seconds={phase: round(seconds, 4) for phase, seconds in clock.seconds.items()},
+    )
 
 
 def cell_tests(underlyings: list[UnderlyingSweep], strategies: tuple[str, ...], min_episodes: int) -> MultipleTesting:
@@ -329,6 +353,7 @@ def _sweep_underlying(
     params: SweepParams,
     columns: list[int],
     report: Callable[[str, int], None],
+    clock: PhaseClock,
 ) -> tuple[UnderlyingSweep, list[SweetSpotRecord]]:
     """Decisions, forward outcomes, every pair's grid and cell outcomes, the sweet spots with
     their outcome blocks and the walk-forward check, and the scorecard, for one underlying."""
@@ -337,28 +362,31 @@ def _sweep_underlying(
     sensors = data.sensors
     # ignore-missing decides per sample; a day without a core sensor (vrp_30d: no implied
     # vol) is not evaluable and never selects a premium-selling strategy.
-    decisions = evaluate_frame(sensors, policy=params.missing_policy)
-    if params.count_mode == "selected":
-        counted = decisions.selected[:, None] == np.asarray(columns)[None, :]
-    else:
-        counted = decisions.passes[:, columns]
-    scores = decisions.scores[:, columns]
-    weights = strategy_weights(counted, scores)  # built once, reused by every pair
-    no_trade = decisions.selected == decisions.outcome_code(NO_TRADE)
+    with clock("decisions"):
+        decisions = evaluate_frame(sensors, policy=params.missing_policy)
+        if params.count_mode == "selected":
+            counted = decisions.selected[:, None] == np.asarray(columns)[None, :]
+        else:
+            counted = decisions.passes[:, columns]
+        scores = decisions.scores[:, columns]
+        weights = strategy_weights(counted, scores)  # built once, reused by every pair
+        no_trade = decisions.selected == decisions.outcome_code(NO_TRADE)
 
     # Forward outcomes read the future after each sample; they are only ever aggregated over
     # cells the sensors already decided, never used to draw a bin or a decision.
-    outcomes = forward_outcomes(sensors[list(RAW_COLUMNS)], params.horizon_days)
-    edge = outcomes[edge_column(params.horizon_days)].to_numpy(dtype=float)
-    pnl = [outcomes[pnl_column(key)].to_numpy(dtype=float) for key in params.strategies]
-    positions = bar_positions(sensors.index)
-    horizon_bars = window_bars(params.horizon_days, bars_per_day(sensors.index))
-    edge_groups = [(key, counted[:, i], edge) for i, key in enumerate(params.strategies)]
-    edge_groups.append((NO_TRADE_GROUP, no_trade, edge))
-    pnl_groups = [(key, counted[:, i], pnl[i]) for i, key in enumerate(params.strategies)]
-    split = walk_forward_split(positions, horizon_bars)
-    late_no_trade = edge[split.out_of_sample & no_trade]
-    late_baseline = float(np.nanmean(late_no_trade)) if np.isfinite(late_no_trade).any() else None
+    with clock("outcomes"):
+        # The sweep reads the unhedged P&L only: the hedged one would cost nine tenths of the time.
+        outcomes = forward_outcomes(sensors[list(RAW_COLUMNS)], params.horizon_days, hedged=False)
+        edge = outcomes[edge_column(params.horizon_days)].to_numpy(dtype=float)
+        pnl = [outcomes[pnl_column(key)].to_numpy(dtype=float) for key in params.strategies]
+        positions = bar_positions(sensors.index)
+        horizon_bars = window_bars(params.horizon_days, bars_per_day(sensors.index))
+        edge_groups = [(key, counted[:, i], edge) for i, key in enumerate(params.strategies)]
+        edge_groups.append((NO_TRADE_GROUP, no_trade, edge))
+        pnl_groups = [(key, counted[:, i], pnl[i]) for i, key in enumerate(params.strategies)]
+        split = walk_forward_split(positions, horizon_bars)
+        late_no_trade = edge[split.out_of_sample & no_trade]
+        late_baseline = float(np.nanmean(late_no_trade)) if np.isfinite(late_no_trade).any() else None
     report(f"{underlying}: decisions and forward outcomes ({len(sensors)} samples)", 1)
 
     metric_values = {name: sensors[name].to_numpy(dtype=float) for name in params.metrics}
@@ -367,55 +395,60 @@ def _sweep_underlying(
     for number, (x_metric, y_metric) in enumerate(pairs, start=1):
         report(f"{underlying}: {x_metric} vs {y_metric} ({number}/{len(pairs)}), {len(columns)} strategies", number)
         x, y = metric_values[x_metric], metric_values[y_metric]
-        grid = compute_pair_grid(
-            x, y, counted, scores, params.x_bins, params.y_bins, x_metric=x_metric, y_metric=y_metric,
-            weights=weights, bin_cache=bin_cache, binning=params.binning,
-        )
-        grids.append(grid)
-        cells_by_pair.append(sample_cells(grid, x, y, bin_cache))
-        early_by_pair.append(early_spots(
-            x, y, counted, scores, split.in_sample, split.out_of_sample, edge, pnl,
-            x_bins=params.x_bins, y_bins=params.y_bins, binning=params.binning,
-            min_env_frac=params.min_env_frac, min_pass_frac=params.min_pass_frac, top_k=params.top_k,
-            names=(x_metric, y_metric),
-        ))
-    shape = (params.x_bins, params.y_bins)
-    times = sensors.index.as_unit("ns").asi8 if hasattr(sensors.index, "asi8") else None
-    edge_cells = cell_outcomes(
-        cells_by_pair, edge_groups, positions, shape, horizon_bars, edge_column(params.horizon_days), times
-    )
-    pnl_cells = cell_outcomes(cells_by_pair, pnl_groups, positions, shape, horizon_bars, "pnl", times)
-    del cells_by_pair
-    records = []
-    for (x_metric, y_metric), grid, pair_edge, pair_pnl, early in zip(
-        pairs, grids, edge_cells, pnl_cells, early_by_pair, strict=True
-    ):
-        per_strategy = sweet_spots(
-            grid, params.min_env_frac, params.min_pass_frac, params.top_k, strategy_keys=params.strategies,
-            edge=pair_edge, pnl=pair_pnl, min_episodes=params.min_episodes, rank_by=params.rank_by,
-        )
-        for position, (key, spots) in enumerate(zip(params.strategies, per_strategy, strict=True)):
-            records.append(
-                SweetSpotRecord(
-                    underlying=underlying,
-                    strategy=strategy_label(key),
-                    strategy_key=key,
-                    x_metric=x_metric,
-                    y_metric=y_metric,
-                    samples=grid.total_samples,
-                    sweet_spots=tuple(_with_out_of_sample(spot, early[position]) for spot in spots),
-                )
+        with clock("grids"):
+            grid = compute_pair_grid(
+                x, y, counted, scores, params.x_bins, params.y_bins, x_metric=x_metric, y_metric=y_metric,
+                weights=weights, bin_cache=bin_cache, binning=params.binning,
             )
+            grids.append(grid)
+        with clock("outcomes"):
+            cells_by_pair.append(sample_cells(grid, x, y, bin_cache))
+            early_by_pair.append(early_spots(
+                x, y, counted, scores, split.in_sample, split.out_of_sample, edge, pnl,
+                x_bins=params.x_bins, y_bins=params.y_bins, binning=params.binning,
+                min_env_frac=params.min_env_frac, min_pass_frac=params.min_pass_frac, top_k=params.top_k,
+                names=(x_metric, y_metric),
+            ))
+    with clock("outcomes"):
+        shape = (params.x_bins, params.y_bins)
+        times = sensors.index.as_unit("ns").asi8 if hasattr(sensors.index, "asi8") else None
+        edge_cells = cell_outcomes(
+            cells_by_pair, edge_groups, positions, shape, horizon_bars, edge_column(params.horizon_days), times
+        )
+        pnl_cells = cell_outcomes(cells_by_pair, pnl_groups, positions, shape, horizon_bars, "pnl", times)
+        del cells_by_pair
+    records = []
+    with clock("grids"):  # the sweet spots and their outcome blocks
+        for (x_metric, y_metric), grid, pair_edge, pair_pnl, early in zip(
+            pairs, grids, edge_cells, pnl_cells, early_by_pair, strict=True
+        ):
+            per_strategy = sweet_spots(
+                grid, params.min_env_frac, params.min_pass_frac, params.top_k, strategy_keys=params.strategies,
+                edge=pair_edge, pnl=pair_pnl, min_episodes=params.min_episodes, rank_by=params.rank_by,
+            )
+            for position, (key, spots) in enumerate(zip(params.strategies, per_strategy, strict=True)):
+                records.append(
+                    SweetSpotRecord(
+                        underlying=underlying,
+                        strategy=strategy_label(key),
+                        strategy_key=key,
+                        x_metric=x_metric,
+                        y_metric=y_metric,
+                        samples=grid.total_samples,
+                        sweet_spots=tuple(_with_out_of_sample(spot, early[position]) for spot in spots),
+                    )
+                )
 
-    scorecard = compute_scorecard(
-        sensors, decisions, outcomes, measure="edge", horizon_days=params.horizon_days,
-        underlying=underlying, min_episodes=params.min_episodes,
-    )
-    pnl_scorecard = compute_scorecard(
-        sensors, decisions, outcomes, measure="pnl", horizon_days=params.horizon_days,
-        underlying=underlying, min_episodes=params.min_episodes,
-    )
-    signals = compute_signals(sensors, outcomes[edge_column(params.horizon_days)], horizon_days=params.horizon_days)
+    with clock("outcomes"):
+        scorecard = compute_scorecard(
+            sensors, decisions, outcomes, measure="edge", horizon_days=params.horizon_days,
+            underlying=underlying, min_episodes=params.min_episodes,
+        )
+        pnl_scorecard = compute_scorecard(
+            sensors, decisions, outcomes, measure="pnl", horizon_days=params.horizon_days,
+            underlying=underlying, min_episodes=params.min_episodes,
+        )
+        signals = compute_signals(sensors, outcomes[edge_column(params.horizon_days)], horizon_days=params.horizon_days)
     sweep = UnderlyingSweep(
         underlying=underlying,
         data=summary,

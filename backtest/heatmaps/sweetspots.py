@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from backtest.heatmaps.binning import PairGrid
+from backtest.heatmaps.binning import PairGrid, wilson_lower_bound
 from backtest.heatmaps.outcome_cells import NO_TRADE_GROUP, CellOutcomes
 from greg_core.errors import SweepResultsError
 
@@ -244,7 +244,9 @@ def sweet_spots(
         "y_low": grid.y_edges[iy], "y_high": grid.y_edges[iy + 1],
         "occupancy_frac": occupancy[ix, iy], "strategy_pass_frac": pass_rate[column, ix, iy],
         "sweetness": sweetness[column, ix, iy], "count": grid.counts[ix, iy],
-        "selected_count": grid.selected[column, ix, iy], "wilson_low": grid.wilson_low[column, ix, iy],
+        "selected_count": grid.selected[column, ix, iy],
+        # Only the kept cells' Wilson bounds: the whole (strategies, x, y) array is not needed.
+        "wilson_low": wilson_lower_bound(grid.selected[column, ix, iy], grid.counts[ix, iy]),
         "avg_score": grid.avg_score[column, ix, iy], "x_bin": ix, "y_bin": iy,
     }
     listed = {name: array.tolist() for name, array in values.items()}

@@ -2,7 +2,6 @@
 future path only, never fed back into sensors, decisions, regimes or bins.
 
 * ``edge``: the forward vol edge ``edge_{H}d = iv_30d(t) - RV(t+1..t+H)``.
-* ``pricing``: Black-Scholes with r = 0 and forward = spot.
 * ``structures``: each strategy's option legs.
 * ``forward``: ``forward_outcomes``, the edge and every structure's P&L per entry day.
 * ``stats``: episodes, Newey-West intervals, outcome summaries, walk-forward split, BH flags.

@@ -37,7 +37,6 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
 from backtest.outcomes.edge import DEFAULT_HORIZON_DAYS, edge_column, forward_edge
-from backtest.outcomes.pricing import call_delta_paths, call_price, strike_for_delta
 from backtest.outcomes.structures import (
     FLAT_SMILE_FALLBACK,
     FLAT_SMILE_NOTE,
@@ -49,6 +48,7 @@ from backtest.outcomes.structures import (
 )
 from backtest.selector.spec import SelectorSpec, load_selector_spec
 from backtest.sensors.pipeline import bars_per_day, regular_grid, window_bars
+from greg_core.black_scholes import call_delta_paths, call_price, strike_for_delta
 from greg_core.contract import VOL_COLUMNS
 from greg_core.realized_vol import DAYS_PER_YEAR
 
@@ -63,14 +63,14 @@ def default_workers() -> int:
     return max(1, min(os.cpu_count() or 1, MAX_WORKERS))
 
 
-def outcome_columns(keys: Iterable[str], horizon_days: int = DEFAULT_HORIZON_DAYS) -> list[str]:
+def outcome_columns(keys: Iterable[str], horizon_days: int = DEFAULT_HORIZON_DAYS, hedged: bool = True) -> list[str]:
     """The numeric outcome columns of ``forward_outcomes`` in order: edge, then per key the
-    unhedged and the hedged P&L."""
+    unhedged and (``hedged``) the hedged P&L."""
     keys = list(keys)
     return (
         [edge_column(horizon_days)]
         + [pnl_column(key) for key in keys]
-        + [hedged_pnl_column(key) for key in keys]
+        + ([hedged_pnl_column(key) for key in keys] if hedged else [])
     )
 
 
@@ -101,8 +101,12 @@ def forward_outcomes(
     spec: SelectorSpec | None = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     workers: int | None = None,
+    hedged: bool = True,
 ) -> pd.DataFrame:
     """Edge and per-strategy P&L (unhedged and delta-hedged) of every entry day of ``raw``.
+
+    ``hedged=False`` leaves out the delta-hedged columns: the hedge's deltas along every path
+    are nine tenths of the work, and a sweep reads only the unhedged P&L.
 
     ``raw`` follows the raw market data contract (``greg_core.contract``); absent vol columns
     count as missing. The strategy keys come from ``spec`` (default: the bundled selector).
@@ -137,7 +141,7 @@ def forward_outcomes(
         vols[column] = np.where(has_skew, vols[column], vols[fallback])
 
     # One (rows of raw x columns) block that the DataFrame wraps without a copy.
-    names = outcome_columns(keys, horizon_days)[1:]
+    names = outcome_columns(keys, horizon_days, hedged)[1:]
     block = np.full((len(raw), len(names)), np.nan)
     raw_row = None
     if grid_rows is not None:
@@ -158,6 +162,7 @@ def forward_outcomes(
             per_day,
             chunk_rows,
             default_workers() if workers is None else workers,
+            hedged,
         )
 
     frame = pd.DataFrame(block, index=raw.index, columns=names, copy=False)
@@ -225,6 +230,7 @@ def _fill_group(
     per_day: float,
     chunk_rows: int,
     workers: int,
+    hedged: bool = True,
 ) -> None:
     """P&L of the structures that share one holding period, chunk by chunk of entry days.
 
@@ -250,11 +256,11 @@ def _fill_group(
         moves = np.diff(growth, axis=1)
         final = growth[:, -1]
         calls = {
-            line: _call_values(line, log_growth, moves, final, vols, start, stop, per_day)
+            line: _call_values(line, log_growth, moves, final, vols, start, stop, per_day, hedged)
             for line in lines
         }
         unhedged = {key: np.zeros(stop - start) for key in structures}
-        hedged = {key: np.zeros(stop - start) for key in structures}
+        hedged_pnl = {key: np.zeros(stop - start) for key in structures}
         for key, leg, line in legs:
             call = calls[line]
             premium, exit_value, hedge_gain = call.premium, call.exit_value, call.hedge_gain
@@ -263,10 +269,11 @@ def _fill_group(
                 exit_value = exit_value - (final - call.strike)
                 hedge_gain = hedge_gain - (final - 1.0)
             unhedged[key] += leg.position * (exit_value - premium)
-            hedged[key] += leg.position * (exit_value - premium - hedge_gain)
+            hedged_pnl[key] += leg.position * (exit_value - premium - hedge_gain)
         for key in structures:
             writer.write(pnl_column(key), start, np.where(complete, 100.0 * unhedged[key], np.nan))
-            writer.write(hedged_pnl_column(key), start, np.where(complete, 100.0 * hedged[key], np.nan))
+            if hedged:
+                writer.write(hedged_pnl_column(key), start, np.where(complete, 100.0 * hedged_pnl[key], np.nan))
 
     starts = range(0, n - steps, chunk_rows)
     if workers > 1 and len(starts) > 1:
@@ -286,6 +293,7 @@ def _call_values(
     start: int,
     stop: int,
     per_day: float,
+    hedged: bool = True,
 ) -> _CallValues:
     """A call on the line's strike for entry days start..stop-1, relative to entry spot."""
     steps = moves.shape[1]
@@ -299,10 +307,13 @@ def _call_values(
         log_moneyness = log_growth[:, :steps] - np.log(strike)[:, None]
     premium = call_price(1.0, strike, vol, tenor_years)
 
-    # Delta at each hedge time i = 0..steps-1 (the close of t+i), at the entry vol.
-    years_left = tenor_years - np.arange(steps) / (DAYS_PER_YEAR * per_day)
-    deltas = call_delta_paths(log_moneyness, vol, years_left)
-    hedge_gain = np.einsum("ij,ij->i", deltas, moves)
+    if hedged:
+        # Delta at each hedge time i = 0..steps-1 (the close of t+i), at the entry vol.
+        years_left = tenor_years - np.arange(steps) / (DAYS_PER_YEAR * per_day)
+        deltas = call_delta_paths(log_moneyness, vol, years_left)
+        hedge_gain = np.einsum("ij,ij->i", deltas, moves)
+    else:
+        hedge_gain = np.zeros(stop - start)
 
     remaining_days = line.tenor_days - steps / per_day
     if remaining_days <= 0:

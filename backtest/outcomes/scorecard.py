@@ -28,10 +28,11 @@ import pandas as pd
 from backtest.outcomes.edge import DEFAULT_HORIZON_DAYS, edge_column
 from backtest.outcomes.stats import (
     OutcomeSummary,
+    bartlett_by_key,
     bartlett_sum,
     benjamini_hochberg,
-    count_episodes,
     day_numbers,
+    episode_mask,
     json_ready,
     summarize_outcomes,
     two_sided_p,
@@ -329,38 +330,63 @@ class SignalsTable:
         )
 
 
+def sensor_signals(
+    values: np.ndarray, outcome: np.ndarray, days: np.ndarray, horizon_days: int, names: Sequence[str]
+) -> tuple[SignalRow, ...]:
+    """One ``SignalRow`` per column of ``values`` (samples x sensors), all sensors in one pass:
+    slope, HAC t and R^2 of ``outcome`` on the standardized sensor, and the outcome by sensor
+    quintile, each over the days with both values."""
+    values = np.asarray(values, dtype=float).reshape(len(outcome), -1)
+    outcome = np.asarray(outcome, dtype=float)
+    both = np.isfinite(values) & np.isfinite(outcome)[:, None]
+    n = both.sum(axis=0)
+    column, row = np.nonzero(both.T)  # column-major: each sensor's days in order
+    keys, sample_days = column.astype(np.int64), np.asarray(days, dtype=np.int64)[row]
+    k = values.shape[1]
+    episodes = np.bincount(keys[episode_mask(sample_days, horizon_days, keys)], minlength=k) if len(keys) else np.zeros(k, int)
+    s, y = values[row, column], outcome[row]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_s = np.bincount(keys, weights=s, minlength=k) / n
+        mean_y = np.bincount(keys, weights=y, minlength=k) / n
+        sd = np.sqrt(np.bincount(keys, weights=(s - mean_s[keys]) ** 2, minlength=k) / n)
+        usable = (n >= 3) & (sd > 0)
+        z = (s - mean_s[keys]) / sd[keys]
+        centred = y - mean_y[keys]
+        zz = np.bincount(keys, weights=z * z, minlength=k)
+        slope = np.bincount(keys, weights=z * centred, minlength=k) / zz
+        residual = centred - slope[keys] * z
+        variance = bartlett_by_key(z * residual, sample_days, keys, horizon_days - 1, k) / zz**2
+        total = np.bincount(keys, weights=centred * centred, minlength=k)
+        r2 = np.where(total > 0, 1.0 - np.bincount(keys, weights=residual * residual, minlength=k) / total, np.nan)
+        slope_t = np.where(variance > 0, slope / np.sqrt(variance), np.nan)
+    rows = []
+    bounds = np.searchsorted(column, np.arange(k + 1))
+    for j, name in enumerate(names):
+        nan = math.nan
+        if not usable[j]:
+            rows.append(SignalRow(name, int(n[j]), int(episodes[j]), nan, nan, nan, ()))
+            continue
+        sj, yj = s[bounds[j]:bounds[j + 1]], y[bounds[j]:bounds[j + 1]]
+        edges = np.quantile(sj, np.linspace(0.0, 1.0, QUINTILES + 1))
+        bins = np.searchsorted(edges[1:-1], sj, side="right")
+        count = np.bincount(bins, minlength=QUINTILES)
+        sums = np.bincount(bins, weights=yj, minlength=QUINTILES)
+        quintiles = tuple(
+            QuintileRow(q + 1, float(edges[q]), float(edges[q + 1]), int(count[q]),
+                        float(sums[q] / count[q]) if count[q] else nan)
+            for q in range(QUINTILES)
+        )
+        rows.append(SignalRow(name, int(n[j]), int(episodes[j]), float(slope[j]), float(slope_t[j]),
+                              float(r2[j]), quintiles))
+    return tuple(rows)
+
+
 def sensor_signal(
     sensor: np.ndarray, outcome: np.ndarray, days: np.ndarray, horizon_days: int, name: str = ""
 ) -> SignalRow:
     """One ``SignalRow``: slope, HAC t and R^2 of ``outcome`` on the standardized sensor, and
     the outcome by sensor quintile."""
-    both = np.isfinite(sensor) & np.isfinite(outcome)
-    s, y, picked_days = sensor[both], outcome[both], days[both]
-    n = len(y)
-    nan = math.nan
-    if n < 3 or float(np.std(s)) == 0.0:
-        return SignalRow(name, n, count_episodes(picked_days, horizon_days), nan, nan, nan, ())
-    z = (s - s.mean()) / s.std()
-    centred = y - y.mean()
-    slope = float(np.dot(z, centred) / np.dot(z, z))
-    residual = centred - slope * z
-    variance = bartlett_sum(z * residual, picked_days, horizon_days - 1) / float(np.dot(z, z)) ** 2
-    total = float(np.dot(centred, centred))
-    r2 = 1.0 - float(np.dot(residual, residual)) / total if total > 0 else nan
-    slope_t = slope / math.sqrt(variance) if variance > 0 else nan
-
-    edges = np.quantile(s, np.linspace(0.0, 1.0, QUINTILES + 1))
-    bins = np.searchsorted(edges[1:-1], s, side="right")
-    quintiles = []
-    for q in range(QUINTILES):
-        inside = bins == q
-        count = int(inside.sum())
-        quintiles.append(
-            QuintileRow(q + 1, float(edges[q]), float(edges[q + 1]), count, float(y[inside].mean()) if count else nan)
-        )
-    return SignalRow(
-        name, n, count_episodes(picked_days, horizon_days), slope, slope_t, r2, tuple(quintiles)
-    )
+    return sensor_signals(np.asarray(sensor, dtype=float)[:, None], outcome, days, horizon_days, [name])[0]
 
 
 def compute_signals(
@@ -377,11 +403,8 @@ def compute_signals(
     names = [s for s in (sensor_names or SENSOR_NAMES) if s in sensors.columns]
     days = day_numbers(sensors.index)
     y = outcome.to_numpy(dtype="float64", na_value=np.nan)
-    rows = tuple(
-        sensor_signal(sensors[name].to_numpy(dtype="float64", na_value=np.nan), y, days, horizon, name)
-        for name in names
-    )
-    return SignalsTable(str(outcome.name), horizon, rows)
+    matrix = sensors[names].to_numpy(dtype="float64", na_value=np.nan) if names else np.zeros((len(y), 0))
+    return SignalsTable(str(outcome.name), horizon, sensor_signals(matrix, y, days, horizon, names))
 
 
 # --------------------------------------------------------------------------- multiple testing

@@ -30,16 +30,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtr
+
+from greg_core.normal import normal_cdf
 
 NANOSECONDS_PER_DAY = 86_400 * 10**9
 Z_95 = 1.959963984540054  # two-sided 95% normal quantile
 # The frontier walk switches to a pointer walk in Python when this few chains are still open:
 # a long single chain would otherwise cost one round of numpy calls per episode.
 _FEW_CHAINS = 16
-# Dense-grid Newey-West (one dot product per lag) while the calendar span is at most this many
-# times the number of samples; sparser subsets pair samples by index offset instead.
-_DENSE_SPAN_FACTOR = 8
 
 
 def json_ready(value: Any) -> Any:
@@ -180,61 +178,43 @@ def bartlett_sum(u: np.ndarray, days: np.ndarray, lags: int) -> float:
     day absent from ``days`` contributes 0. Non-negative (the Bartlett kernel is positive
     semi-definite)."""
     u = np.asarray(u, dtype=float)
-    days = np.asarray(days, dtype=np.int64)
+    return float(bartlett_by_key(u, days, np.zeros(len(u), dtype=np.int64), lags, 1)[0])
+
+
+def bartlett_by_key(u: np.ndarray, days: np.ndarray, keys: np.ndarray, lags: int, n_keys: int) -> np.ndarray:
+    """Per key, ``sum_{|L| <= lags} (1 - |L| / (lags + 1)) sum_t u_t u_{t-L}`` over calendar
+    days (a day without a sample counts u = 0), for many keys at once, in O(n log n).
+
+    The Bartlett sum equals ``sum_t M_t^2 / (lags + 1)`` with ``M_t`` the sum of the u of the
+    last ``lags + 1`` days up to t. ``M`` only changes where a sample enters its window (its
+    day) or leaves it (``lags + 1`` days later), so the sum is one pass over those events:
+    each constant stretch of ``M`` contributes its length times ``M^2``."""
+    u = np.asarray(u, dtype=float)
     if len(u) == 0:
-        return 0.0
-    total = float(np.dot(u, u))
-    if lags <= 0 or len(u) == 1:
-        return total
-    low, high = int(days.min()), int(days.max())
-    if high - low + 1 <= _DENSE_SPAN_FACTOR * len(u):
-        grid = np.zeros(high - low + 1)
-        grid[days - low] = u
-        for lag in range(1, min(lags, high - low) + 1):
-            weight = 1.0 - lag / (lags + 1.0)
-            total += 2.0 * weight * float(np.dot(grid[lag:], grid[:-lag]))
-        return total
-    cross = _offset_cross_sums(u, days, np.zeros(len(u), dtype=np.int64), lags, 1)
-    return total + 2.0 * float(cross[0])
-
-
-def _cross_sums(u: np.ndarray, days: np.ndarray, keys: np.ndarray, lags: int, n_keys: int) -> np.ndarray:
-    """Per key, ``sum_{0 < L <= lags} w_L sum_t u_t u_{t-L}``: on a dense (key x day) grid
-    when the samples fill it well (one row per key, so lags never cross keys), else by index
-    offset."""
-    if len(u) < 2 or lags <= 0:
         return np.zeros(n_keys)
-    low = int(days.min())
-    width = int(days.max()) - low + 1
-    if n_keys * width > _DENSE_SPAN_FACTOR * len(u):
-        return _offset_cross_sums(u, days, keys, lags, n_keys)
-    grid = np.zeros((n_keys, width))
-    grid[keys, days - low] = u
-    cross = np.zeros(n_keys)
-    for lag in range(1, min(lags, width - 1) + 1):
-        weight = 1.0 - lag / (lags + 1.0)
-        cross += weight * np.einsum("ij,ij->i", grid[:, lag:], grid[:, :-lag])
-    return cross
-
-
-def _offset_cross_sums(
-    u: np.ndarray, days: np.ndarray, keys: np.ndarray, lags: int, n_keys: int
-) -> np.ndarray:
-    """Per key, ``sum_{0 < L <= lags} w_L sum_t u_t u_{t-L}``, pairing samples by index offset
-    in (key, day) order: days are distinct within a key, so a pair within ``lags`` days is at
-    most ``lags`` positions apart."""
-    order = np.lexsort((days, keys))
-    u, days, keys = u[order], days[order], keys[order]
-    cross = np.zeros(n_keys)
-    for offset in range(1, min(lags, len(u) - 1) + 1):
-        distance = days[offset:] - days[:-offset]
-        close = (distance <= lags) & (keys[offset:] == keys[:-offset])
-        if not close.any():
-            break
-        weight = 1.0 - distance[close] / (lags + 1.0)
-        products = u[offset:][close] * u[:-offset][close] * weight
-        cross += np.bincount(keys[offset:][close], weights=products, minlength=n_keys)
-    return cross
+    keys = np.asarray(keys, dtype=np.int64)
+    if lags <= 0:
+        return np.bincount(keys, weights=u * u, minlength=n_keys)
+    days = np.asarray(days, dtype=np.int64)
+    width = lags + 1
+    event_key = np.concatenate((keys, keys))
+    event_day = np.concatenate((days, days + width))
+    event_delta = np.concatenate((u, -u))
+    order = np.lexsort((event_day, event_key))
+    event_key, event_day, event_delta = event_key[order], event_day[order], event_delta[order]
+    running = np.cumsum(event_delta)
+    first = np.empty(len(event_key), dtype=bool)
+    first[0] = True
+    np.not_equal(event_key[1:], event_key[:-1], out=first[1:])
+    # M within each key: the running sum since the key's first event (rounding residue of the
+    # keys before it, whose events sum to zero, is taken off).
+    start = np.maximum.accumulate(np.where(first, np.arange(len(running)), 0))
+    level = running - (running[start] - event_delta[start])
+    length = np.empty(len(event_day), dtype=np.int64)
+    length[:-1] = np.diff(event_day)
+    length[-1] = 0
+    length[:-1][first[1:]] = 0  # the last event of a key closes it: M is 0 after
+    return np.bincount(event_key, weights=length * level * level, minlength=n_keys) / width
 
 
 @dataclass(frozen=True)
@@ -262,8 +242,7 @@ def newey_west_by_key(
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.bincount(keys, weights=values, minlength=length) / n
         u = values - mean[keys]
-        variance = np.bincount(keys, weights=u * u, minlength=length)
-        variance += 2.0 * _cross_sums(u, days, keys, lags, length)
+        variance = bartlett_by_key(u, days, keys, lags, length)
         se = np.where(n >= 2, np.sqrt(np.maximum(variance, 0.0)) / n, np.nan)
     return MeanEstimate(n, mean, se)
 
@@ -399,7 +378,7 @@ def walk_forward_split(
 
 def two_sided_p(t_stats: np.ndarray) -> np.ndarray:
     """Normal two-sided p-value of t statistics (NaN stays NaN)."""
-    return 2.0 * ndtr(-np.abs(np.asarray(t_stats, dtype=float)))
+    return 2.0 * normal_cdf(-np.abs(np.asarray(t_stats, dtype=float)))
 
 
 def benjamini_hochberg(p_values: np.ndarray, alpha: float = 0.05) -> np.ndarray:

@@ -330,3 +330,19 @@ def test_shuffling_the_future_changes_outcomes_but_no_sensor_or_decision():
             outcomes[column].iloc[: cut - holding + 1], outcomes_shuffled[column].iloc[: cut - holding + 1],
             rtol=0, atol=1e-9,
         )
+
+
+def test_without_the_hedge_the_same_unhedged_outcomes():
+    """A sweep asks for the unhedged P&L only: the same numbers, no hedged columns."""
+    rng = np.random.default_rng(11)
+    n = 200
+    index = pd.date_range("2024-01-01", periods=n, freq="D", tz="UTC")
+    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.03, n)))
+    raw = pd.DataFrame({"open": close, "high": close * 1.01, "low": close * 0.99, "close": close,
+                        "iv_30d": rng.uniform(40, 70, n), "iv_7d": rng.uniform(40, 70, n),
+                        "iv_25d_put": rng.uniform(45, 75, n), "iv_25d_call": rng.uniform(38, 65, n)}, index=index)
+    full = forward_outcomes(raw, 30)
+    lean = forward_outcomes(raw, 30, hedged=False)
+    assert not [c for c in lean.columns if c.startswith("pnl_hedged_")]
+    shared = [c for c in lean.columns if c != "flat_smile"]
+    pd.testing.assert_frame_equal(lean[shared], full[shared])

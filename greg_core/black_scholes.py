@@ -1,5 +1,6 @@
 """Black-Scholes with r = 0 and forward = spot: prices, deltas and strikes for a delta
-(docs/outcomes.md "Pricing").
+(docs/outcomes.md "Pricing"). The one definition: the forward outcomes price their structures
+with it and the chain loader finds its 25-delta strikes with it.
 
 Units: ``vol`` is a decimal annual volatility (0.6 for 60 vol points), ``years`` is ACT/365
 time to expiry, ``forward`` and ``strike`` are in the same currency (or both relative to the
@@ -14,13 +15,15 @@ With r = 0 there is no discounting and the forward is the spot::
 
 At expiry (T = 0) or with zero vol the price is the intrinsic value and the delta is 1 (call)
 / -1 (put) strictly in the money, 0 out of it, and N(0) = 1/2 (call) / -1/2 (put) at the
-strike. N is ``scipy.special.ndtr`` (not ``scipy.stats``: its import costs a second).
+strike. N is ``greg_core.normal.normal_cdf`` (Cephes' ndtr without importing scipy).
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import ndtr, ndtri
+
+from greg_core.normal import normal_cdf as ndtr
+from greg_core.normal import normal_ppf as ndtri
 
 ArrayLike = float | np.ndarray
 

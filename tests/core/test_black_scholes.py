@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from backtest.outcomes.pricing import (
+from greg_core.black_scholes import (
     call_delta,
     call_delta_paths,
     call_price,
