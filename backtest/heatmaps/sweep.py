@@ -36,6 +36,7 @@ from backtest.heatmaps.options import (
     DEFAULT_SOURCE,
     MAX_BINS,
     MAX_HORIZON_DAYS,
+    MAX_LOOKBACK_DAYS,
     RANK_BY,
     CountMode,
     parse_count_mode,
@@ -171,8 +172,11 @@ def validate_sweep_params(
                 raise ValueError(f"{name} must be a fraction in [0, 1], got {value!r}")
         if isinstance(top_k, bool) or not isinstance(top_k, int | np.integer) or top_k <= 0:
             raise ValueError(f"top_k must be a whole number > 0, got {top_k!r}")
-        if lookback_days is not None and (not isinstance(lookback_days, int | np.integer) or lookback_days <= 0):
-            raise ValueError(f"lookback_days must be a whole number > 0, got {lookback_days!r}")
+        if lookback_days is not None and (
+            isinstance(lookback_days, bool) or not isinstance(lookback_days, int | np.integer)
+            or not 0 < lookback_days <= MAX_LOOKBACK_DAYS
+        ):
+            raise ValueError(f"lookback_days must be a whole number from 1 to {MAX_LOOKBACK_DAYS:,}, got {lookback_days!r}")
         policy = parse_missing_policy(missing_policy)
         count_mode = parse_count_mode(count_mode)
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0):
