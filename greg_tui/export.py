@@ -218,6 +218,26 @@ def _last_published(base_dir: Path) -> str | None:
     return store.published_by_this_process(output_dir_for(base_dir)) if store is not None else None
 
 
+def _did_it_pay(output_dir: Path, underlying: str) -> list[str]:
+    """The scorecard's headline for one underlying: trade days against no-trade days."""
+    from backtest.heatmaps.outputs import SCORECARD_NAME
+
+    try:
+        card = json.loads((output_dir / SCORECARD_NAME).read_text(encoding="utf-8"))["underlyings"][underlying]
+    except (OSError, ValueError, KeyError):
+        return []
+    rows = {row["group"]: row for row in card.get("rows", [])}
+    trade, no_trade = rows.get("TRADE"), rows.get("NO_TRADE")
+    if not trade or not no_trade or trade.get("mean") is None or no_trade.get("mean") is None:
+        return []
+    diff, t = trade.get("diff_vs_no_trade"), trade.get("diff_t")
+    return [
+        f"{card.get('outcome_trust', '').split(':')[0]}: {card['measure']} on trade days {trade['mean']:+.1f} vol pts "
+        f"({trade['days']} days, {trade['episodes']} episodes) vs no-trade {no_trade['mean']:+.1f}; "
+        f"difference {diff:+.1f}" + (f" (HAC t {t:+.1f})" if t is not None else "")
+    ]
+
+
 def _print_summary(output_dir: Path, json_path: Path, seconds: float) -> None:
     from backtest.heatmaps.outputs import MANIFEST_NAME
 
@@ -234,6 +254,8 @@ def _print_summary(output_dir: Path, json_path: Path, seconds: float) -> None:
             empty = sum(1 for n in info["pair_samples"].values() if n == 0)
             print(f"    no data in this source for {', '.join(info['absent_sensors'])}: "
                   f"{empty} of {len(info['pair_samples'])} pairs have no samples")
+        for line in _did_it_pay(output_dir, underlying):
+            print(f"    {line}")
     print(f"{manifest['sweet_spots']} sweet spots in {seconds:.2f} s "
           f"(compute {manifest['compute_seconds']:.2f} s); research only, no trades")
 
