@@ -29,9 +29,9 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding
 from textual.reactive import var
-from textual.screen import Screen
 
 from greg_core.settings import default_base_dir, output_dir_for
+from greg_tui.areas import AREA_BY_MODE, AREAS, HOME
 from greg_tui.messages import (
     EngineFailed,
     EngineReady,
@@ -45,7 +45,6 @@ from greg_tui.messages import (
     SweepStopped,
 )
 from greg_tui.screens.help import HelpScreen
-from greg_tui.screens.sweetspots import SweetSpotsScreen
 from greg_tui.widgets.scan.config import PENDING, ScanConfig, Validation, validate_config
 from greg_tui.widgets.scan.state import ScanState
 
@@ -61,16 +60,6 @@ ENGINE_MODULES: tuple[str, ...] = (
     "greg_tui.screens.regimes",
     "greg_tui.screens.selector",
 )
-
-
-def _lazy_screen(module: str, name: str):
-    """A MODES entry that imports its screen's module only when the mode is first shown."""
-
-    def make() -> Screen:
-        return getattr(importlib.import_module(module), name)()
-
-    make.__name__ = name
-    return make
 
 
 NAV = Binding.Group("Screens", compact=True)
@@ -91,27 +80,18 @@ class GregApp(App):
 
     CSS_PATH = "greg_tui.tcss"
     TITLE = "greg-tui"
-    MODES = {
-        "spots": SweetSpotsScreen,
-        "grid": _lazy_screen("greg_tui.screens.grid", "GridScreen"),
-        "setup": _lazy_screen("greg_tui.screens.setup", "SetupScreen"),
-        "regimes": _lazy_screen("greg_tui.screens.regimes", "RegimesScreen"),
-        "selector": _lazy_screen("greg_tui.screens.selector", "SelectorScreen"),
-    }
-    DEFAULT_MODE = "spots"
+    MODES = {area.mode: area.make_screen for area in AREAS}  # each imported when first shown
+    DEFAULT_MODE = HOME.mode
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]
 
     BINDINGS = [
-        Binding("1", "show('spots')", "Sweet spots", group=NAV, show=False),
-        Binding("2", "show('grid')", "Grid", group=NAV, show=False),
-        Binding("3", "show('setup')", "Setup", group=NAV, show=False),
-        Binding("4", "show('regimes')", "Regimes", group=NAV, show=False),
-        Binding("5", "show('selector')", "Selector", group=NAV, show=False),
+        *(Binding(area.key, area.action, area.title, group=NAV, show=False) for area in AREAS),
         Binding("r", "run_scan", "Run scan"),
         # ctrl+r also works inside a text field (where r types an r); the footer shows one of them.
         Binding("ctrl+r", "run_scan", "Run scan", priority=True),
-        Binding("escape", "cancel_scan", "Cancel scan", priority=True),
+        Binding("escape", "cancel_scan", "Cancel scan", priority=True,
+                tooltip="Cancel the running scan (previous results stay)"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
         Binding("ctrl+t", "toggle_theme", "Light/dark", show=False),
@@ -241,7 +221,8 @@ class GregApp(App):
 
     # ------------------------------------------------------------------ navigation
     def action_show(self, mode: str) -> None:
-        if mode != "spots" and self._after_engine("show", f"open {mode}", lambda: self.switch_mode(mode)):
+        area = AREA_BY_MODE[mode]
+        if area.needs_engine and self._after_engine("show", f"open {area.title}", lambda: self.switch_mode(mode)):
             return
         self.switch_mode(mode)
 

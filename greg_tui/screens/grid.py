@@ -9,16 +9,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal, ScrollableContainer, Vertical
 from textual.css.query import NoMatches
 from textual.reactive import reactive
-from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from backtest.heatmaps.binning import PairGrid
 from greg_tui.markup import escape
 from greg_tui.messages import OpenGrid
-from greg_tui.widgets.chrome import TopBar
+from greg_tui.screens.area import AreaScreen
 from greg_tui.widgets.grid.heatmap import LAYERS, GridView, Heatmap
 from greg_tui.widgets.grid.panel import cell_text, legend_text, no_samples_reason, title_text
-from greg_tui.widgets.scan.status import ScanStatus
 
 MOVE = Binding.Group("Move", compact=True)
 
@@ -30,7 +28,10 @@ class GridViewport(ScrollableContainer, can_focus=False):
         self.query_one(Heatmap).refresh(layout=True)
 
 
-class GridScreen(Screen):
+class GridScreen(AreaScreen):
+    MODE = "grid"
+    HELP_EXTRA = (("← ↓ ↑ →", "move the cursor (same as h j k l)"), ("home end pgup pgdn", "jump to an edge of the grid"),
+                  ("click a cell", "put the cursor on it"))
     BINDINGS = [
         Binding("h", "move(-1, 0)", "Left", group=MOVE),
         Binding("j", "move(0, -1)", "Down", group=MOVE),
@@ -46,7 +47,6 @@ class GridScreen(Screen):
         Binding("T", "strategy(-1)", "Previous strategy", show=False),
         Binding("u", "underlying(1)", "Underlying"),
         Binding("U", "underlying(-1)", "Previous underlying", show=False),
-        Binding("escape", "back", "Back", show=False),
     ]
 
     underlying: reactive[str] = reactive("")
@@ -54,8 +54,7 @@ class GridScreen(Screen):
     pair_index: reactive[int] = reactive(0)
     layer: reactive[str] = reactive("occupancy")
 
-    def compose(self) -> ComposeResult:
-        yield TopBar("grid")
+    def compose_body(self) -> ComposeResult:
         with Vertical(id="grid-main"):
             with Horizontal(id="grid-body"):
                 with GridViewport(id="grid-viewport"):
@@ -66,8 +65,6 @@ class GridScreen(Screen):
                     yield Static("", id="grid-cell")
                     yield Static("", id="grid-legend")
             yield Static("", id="grid-empty")
-        yield ScanStatus()
-        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self._grid: PairGrid | None = None
@@ -265,5 +262,3 @@ class GridScreen(Screen):
             index = names.index(self.underlying) if self.underlying in names else 0
             self.underlying = names[(index + step) % len(names)]
 
-    def action_back(self) -> None:
-        self.app.switch_mode("spots")

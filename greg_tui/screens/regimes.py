@@ -9,24 +9,23 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.reactive import reactive
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label, ProgressBar, Static
+from textual.widgets import DataTable, Label, ProgressBar, Static
 
 from backtest.heatmaps.options import DEFAULT_UNDERLYINGS
 from greg_core.settings import default_regime_file
 from greg_tui.markup import escape
-from greg_tui.widgets.chrome import TopBar
+from greg_tui.screens.area import AreaScreen
 from greg_tui.widgets.regimes.render import (
     PARAM_COLUMNS,
     parameter_rows,
     provenance_text,
     transition_table,
 )
-from greg_tui.widgets.scan.status import ScanStatus
 from synthetic.regime_model import load_regime_model
 
 
-class RegimesScreen(Screen):
+class RegimesScreen(AreaScreen):
+    MODE = "regimes"
     BINDINGS = [
         Binding("u", "underlying(1)", "Underlying"),
         Binding("b", "rebuild", "Rebuild from data"),
@@ -35,8 +34,7 @@ class RegimesScreen(Screen):
 
     underlying: reactive[str] = reactive(DEFAULT_UNDERLYINGS[0])
 
-    def compose(self) -> ComposeResult:
-        yield TopBar("regimes")
+    def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="regimes-body"):
             yield Static("", id="regime-head")
             yield Static("", id="regime-provenance")
@@ -45,8 +43,6 @@ class RegimesScreen(Screen):
                 yield ProgressBar(total=1000, show_eta=False, id="regime-build-bar")
             yield DataTable(id="regime-table", cursor_type="row", zebra_stripes=True)
             yield Static("", id="regime-matrix")
-        yield ScanStatus()
-        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#regime-table", DataTable)
@@ -110,4 +106,4 @@ class RegimesScreen(Screen):
         if self.app.cancel_regime_build():
             self.notify("The rebuild stops after its current step; the regime file stays unchanged.")
         else:
-            self.app.switch_mode("spots")
+            self.action_home()

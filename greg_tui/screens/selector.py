@@ -9,8 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.reactive import reactive
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from backtest.heatmaps.options import DEFAULT_UNDERLYINGS
 from backtest.selector.evaluate import MISSING_POLICIES, evaluate_sample
@@ -19,12 +18,12 @@ from greg_core.contract import SENSOR_NAMES
 from greg_core.errors import MarketDataError
 from greg_tui.markup import escape
 from greg_tui.messages import SelectorDataFailed, SelectorDataLoaded
-from greg_tui.widgets.chrome import TopBar
-from greg_tui.widgets.scan.status import ScanStatus
+from greg_tui.screens.area import AreaScreen
 from greg_tui.widgets.selector.render import decision_header, decision_table, sensor_rows
 
 
-class SelectorScreen(Screen):
+class SelectorScreen(AreaScreen):
+    MODE = "selector"
     BINDINGS = [
         Binding("u", "underlying", "Underlying"),
         Binding("c", "source", "Source"),
@@ -32,7 +31,6 @@ class SelectorScreen(Screen):
         Binding("left_square_bracket", "step(-1)", "Older", key_display="["),
         Binding("right_square_bracket", "step(1)", "Newer", key_display="]"),
         Binding("end", "latest", "Latest", show=False),
-        Binding("escape", "back", "Back", show=False),
     ]
 
     underlying: reactive[str] = reactive(DEFAULT_UNDERLYINGS[0])
@@ -40,8 +38,7 @@ class SelectorScreen(Screen):
     policy: reactive[str] = reactive("strict")
     offset: reactive[int] = reactive(0)  # samples back from the latest
 
-    def compose(self) -> ComposeResult:
-        yield TopBar("selector")
+    def compose_body(self) -> ComposeResult:
         yield Static("", id="selector-head")
         with VerticalScroll(id="selector-body"):
             # Decision first: on a narrow terminal it is what you see; wide, sensors dock left.
@@ -50,8 +47,6 @@ class SelectorScreen(Screen):
                 yield Static("", id="decision-table")
             with Vertical(id="sensor-box"):
                 yield DataTable(id="sensor-table", cursor_type="none", show_cursor=False, zebra_stripes=True)
-        yield ScanStatus()
-        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self._data = None
@@ -190,5 +185,3 @@ class SelectorScreen(Screen):
         self.offset = 0
         self._show()
 
-    def action_back(self) -> None:
-        self.app.switch_mode("spots")

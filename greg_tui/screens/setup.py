@@ -7,8 +7,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, Select, SelectionList, Static
+from textual.widgets import Button, Input, Label, Select, SelectionList, Static
 
 from backtest.heatmaps.options import COUNT_MODES, DEFAULT_METRICS, DEFAULT_UNDERLYINGS
 from backtest.selector.evaluate import MISSING_POLICIES
@@ -16,10 +15,9 @@ from backtest.selector.spec import load_selector_spec
 from backtest.sensors.sources import SOURCES
 from greg_core.contract import SENSOR_NAMES
 from greg_tui.markup import escape
+from greg_tui.screens.area import AreaScreen
 from greg_tui.widgets.checklist import CheckList
-from greg_tui.widgets.chrome import TopBar
 from greg_tui.widgets.scan.config import ScanConfig, Validation
-from greg_tui.widgets.scan.status import ScanStatus
 
 INPUTS: tuple[tuple[str, str, str], ...] = (
     ("x_bins", "X bins", "whole number"),
@@ -47,16 +45,19 @@ COUNT_HELP = {
 }
 
 
-class SetupScreen(Screen):
+class SetupScreen(AreaScreen):
+    MODE = "setup"
+    HELP_EXTRA = (("tab / shift+tab", "next / previous field"), ("space", "tick or untick a list entry"),
+                  ("enter (in a field)", "run the scan"), ("escape (in a field)", "leave the field"))
     AUTO_FOCUS = "#underlyings"  # the first list, so space toggles at once (not the scroll area)
     BINDINGS = [
         Binding("ctrl+d", "defaults", "Defaults"),
-        Binding("escape", "back", "Back", show=False),
+        # escape leaves a text field (so single keys such as r work again), not the screen.
+        Binding("escape", "leave_field", "Leave the field", show=False),
     ]
 
-    def compose(self) -> ComposeResult:
+    def compose_body(self) -> ComposeResult:
         config: ScanConfig = self.app.config.resolved(self.app.data_dir)
-        yield TopBar("setup")
         with VerticalScroll(id="setup-form"):
             yield Static(
                 "[b]Scan setup[/b]  [dim]changes apply at once; [b]ctrl+r[/b] or [b]r[/b] (outside a field) "
@@ -106,8 +107,6 @@ class SetupScreen(Screen):
                 yield Button("Run scan", id="run", variant="primary", compact=True)
                 yield Button("Defaults", id="defaults", compact=True)
             yield Static("", id="setup-help")
-        yield ScanStatus()
-        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.watch(self.app, "validation", self._show_validation, init=True)
@@ -184,5 +183,6 @@ class SetupScreen(Screen):
                 selection.select(value)
         self.app.set_config(defaults)
 
-    def action_back(self) -> None:
-        self.app.switch_mode("spots")
+    def action_leave_field(self) -> None:
+        if isinstance(self.focused, Input):
+            self.set_focus(None)

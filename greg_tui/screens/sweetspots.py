@@ -6,12 +6,10 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label, Select, Static
+from textual.widgets import DataTable, Label, Select, Static
 
 from greg_tui.markup import escape
-from greg_tui.widgets.chrome import TopBar
-from greg_tui.widgets.scan.status import ScanStatus
+from greg_tui.screens.area import AreaScreen
 from greg_tui.widgets.sweetspots.rows import ALL, RowFilter, rows_from_records, short_label
 from greg_tui.widgets.sweetspots.summary import manifest_summary
 from greg_tui.widgets.sweetspots.table import SpotTable
@@ -23,17 +21,19 @@ FILTERS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-class SweetSpotsScreen(Screen):
+class SweetSpotsScreen(AreaScreen):
+    MODE = "spots"
+    HELP_WIDGETS = (SpotTable,)
+    HELP_EXTRA = (("click a header", "sort by that column (again: reverse)"), ("↑ ↓ pgup pgdn", "move in the table"),
+                  ("← →", "scroll the columns"))
     BINDINGS = [
-        Binding("enter", "open_grid", "Open grid", key_display="⏎", show=False),
         Binding("u", "cycle_filter('underlying')", "Underlying", show=False),
         Binding("t", "cycle_filter('strategy')", "Strategy", show=False),
         Binding("m", "cycle_filter('metric')", "Metric", show=False),
         Binding("c", "clear_filters", "Clear filters", show=False),
     ]
 
-    def compose(self) -> ComposeResult:
-        yield TopBar("spots")
+    def compose_body(self) -> ComposeResult:
         with Vertical(id="spots-body"):
             yield Static("", id="spots-summary")
             with Horizontal(id="spot-filters"):
@@ -45,8 +45,6 @@ class SweetSpotsScreen(Screen):
             yield SpotTable(id="spot-table")
             yield Static("", id="spot-detail")
             yield Static("", id="spots-empty")
-        yield ScanStatus()
-        yield Footer(compact=True)
 
     def on_resize(self) -> None:
         self.query_one(SpotTable).narrow = self.size.width < 120
@@ -177,8 +175,3 @@ class SweetSpotsScreen(Screen):
     @on(DataTable.RowHighlighted)
     def _row_highlighted(self) -> None:
         self._update_detail()
-
-    def action_open_grid(self) -> None:
-        table = self.query_one(SpotTable)
-        if table.current_row is not None:
-            table.action_select_cursor()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from functools import partial
 
-from rich.console import Console
 from rich.text import Text
 from textual.widgets import DataTable, Static
 from textual.widgets.data_table import ColumnKey
@@ -13,7 +12,6 @@ from textual.widgets.data_table import ColumnKey
 from backtest.heatmaps.outputs import GRIDS_NAME, JSON_NAME, MANIFEST_NAME
 from backtest.regimes.builder import build_regime_model
 from greg_core.settings import output_dir_for
-from greg_tui.screens.help import HelpScreen, bindings_table
 from greg_tui.screens.regimes import RegimesScreen
 from greg_tui.screens.selector import SelectorScreen
 from greg_tui.screens.sweetspots import SweetSpotsScreen
@@ -171,23 +169,6 @@ async def test_selector_screen_shows_a_decision(tmp_path):
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert "No usable history data" in _text(screen.query_one("#selector-head", Static))
-
-
-async def test_help_screen_lists_bindings(tmp_path):
-    app = make_app(tmp_path)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("question_mark")
-        assert isinstance(app.screen, HelpScreen)
-        console = Console(width=100, record=True)
-        console.print(bindings_table(app))
-        text = console.export_text()
-        for expected in ("Run scan", "Cancel the running scan", "Open grid", "Layer", "Rebuild", "Quit"):
-            assert expected in text
-        await pilot.press("escape")
-        assert isinstance(app.screen, SweetSpotsScreen)
-        await pilot.press("q")
-        await pilot.pause()
-    assert app.return_code == 0 or app.return_code is None
 
 
 async def _tour(app, pilot, keys=("1", "2", "3", "4", "5")) -> None:
