@@ -7,6 +7,7 @@ Wilson 95% lower bound and sample count) and score, as the requests' sample show
 from __future__ import annotations
 
 from backtest.heatmaps.sweep import SweepResult
+from backtest.selector.evaluate import CORE_SENSORS
 from greg_core.formatting import fmt_num, fmt_pct
 
 
@@ -28,6 +29,12 @@ def markdown_summary(result: SweepResult) -> str:
         unavailable = [name for name in sweep.absent_sensors if name in params.metrics]
         if unavailable:
             lines += [f"Sensors with no data in this source: {', '.join(unavailable)}.", ""]
+        if sweep.not_evaluable:
+            lines += [
+                f"Not evaluable: {sweep.not_evaluable} samples lack a core sensor "
+                f"({', '.join(CORE_SENSORS)}); they are neither picks nor NO_TRADE.",
+                "",
+            ]
         for key in params.strategies:
             records = [r for r in result.records if r.underlying == sweep.underlying and r.strategy_key == key]
             empty = [f"({r.x_metric}, {r.y_metric})" for r in records if not r.sweet_spots]

@@ -31,7 +31,6 @@ from backtest.selector.evaluate import (
     resolve_strategy,
     strategy_label,
 )
-from greg_core.contract import SENSOR_NAMES
 
 MARGIN = 0.05
 WILSON_Z = 1.959963984540054
@@ -101,7 +100,6 @@ def naive_pair(
     underlying: str = "BTC",
     policy: str = "strict",
     count_mode: str = "selected",
-    ignorable: Iterable[str] | None = None,
 ) -> dict:
     """One pair's grid: edges, totals and the flat cell list (x-major, every cell), with the
     strategy's counts when ``strategy`` (key or label) is given."""
@@ -127,7 +125,7 @@ def naive_pair(
             continue
         counts[bx][by] += 1
         if label is not None:
-            decision = evaluate_greg_strategy_for_sample(sample, underlying, policy=policy, ignorable=ignorable)
+            decision = evaluate_greg_strategy_for_sample(sample, underlying, policy=policy)
             status = decision.status(label)
             # "selected": Greg's pick is this strategy; "passes": its own condition holds.
             hit = decision.selected_label == label if count_mode == "selected" else status.passes
@@ -215,8 +213,6 @@ def naive_sweep(
     records: list[dict] = []
     for underlying, samples in samples_by_underlying.items():
         samples = list(samples)
-        # Sensors with no value in any sample: the only ones ignore-missing may drop.
-        ignorable = [name for name in SENSOR_NAMES if all(naive_value(s, name) is None for s in samples)]
         pair_list = list(pairs) if pairs is not None else list(itertools.combinations(metrics, 2))
         for x_metric, y_metric in pair_list:
             env[(underlying, x_metric, y_metric)] = naive_pair(samples, x_metric, y_metric, x_bins, y_bins)
@@ -224,7 +220,7 @@ def naive_sweep(
             for strategy in strategies:
                 grid = naive_pair(
                     samples, x_metric, y_metric, x_bins, y_bins, strategy=strategy,
-                    underlying=underlying, policy=policy, count_mode=count_mode, ignorable=ignorable,
+                    underlying=underlying, policy=policy, count_mode=count_mode,
                 )
                 key = resolve_strategy(strategy)
                 records.append(

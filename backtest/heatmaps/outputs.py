@@ -50,6 +50,7 @@ def manifest_for(result: SweepResult, files: list[str], started_wall: float) -> 
             "span": list(data.span) if data.span else None,
             "sensor_availability": data.sensor_availability(),
             "absent_sensors": sweep.absent_sensors,
+            "not_evaluable": sweep.not_evaluable,
             "pair_samples": {f"{g.x_metric}_vs_{g.y_metric}": g.total_samples for g in sweep.grids},
             "selected_counts": sweep.selected_counts,
             "pass_counts": sweep.pass_counts,

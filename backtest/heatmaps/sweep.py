@@ -151,6 +151,7 @@ class UnderlyingSweep:
     selected_counts: dict[str, int]
     pass_counts: dict[str, int]
     absent_sensors: list[str] = field(default_factory=list)
+    not_evaluable: int = 0  # ignore-missing: samples without a core sensor (never NO_TRADE)
 
 
 @dataclass
@@ -208,11 +209,10 @@ def compute_sweep(
                 underlying, params.source, params.lookback_days, seed=params.seed, data_dir=data_dir,
                 regime_file=regime_file,
             )
-        # ignore-missing drops comparisons only on sensors this source lacks altogether; a
-        # sensor missing on some rows (warm-up, gaps) still fails its comparison, so a day
-        # without implied vol never selects a premium-selling strategy.
+        # ignore-missing decides per sample; a day without a core sensor (vrp_30d: no implied
+        # vol) is not evaluable and never selects a premium-selling strategy.
         absent = data.absent_sensors()
-        decisions = evaluate_frame(data.sensors, policy=params.missing_policy, ignorable=absent)
+        decisions = evaluate_frame(data.sensors, policy=params.missing_policy)
         if params.count_mode == "selected":
             counted = decisions.selected[:, None] == np.asarray(columns)[None, :]
         else:
@@ -253,6 +253,7 @@ def compute_sweep(
                 selected_counts={k: int((decisions.selected == c).sum()) for k, c in zip(params.strategies, columns, strict=True)},
                 pass_counts={k: int(decisions.passes[:, c].sum()) for k, c in zip(params.strategies, columns, strict=True)},
                 absent_sensors=absent,
+                not_evaluable=int((~decisions.evaluable).sum()),
             )
         )
     report("sweep computed")

@@ -7,10 +7,13 @@ semantics (docs/selector.md), which the property tests check row by row:
 * A sensor value is *missing* when it is absent, None, NaN, +-inf or not a number. A
   comparison is missing when any sensor it reads is missing.
 * Missing policy ``strict`` (the spec's meaning): a missing comparison is False.
-  ``ignore-missing``: a missing comparison is *dropped* from its AND/OR group; a group left
-  with nothing is False. This is three-valued logic (True / False / dropped); only
-  comparisons can be dropped, every group yields True or False, and a dropped top-level
-  comparison is False.
+  ``ignore-missing``: a comparison on a sensor missing *in that sample* is *dropped* from its
+  AND/OR group; a group left with nothing is False. This is three-valued logic (True / False
+  / dropped); only comparisons can be dropped, every group yields True or False, and a
+  dropped top-level comparison is False. A sample missing a *core* sensor
+  (``CORE_SENSORS``: vrp_30d, the premium every strategy sells) is *not evaluable* under
+  ignore-missing: it selects nothing, passes nothing and is never NO_TRADE; it is counted
+  apart (``NOT_EVALUABLE``). Under ``strict`` every sample is evaluable.
 * Per strategy: ``passes`` is its own step's condition under the policy, whatever earlier
   steps did; a strategy that passes but is not selected is *blocked by* the earlier step that
   matched. Its criteria are the comparisons of its condition; ``score`` is the fraction met
@@ -24,7 +27,7 @@ thresholds such as 0.8 compare identically in Python and in numpy.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, cast, get_args
 
@@ -56,6 +59,8 @@ from backtest.selector.spec import (
 __all__ = [
     "NO_TRADE",
     "NO_TRADE_LABEL",
+    "NOT_EVALUABLE",
+    "CORE_SENSORS",
     "MISSING_POLICIES",
     "MissingPolicy",
     "Criterion",
@@ -72,6 +77,11 @@ __all__ = [
 ]
 
 NO_TRADE_LABEL = "No trade"
+NOT_EVALUABLE = "NOT_EVALUABLE"
+NOT_EVALUABLE_LABEL = "Not evaluable"
+# Under ignore-missing, a sample without these is not evaluable: dropping vrp_30d's comparisons
+# would let a day without implied vol select a premium-selling strategy on trend rules alone.
+CORE_SENSORS: tuple[str, ...] = ("vrp_30d",)
 
 MissingPolicy = Literal["strict", "ignore-missing"]
 MISSING_POLICIES: tuple[str, ...] = get_args(MissingPolicy)
@@ -104,8 +114,8 @@ def policy_note(policy: str) -> str:
     """What a missing-sensor policy does, in one sentence (docs/selector.md)."""
     if policy == "ignore-missing":
         return (
-            "ignore-missing drops comparisons on sensors a source lacks altogether "
-            "(absent_sensors); a sensor missing only on some rows (warm-up, gaps) fails its comparison"
+            "ignore-missing drops comparisons on sensors missing in that sample; a sample without "
+            f"{', '.join(CORE_SENSORS)} is not evaluable (counted apart, never NO_TRADE)"
         )
     return "strict: a comparison on a missing sensor is False"
 
@@ -135,14 +145,14 @@ class StrategyStatus:
     passes: bool
     selected: bool
     blocked_by: str | None  # the earlier step that matched, when this strategy passes too
-    status: str  # "selected" | "blocked by STEP" | "fails"
+    status: str  # "selected" | "blocked by STEP" | "fails" | "not evaluable"
     criteria: tuple[Criterion, ...]
     score: float
 
 
 @dataclass(frozen=True)
 class GregDecision:
-    selected_key: str  # strategy key or NO_TRADE
+    selected_key: str  # strategy key, NO_TRADE or NOT_EVALUABLE
     selected_label: str
     step_name: str | None  # None only for a spec without a catch-all step when nothing matched
     step_index: str | None
@@ -150,6 +160,11 @@ class GregDecision:
     strategies: tuple[StrategyStatus, ...]
     policy: MissingPolicy = "strict"
     underlying: str | None = None
+    missing_core: tuple[str, ...] = ()  # core sensors missing (ignore-missing: not evaluable)
+
+    @property
+    def evaluable(self) -> bool:
+        return not self.missing_core
 
     def status(self, strategy: str) -> StrategyStatus:
         """The status row of a strategy given by key or label."""
@@ -265,7 +280,6 @@ class _CriterionTemplate:
 class _SamplePlan:
     sensors: tuple[str, ...]
     comparisons: tuple[tuple[OperandFn, OperandFn, Callable[[Any, Any], Any]], ...]
-    comparison_sensors: tuple[tuple[str, ...], ...]  # per slot, the sensors it reads
     step_conditions: tuple[ConditionFn, ...]
     strategy_criteria: tuple[tuple[_CriterionTemplate, ...], ...]  # per strategy, spec order
 
@@ -296,7 +310,6 @@ def _build_sample_plan(spec: SelectorSpec) -> _SamplePlan:
     return _SamplePlan(
         sensors=spec.sensors_used,
         comparisons=comparisons,
-        comparison_sensors=tuple(comparison_sensors(c) for c in slot_of),
         step_conditions=tuple(_compile_condition(s.condition_tree, slot_of) for s in spec.steps),
         strategy_criteria=tuple(strategy_criteria),
     )
@@ -326,34 +339,30 @@ def evaluate_sample(
     policy: MissingPolicy | str = "strict",
     *,
     underlying: str | None = None,
-    ignorable: Collection[str] | None = None,
 ) -> GregDecision:
     """Greg's decision for one sensor snapshot, with every strategy's status and criteria.
 
-    ``ignorable`` narrows ``ignore-missing`` to the sensors a data source lacks altogether:
-    a comparison is dropped only when every sensor it misses is ignorable; a sensor missing
-    for another reason (warm-up, a gap) still makes it False. None: every sensor (the plain
-    policy)."""
+    Under ``ignore-missing`` a snapshot missing a core sensor is not evaluable: its criteria
+    are still shown, but it selects nothing and its ``selected_key`` is ``NOT_EVALUABLE``."""
     spec = spec or load_selector_spec()
     policy = parse_missing_policy(policy)
     ignore_missing = policy == "ignore-missing"
     plan = _sample_plan(spec)
     values = {name: _finite_or_none(metrics.get(name)) for name in plan.sensors}
-    droppable_sensors = None if ignorable is None else frozenset(ignorable)
+    missing_core = tuple(
+        name for name in CORE_SENSORS if ignore_missing and _finite_or_none(metrics.get(name)) is None
+    )
     dropped: list[bool] = []
 
     sides: list[tuple[float | None, float | None]] = []
     missing: list[bool] = []
     holds: list[bool] = []  # the comparison is true with both sides present
     truths: list[bool | None] = []  # what the conditions see under the policy
-    for (left_fn, right_fn, compare), reads in zip(plan.comparisons, plan.comparison_sensors, strict=True):
+    for left_fn, right_fn, compare in plan.comparisons:
         left, right = left_fn(values), right_fn(values)
         sides.append((left, right))
         if left is None or right is None:
-            drop = ignore_missing and (
-                droppable_sensors is None
-                or all(name in droppable_sensors for name in reads if values[name] is None)
-            )
+            drop = ignore_missing
             missing.append(True)
             dropped.append(drop)
             holds.append(False)
@@ -366,7 +375,7 @@ def evaluate_sample(
 
     # A dropped top-level comparison is None here, hence "is True".
     matched = [condition(truths) is True for condition in plan.step_conditions]
-    winner: int | None = matched.index(True) if True in matched else None
+    winner: int | None = matched.index(True) if True in matched and not missing_core else None
 
     statuses = []
     for (key, label), templates in zip(
@@ -374,12 +383,15 @@ def evaluate_sample(
     ):
         position = spec.step_position_for(key)
         step = spec.steps[position]
-        passes = matched[position]
+        passes = matched[position] and not missing_core
         selected = winner == position
         # Only an earlier step can take a passing strategy's place (first match wins).
         blocked = passes and not selected and winner is not None and winner < position
         blocked_by = spec.steps[winner].name if blocked and winner is not None else None
-        status = "selected" if selected else f"blocked by {blocked_by}" if blocked_by else "fails"
+        status = (
+            "not evaluable" if missing_core
+            else "selected" if selected else f"blocked by {blocked_by}" if blocked_by else "fails"
+        )
         criteria = tuple(
             Criterion(
                 text=t.text,
@@ -410,18 +422,23 @@ def evaluate_sample(
         )
 
     winning_step = None if winner is None else spec.steps[winner]
-    selected_key = NO_TRADE if winning_step is None else winning_step.outcome
+    if missing_core:
+        selected_key, selected_label = NOT_EVALUABLE, NOT_EVALUABLE_LABEL
+        reasoning = f"not evaluable: {', '.join(missing_core)} missing (ignore-missing needs it)"
+    else:
+        selected_key = NO_TRADE if winning_step is None else winning_step.outcome
+        selected_label = NO_TRADE_LABEL if selected_key == NO_TRADE else spec.strategies[selected_key]
+        reasoning = "no step matched" if winning_step is None else winning_step.reasoning
     return GregDecision(
         selected_key=selected_key,
-        selected_label=NO_TRADE_LABEL
-        if selected_key == NO_TRADE
-        else spec.strategies[selected_key],
+        selected_label=selected_label,
         step_name=None if winning_step is None else winning_step.name,
         step_index=None if winning_step is None else winning_step.index,
-        reasoning="no step matched" if winning_step is None else winning_step.reasoning,
+        reasoning=reasoning,
         strategies=tuple(statuses),
         policy=policy,
         underlying=underlying,
+        missing_core=missing_core,
     )
 
 
@@ -430,12 +447,10 @@ def evaluate_greg_strategy_for_sample(
     underlying: str,
     spec: SelectorSpec | None = None,
     policy: MissingPolicy | str = "strict",
-    *,
-    ignorable: Collection[str] | None = None,
 ) -> GregDecision:
     """The entry point the heatmap request names. The rules are the same for every underlying;
     ``underlying`` is only recorded on the decision."""
-    return evaluate_sample(metrics, spec, policy, underlying=underlying, ignorable=ignorable)
+    return evaluate_sample(metrics, spec, policy, underlying=underlying)
 
 
 # --------------------------------------------------------------------------- vectorized
@@ -447,11 +462,13 @@ class SelectorFrame:
 
     * ``step_position[i]``: index into ``steps`` of the first matching step (-1: none matched,
       possible only for a spec without a catch-all step).
-    * ``selected[i]``: index into ``outcomes`` = strategy keys in spec order, then NO_TRADE
-      (so NO_TRADE is ``len(strategy_keys)``). With the v8 spec: 0 STRATEGY_B_CALENDAR,
-      1 STRATEGY_D_IRON_BUTTERFLY, 2 STRATEGY_A_STRADDLE, 3 STRATEGY_A_STRANGLE,
-      4 STRATEGY_C_SHORT_PUT, 5 STRATEGY_F_BULL_PUT_SPREAD, 6 STRATEGY_F_BEAR_CALL_SPREAD,
-      7 NO_TRADE.
+    * ``selected[i]``: index into ``outcomes`` = strategy keys in spec order, then NO_TRADE,
+      then NOT_EVALUABLE (so NO_TRADE is ``len(strategy_keys)``). With the v8 spec:
+      0 STRATEGY_B_CALENDAR, 1 STRATEGY_D_IRON_BUTTERFLY, 2 STRATEGY_A_STRADDLE,
+      3 STRATEGY_A_STRANGLE, 4 STRATEGY_C_SHORT_PUT, 5 STRATEGY_F_BULL_PUT_SPREAD,
+      6 STRATEGY_F_BEAR_CALL_SPREAD, 7 NO_TRADE, 8 NOT_EVALUABLE.
+    * ``evaluable[i]``: False where ignore-missing found a core sensor missing; such rows
+      select NOT_EVALUABLE, pass nothing and have step position -1.
     * ``passes`` / ``scores``: shape (n, n_strategies), columns in ``strategy_keys`` order.
     * ``matched``: shape (n, n_steps), whether each step's condition holds.
     """
@@ -467,18 +484,20 @@ class SelectorFrame:
     passes: np.ndarray
     scores: np.ndarray
     matched: np.ndarray
+    evaluable: np.ndarray
 
     def __len__(self) -> int:
         return len(self.selected)
 
     def outcome_code(self, key: str) -> int:
-        """Code of a strategy (key or label, resolved against this frame's keys) or NO_TRADE."""
-        if key == NO_TRADE:
-            return len(self.strategy_keys)
+        """Code of a strategy (key or label, resolved against this frame's keys), NO_TRADE or
+        NOT_EVALUABLE."""
+        if key in (NO_TRADE, NOT_EVALUABLE):
+            return self.outcomes.index(key)
         code = match_strategy(key, zip(self.strategy_keys, self.strategy_labels, strict=True))
         if code is not None:
             return code
-        choices = ", ".join([*self.strategy_keys, NO_TRADE])
+        choices = ", ".join(self.outcomes)
         raise ValueError(f"unknown strategy {key!r}; choose one of: {choices}")
 
     def selected_mask(self, key: str) -> np.ndarray:
@@ -522,7 +541,7 @@ def _column(frame: pd.DataFrame, name: str, n: int) -> np.ndarray:
 class _ColumnComparison:
     ok: np.ndarray  # holds with both sides present
     present: np.ndarray | None  # every sensor it reads is present; None = no sensor read
-    missing: np.ndarray | None  # where ignore-missing drops it (~present, narrowed by ignorable)
+    missing: np.ndarray | None  # where ignore-missing drops it (= ~present)
 
 
 class _FrameEvaluator:
@@ -533,11 +552,9 @@ class _FrameEvaluator:
         frame: pd.DataFrame,
         sensors: tuple[str, ...],
         policy: MissingPolicy,
-        ignorable: Collection[str] | None = None,
     ):
         self.n = len(frame)
         self.ignore_missing = policy == "ignore-missing"
-        self.ignorable = None if ignorable is None else frozenset(ignorable)
         self.values = {name: _column(frame, name, self.n) for name in sensors}
         self.present = {name: np.isfinite(values) for name, values in self.values.items()}
         self.operands: dict[Operand, np.ndarray | float] = {}
@@ -574,13 +591,7 @@ class _FrameEvaluator:
         ok = np.broadcast_to(np.asarray(holds, dtype=bool), (self.n,))
         # Non-finite sensors would compare as NaN/inf; mask them so ok means "met".
         ok = ok & present if present is not None else ok.copy()
-        droppable = None if present is None else ~present
-        if droppable is not None and self.ignorable is not None:
-            # Dropped only where every sensor it misses is one the source lacks altogether.
-            for name in comparison_sensors(node):
-                if name not in self.ignorable:
-                    droppable = droppable & self.present[name]
-        result = _ColumnComparison(ok, present, droppable)
+        result = _ColumnComparison(ok, present, None if present is None else ~present)
         self.comparisons[node] = result
         return result
 
@@ -641,18 +652,19 @@ def evaluate_frame(
     sensors: pd.DataFrame,
     spec: SelectorSpec | None = None,
     policy: MissingPolicy | str = "strict",
-    *,
-    ignorable: Collection[str] | None = None,
 ) -> SelectorFrame:
     """Greg's decision for every row of a sensor frame (rows are positional; index ignored).
 
     Missing sensor columns count as all-missing; non-numeric values count as missing.
-    ``ignorable`` narrows ``ignore-missing`` exactly as in ``evaluate_sample``.
     """
     spec = spec or load_selector_spec()
     policy = parse_missing_policy(policy)
     n = len(sensors)
-    evaluator = _FrameEvaluator(sensors, spec.sensors_used, policy, ignorable)
+    evaluator = _FrameEvaluator(sensors, spec.sensors_used, policy)
+    evaluable = np.ones(n, dtype=bool)
+    if evaluator.ignore_missing:
+        for name in CORE_SENSORS:
+            evaluable &= np.isfinite(_column(sensors, name, n))
 
     n_steps = len(spec.steps)
     n_strategies = len(spec.strategies)
@@ -667,17 +679,22 @@ def evaluate_frame(
     for position in range(n_steps - 1, -1, -1):
         step_position[matched_by_step[position]] = position
 
-    codes_by_step = [spec.outcomes.index(step.outcome) for step in spec.steps]
+    outcomes = (*spec.outcomes, NOT_EVALUABLE)
+    codes_by_step = [outcomes.index(step.outcome) for step in spec.steps]
     no_trade_code = n_strategies
     # Position -1 (nothing matched) picks the trailing NO_TRADE entry.
     step_to_code = np.asarray([*codes_by_step, no_trade_code], dtype=np.int16)
     selected = step_to_code[step_position]
+    not_evaluable = ~evaluable
+    if not_evaluable.any():
+        step_position[not_evaluable] = -1
+        selected[not_evaluable] = outcomes.index(NOT_EVALUABLE)
 
     passes_by_strategy = np.empty((n_strategies, n), dtype=bool)
     scores_by_strategy = np.empty((n_strategies, n), dtype=np.float64)
     for column, key in enumerate(spec.strategies):
         position = spec.step_position_for(key)
-        passes_by_strategy[column] = matched_by_step[position]
+        passes_by_strategy[column] = matched_by_step[position] & evaluable
         scores_by_strategy[column] = evaluator.score(spec.steps[position].condition_tree)
     matched, passes, scores = matched_by_step.T, passes_by_strategy.T, scores_by_strategy.T
 
@@ -685,7 +702,7 @@ def evaluate_frame(
         policy=policy,
         strategy_keys=spec.strategy_keys,
         strategy_labels=tuple(spec.strategies.values()),
-        outcomes=spec.outcomes,
+        outcomes=outcomes,
         step_names=tuple(step.name for step in spec.steps),
         step_indexes=tuple(step.index for step in spec.steps),
         step_position=step_position,
@@ -693,4 +710,5 @@ def evaluate_frame(
         passes=passes,
         scores=scores,
         matched=matched,
+        evaluable=evaluable,
     )

@@ -152,7 +152,7 @@ class SelectorScreen(AreaScreen):
         table.clear()
         for name, value, unit in sensor_rows(values):
             table.add_row(name, value, unit)
-        decision = evaluate_sample(values, policy=self.policy, underlying=self.underlying, ignorable=self._absent)
+        decision = evaluate_sample(values, policy=self.policy, underlying=self.underlying)
         self.query_one("#decision-head", Static).update(decision_header(decision))
         theme = self.app.current_theme
         self.query_one("#decision-table", Static).update(decision_table(decision, theme is None or theme.dark))

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from backtest.heatmaps.options import DEFAULT_METRICS, DEFAULT_STRATEGIES
@@ -64,17 +63,11 @@ def test_ignore_missing_never_picks_on_real_days_without_implied_vol(real_dir: P
     data = load_sensor_data("BTC", "history", data_dir=real_dir)
     absent = [name for name, n in data.sensor_availability().items() if n == 0]
     assert set(absent) == {"vrp_7d", "front_rv_iv_ratio", "term_structure_spread", "skew_25d"}
-    decisions = evaluate_frame(data.sensors, policy="ignore-missing", ignorable=absent)
+    decisions = evaluate_frame(data.sensors, policy="ignore-missing")
     no_iv = data.sensors["vrp_30d"].isna().to_numpy()
     assert no_iv.sum() > 200  # the bars start 9 months before DVOL
-    picks = decisions.selected_keys()[no_iv]
-    assert set(picks) == {"NO_TRADE"}
-    # On days with IV, dropping the absent sensors still lets strategies through.
+    # Days without implied vol are not evaluable: neither a pick nor NO_TRADE.
+    assert set(decisions.selected_keys()[no_iv]) == {"NOT_EVALUABLE"}
+    assert not decisions.evaluable[no_iv].any() and decisions.evaluable[~no_iv].all()
+    # On days with IV, dropping the sensors missing that day lets strategies through.
     assert (decisions.selected_keys()[~no_iv] != "NO_TRADE").sum() > 100
-    # The plain per-sample policy would have picked on those days: the narrowing matters.
-    plain = evaluate_frame(data.sensors, policy="ignore-missing")
-    assert (plain.selected_keys()[no_iv] != "NO_TRADE").sum() > 0
-    assert np.array_equal(
-        decisions.selected[~no_iv & data.sensors["iv_rank_6m"].notna().to_numpy()],
-        plain.selected[~no_iv & data.sensors["iv_rank_6m"].notna().to_numpy()],
-    )

@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from backtest.selector.evaluate import (
+    NOT_EVALUABLE,
     evaluate_frame,
     evaluate_greg_strategy_for_sample,
     evaluate_sample,
@@ -550,25 +551,25 @@ def sensor_rows(draw):
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    sensor_rows(),
-    st.sampled_from(["strict", "ignore-missing"]),
-    st.none() | st.sets(st.sampled_from(SPEC.sensors_used)),
-)
-def test_frame_and_sample_agree(rows_and_kind, policy, ignorable):
+@given(sensor_rows(), st.sampled_from(["strict", "ignore-missing"]))
+def test_frame_and_sample_agree(rows_and_kind, policy):
     rows, as_object = rows_and_kind
     frame = pd.DataFrame(rows, columns=sorted(rows[0]))
     if as_object:
         frame = frame.astype(object)
-    result = evaluate_frame(frame, policy=policy, ignorable=ignorable)
+    result = evaluate_frame(frame, policy=policy)
     for i, row in enumerate(rows):
-        decision = evaluate_sample(row, policy=policy, ignorable=ignorable)
+        decision = evaluate_sample(row, policy=policy)
         assert result.selected_keys()[i] == decision.selected_key
+        assert bool(result.evaluable[i]) == decision.evaluable
         position = int(result.step_position[i])
-        assert (SPEC.steps[position].name, SPEC.steps[position].index) == (
-            decision.step_name,
-            decision.step_index,
-        )
+        if decision.evaluable:
+            assert (SPEC.steps[position].name, SPEC.steps[position].index) == (
+                decision.step_name,
+                decision.step_index,
+            )
+        else:
+            assert position == -1
         assert result.passes[i].tolist() == [s.passes for s in decision.strategies]
         assert result.scores[i].tolist() == [s.score for s in decision.strategies]
 
@@ -579,20 +580,23 @@ def test_frame_rejects_unknown_strategy_names():
         frame.selected_mask("Strategy Z")
 
 
-def test_ignorable_narrows_ignore_missing_to_sensors_the_source_lacks():
-    # skew is absent from the source (ignorable); vrp_30d is only missing on this row
-    # (warm-up): its comparisons stay False, so no straddle/strangle on a day without IV.
-    row = dict(CALM, skew_25d=None, vrp_30d=None)
-    narrowed = evaluate_sample(row, policy="ignore-missing", ignorable={"skew_25d"})
-    assert not narrowed.status("STRATEGY_A_STRADDLE").passes
-    assert not narrowed.status("STRATEGY_A_STRANGLE").passes
-    plain = evaluate_sample(row, policy="ignore-missing")
-    frame = evaluate_frame(pd.DataFrame([row]), policy="ignore-missing", ignorable={"skew_25d"})
-    assert frame.selected_keys()[0] == narrowed.selected_key
-    # With vrp_30d present, dropping only skew behaves like the plain policy.
-    row_with_vrp = dict(CALM, skew_25d=None)
-    assert (
-        evaluate_sample(row_with_vrp, policy="ignore-missing", ignorable={"skew_25d"}).selected_key
-        == evaluate_sample(row_with_vrp, policy="ignore-missing").selected_key
-    )
-    assert plain.policy == narrowed.policy == "ignore-missing"
+def test_ignore_missing_decides_per_sample_and_needs_the_core():
+    # skew is missing on this row: its comparisons are dropped, the straddle day still sells.
+    row = dict(STRADDLE, skew_25d=None)
+    decision = evaluate_sample(row, policy="ignore-missing")
+    assert decision.evaluable and decision.selected_key == "STRATEGY_A_STRADDLE"
+    # Without vrp_30d (no implied vol) the day is not evaluable: no pick, no pass, not NO_TRADE.
+    no_iv = dict(STRADDLE, skew_25d=None, vrp_30d=None)
+    blind = evaluate_sample(no_iv, policy="ignore-missing")
+    assert blind.selected_key == NOT_EVALUABLE and not blind.evaluable
+    assert blind.missing_core == ("vrp_30d",) and "vrp_30d" in blind.reasoning
+    assert not any(s.passes or s.selected for s in blind.strategies)
+    assert {s.status for s in blind.strategies} == {"not evaluable"}
+    frame = evaluate_frame(pd.DataFrame([row, no_iv]), policy="ignore-missing")
+    assert frame.selected_keys().tolist() == [decision.selected_key, NOT_EVALUABLE]
+    assert frame.evaluable.tolist() == [True, False]
+    assert not frame.passes[1].any() and frame.step_position[1] == -1
+    assert not frame.selected_mask(NO_TRADE)[1] and frame.selected_mask(NOT_EVALUABLE)[1]
+    # strict keeps the spec's meaning: every row evaluable, a missing comparison is False.
+    strict = evaluate_frame(pd.DataFrame([row, no_iv]), policy="strict")
+    assert strict.evaluable.all() and strict.selected_keys()[1] == NO_TRADE
