@@ -44,3 +44,15 @@ AREAS: tuple[Area, ...] = (
 )
 AREA_BY_MODE: dict[str, Area] = {area.mode: area for area in AREAS}
 HOME = AREAS[0]  # the start screen; escape on another area comes back here
+
+
+@dataclass(frozen=True)
+class GridTarget:
+    """What the grid area should show (from the table, the command palette); None keeps the
+    grid's current choice."""
+
+    underlying: str | None = None
+    strategy_key: str | None = None
+    pair: tuple[str, str] | None = None
+    cell: tuple[int, int] | None = None  # (x_bin, y_bin) for the cursor
+    layer: str | None = None

@@ -18,7 +18,7 @@ from greg_tui.screens.sweetspots import SweetSpotsScreen
 from greg_tui.widgets.grid.heatmap import DARK_PALETTE, LIGHT_PALETTE, Heatmap
 from greg_tui.widgets.sweetspots.rows import ALL, COLUMN_KEYS, RowFilter
 from greg_tui.widgets.sweetspots.table import SpotTable
-from tests.app.support import make_app
+from tests.app.support import make_app, static_text
 
 
 def _text(widget) -> str:
@@ -111,12 +111,13 @@ async def test_regimes_screen_shows_default_model_and_rebuild_without_data(tmp_p
         assert isinstance(screen, RegimesScreen)
         provenance = _text(screen.query_one("#regime-provenance", Static))
         assert "built-in defaults" in provenance and str(app.regime_file) in provenance
-        table = screen.query_one("#regime-table", DataTable)
-        assert table.row_count == 6
-        row = [str(c) for c in table.get_row_at(0)]
-        assert row[1] and "%" in row[2]
-        matrix = screen.query_one("#regime-matrix", Static).render()
-        assert matrix is not None
+        params = static_text(screen.query_one("#regime-table", Static))
+        for header in ("mu_rv_30d", "mu_vrp_30d", "% of RV", "phi_iv", "phi_skew"):
+            assert header in params
+        assert params.count("%") >= 7  # share and mu_vrp_30d in percent
+        skew = static_text(screen.query_one("#regime-skew", Static))
+        assert "% of ATM IV" in skew and "d 0.25" in skew
+        assert "dwell" in static_text(screen.query_one("#regime-matrix", Static))
         await pilot.press("u")
         assert screen.underlying == "ETH"
         await pilot.press("b")
@@ -158,9 +159,9 @@ async def test_selector_screen_shows_a_decision(tmp_path):
         decision = screen.query_one("#decision-table", Static).render()
         assert decision is not None
         first_head = _text(screen.query_one("#selector-head", Static))
-        assert "latest" in first_head
+        assert "latest day with data" in first_head
         await pilot.press("left_square_bracket")
-        assert "1 back" in _text(screen.query_one("#selector-head", Static))
+        assert "1 before the latest day with data" in _text(screen.query_one("#selector-head", Static))
         await pilot.press("p")
         assert screen.policy == "ignore-missing"
         assert "ignore-missing" in _text(screen.query_one("#decision-head", Static))

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.binding import Binding
 from textual.geometry import Region, Size
 from textual.message import Message
@@ -210,8 +211,17 @@ def render_grid(view: GridView, cursor: tuple[int, int], layout: Layout, palette
 
 
 class Heatmap(Widget, can_focus=True):
-    """The grid widget; the cursor moves cell by cell (arrows or hjkl)."""
+    """The grid widget; the cursor moves cell by cell (arrows or hjkl) or to a clicked cell."""
 
+    DEFAULT_CSS = """
+    Heatmap {
+        width: auto;
+        height: auto;
+        &:focus {
+            background-tint: $foreground 0%;
+        }
+    }
+    """
     BINDINGS = [
         Binding("left,h", "move(-1, 0)", "Left", show=False),
         Binding("right,l", "move(1, 0)", "Right", show=False),
@@ -231,8 +241,11 @@ class Heatmap(Widget, can_focus=True):
             super().__init__()
             self.x, self.y = x, y
 
-    def on_mount(self) -> None:
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
         self._space = Size(80, 20)  # the space the parent offers, as last measured
+
+    def on_mount(self) -> None:
         self.watch(self.app, "theme", lambda _theme: self.refresh(), init=False)
 
     @property
@@ -262,6 +275,24 @@ class Heatmap(Widget, can_focus=True):
         if self.view is None or layout is None:
             return Text("no grid")
         return render_grid(self.view, self.cursor, layout, self.palette)
+
+    def cell_at(self, x: int, y: int) -> tuple[int, int] | None:
+        """The cell drawn at content offset (x, y), None outside the cells (axes, labels)."""
+        layout = self.layout_now
+        if self.view is None or layout is None:
+            return None
+        column = (x - layout.grid_x(0)) // layout.cell_w if x >= layout.grid_x(0) else -1
+        row = y // layout.cell_h
+        if not (0 <= column < self.view.nx and 0 <= row < self.view.ny):
+            return None
+        return column, self.view.ny - 1 - row
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        cell = self.cell_at(offset.x, offset.y) if offset is not None else None
+        if cell is not None:
+            self.focus()
+            self.cursor = cell
 
     def _validate_cursor(self, cursor: tuple[int, int]) -> tuple[int, int]:
         if self.view is None:

@@ -1,12 +1,12 @@
 """The scan status strip, docked above the footer on every screen.
 
 While a sweep runs: what the engine is doing (underlying / pair / strategies, then the file it
-writes, then "moving results into place", when it is too late to cancel), a progress bar,
-elapsed and remaining time, and how to cancel. It repaints on its own 15 Hz timer, not on
-every engine message (the engine can report 100+ steps a second, and repainting that often
-only competes with the sweep thread for the GIL), so the bar and elapsed/remaining keep moving
-between engine steps. When the setup is invalid (and nothing runs) it says so, because the run
-key is then disabled; while the engine is still loading it says nothing.
+writes, then that the results are moving into place, when it is too late to cancel), a
+progress bar, elapsed and remaining time, and how to cancel. It repaints on its own 15 Hz
+timer, not on every engine message (the engine can report 100+ steps a second, and
+repainting that often only competes with the sweep thread for the GIL), so the bar and
+elapsed/remaining keep moving between engine steps. When the setup is invalid (and nothing
+runs) it says so; while the engine is still loading it says nothing.
 """
 
 from __future__ import annotations
@@ -15,15 +15,16 @@ import time
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Label, ProgressBar
 
 from greg_tui.markup import escape
 from greg_tui.widgets.scan.state import (
+    RemainingEstimate,
     ScanState,
     format_seconds,
     overall_fraction,
-    remaining_seconds,
 )
 
 TICK_SECONDS = 1 / 15
@@ -33,11 +34,44 @@ BAR_STEPS = 1000
 class ScanStatus(Widget):
     """Progress of the running sweep (hidden when idle and the setup is valid)."""
 
+    DEFAULT_CSS = """
+    ScanStatus {
+        height: auto;
+        display: none;
+        background: $panel;
+        padding: 0 1;
+        &.-running, &.-invalid {
+            display: block;
+        }
+        &.-invalid {
+            background: $error 20%;
+        }
+        #scan-message {
+            width: 1fr;
+            height: 1;
+        }
+        #scan-bar-row {
+            height: 1;
+            display: none;
+        }
+        &.-running #scan-bar-row {
+            display: block;
+        }
+        #scan-bar, #scan-bar Bar {
+            width: 1fr;
+        }
+        #scan-times {
+            width: auto;
+            padding: 0 0 0 1;
+        }
+    }
+    """
+
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
-        self.repaints: list[tuple[float, float]] = []  # (monotonic time, fraction shown)
         self._last_shown: tuple = ()
-        self._samples: list[tuple[float, float]] = []  # (time, fraction) of this run, for the ETA
+        self._estimate = RemainingEstimate(0.0)
+        self._timer: Timer | None = None  # repaints while a scan runs (see module)
 
     def compose(self) -> ComposeResult:
         yield Label("", id="scan-message")
@@ -57,12 +91,14 @@ class ScanStatus(Widget):
             return
         self.set_class(state.running, "-running")
         if state.running:
-            if not self._samples or self._samples[0][0] < state.started:
-                self._samples = [(state.started, 0.0)]
-            self._timer.resume()
+            if self._estimate.started != state.started:
+                self._estimate = RemainingEstimate(state.started)
+            if self._timer is not None:
+                self._timer.resume()
             self._render_state(state)
         else:
-            self._timer.pause()
+            if self._timer is not None:
+                self._timer.pause()
             self._validation_changed(self.app.validation)
 
     def _validation_changed(self, validation) -> None:
@@ -70,8 +106,7 @@ class ScanStatus(Widget):
         self.set_class(invalid, "-invalid")
         if invalid:
             self.query_one("#scan-message", Label).update(
-                f"[b]Scan setup invalid:[/b] {escape(validation.error or '')} - press [b]3[/b] to fix it; "
-                "the run key is disabled until then."
+                f"[b]Scan setup invalid:[/b] {escape(validation.error or '')} - press [b]3[/b] to fix it."
             )
 
     def _tick(self) -> None:
@@ -84,9 +119,6 @@ class ScanStatus(Widget):
         now = time.monotonic()
         fraction = overall_fraction(state)
         elapsed = state.elapsed(now)
-        if not self._samples or fraction > self._samples[-1][1]:
-            self._samples.append((now, fraction))
-        remaining = remaining_seconds(self._samples + [(now, fraction)])
         if state.committing:
             message = f"[b]Finishing[/b] - {escape(state.message)} [dim](too late to cancel)[/dim]"
         elif state.cancelling:
@@ -96,6 +128,7 @@ class ScanStatus(Widget):
         if state.committing or state.cancelling:
             times = f"{format_seconds(elapsed)} elapsed"
         else:
+            remaining = self._estimate.update(now, fraction)
             times = (
                 f"{format_seconds(elapsed)} elapsed, "
                 + (f"~{format_seconds(remaining)} left" if remaining is not None else "estimating")
@@ -108,4 +141,3 @@ class ScanStatus(Widget):
         self.query_one("#scan-message", Label).update(message)
         self.query_one("#scan-times", Label).update(times)
         self.query_one("#scan-bar", ProgressBar).update(progress=shown[0])
-        self.repaints.append((now, fraction))
