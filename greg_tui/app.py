@@ -50,6 +50,7 @@ from greg_tui.messages import (
 )
 from greg_tui.screens.help import HelpScreen
 from greg_tui.screens.sensors import SensorsScreen
+from greg_tui.themes import DARK, LIGHT, THEMES
 from greg_tui.widgets.scan.config import PENDING, ScanConfig, Validation, validate_config
 from greg_tui.widgets.scan.coverage import DataCheck, check_data, check_key
 from greg_tui.widgets.scan.state import ScanState
@@ -67,7 +68,7 @@ RESULTS_POLL_SECONDS = 1.0  # how often the results folder is checked for a newe
 QUIT_GRACE_SECONDS = 15.0  # how long quitting waits for a cancelled scan or rebuild to stop
 
 NAV = Binding.Group("Screens", compact=True)
-DARK_THEME, LIGHT_THEME = "textual-dark", "textual-light"
+DARK_THEME, LIGHT_THEME = DARK.name, LIGHT.name
 
 
 def one_line(exc: BaseException) -> str:
@@ -116,14 +117,14 @@ class GregApp(App):
 
     BINDINGS = [
         *(Binding(area.key, area.action, area.title, group=NAV, show=False) for area in AREAS),
-        Binding("r", "run_scan", "Run scan"),
+        Binding("r", "run_scan", "Run", tooltip="Run the scan set up in Setup (3)"),
         # ctrl+r also works inside a text field (where r types an r); the footer shows one of them.
-        Binding("ctrl+r", "run_scan", "Run scan", priority=True),
+        Binding("ctrl+r", "run_scan", "Run", priority=True, tooltip="Run the scan (also inside a text field)"),
         Binding("escape", "cancel_scan", "Cancel scan", priority=True,
                 tooltip="Cancel the running scan (previous results stay)"),
         Binding("f5", "reload", "Reload", key_display="F5", tooltip="Read the results folder again"),
         Binding("i", "sensors", "Sensors", show=False, tooltip="What each sensor means, and its unit"),
-        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("question_mark", "help", "Help", key_display="?", tooltip="Every key (this list)"),
         Binding("q", "quit", "Quit"),
         Binding("ctrl+t", "toggle_theme", "Light/dark", show=False),
     ]
@@ -178,6 +179,8 @@ class GregApp(App):
         return Path(text).expanduser() if text else self.data_dir
 
     def on_mount(self) -> None:
+        for theme in THEMES:
+            self.register_theme(theme)
         self.theme = DARK_THEME
         self.set_interval(RESULTS_POLL_SECONDS, self._poll_results)
         if all(name in sys.modules for name in RESULTS_MODULES + ENGINE_MODULES):
@@ -246,8 +249,8 @@ class GregApp(App):
 
     def _poll_results(self) -> None:
         """Reload when another process (``--export``, a second app) published new results."""
-        if "backtest.heatmaps.store" not in sys.modules or self.scan.running:
-            return
+        if self.results_loaded == 0 or "backtest.heatmaps.store" not in sys.modules or self.scan.running:
+            return  # not read once yet, or a scan of ours is about to publish
         from backtest.heatmaps.store import results_version
 
         if results_version(self.output_dir) != self.results_token and not self._reloading():

@@ -29,7 +29,8 @@ class AreaScreen(Screen):
         yield TopBar(self.MODE)
         yield from self.compose_body()
         yield ScanStatus()
-        yield Footer(compact=True)
+        # The palette's ctrl+p is in the top bar: the footer keeps its width for keys.
+        yield Footer(compact=True, show_command_palette=False)
 
     def compose_body(self) -> ComposeResult:
         raise NotImplementedError

@@ -49,7 +49,7 @@ class GridScreen(AreaScreen):
         Binding("T", "strategy(-1)", "Previous strategy", show=False),
         Binding("u", "underlying(1)", "Underlying"),
         Binding("U", "underlying(-1)", "Previous underlying", show=False),
-        Binding("x", "export", "Export CSV", tooltip="Write this grid (every cell, with the layer) as CSV"),
+        Binding("x", "export", "Export", tooltip="Write this grid (every cell, with the layer) as CSV"),
     ]
 
     underlying: reactive[str] = reactive("")

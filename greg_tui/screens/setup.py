@@ -54,12 +54,12 @@ class SetupScreen(AreaScreen):
     MODE = "setup"
     HELP_EXTRA = (("tab / shift+tab", "next / previous field"), ("space", "tick or untick a list entry"),
                   ("enter (in a list)", "next field"), ("enter (in a field)", "run the scan"),
-                  ("escape (in a field)", "leave the field"))
+                  ("escape", "leave the field (then 1-5, r work)"))
     AUTO_FOCUS = "#underlyings"  # the first list, so space toggles at once (not the scroll area)
     BINDINGS = [
         # priority: a text field's own ctrl+d (delete right) must not swallow it.
         Binding("ctrl+d", "defaults", "Defaults", priority=True),
-        # escape leaves a text field (so single keys such as r work again), not the screen.
+        # escape leaves a field or list (so single keys such as r or 4 work again), not the screen.
         Binding("escape", "leave_field", "Leave the field", show=False),
     ]
 
@@ -111,10 +111,11 @@ class SetupScreen(AreaScreen):
                              id="count_mode", compact=True)
             yield Static("", id="setup-coverage")
             yield Static("", id="setup-help")
-        with Horizontal(id="setup-actions"):
-            yield Button("Run scan", id="run", variant="primary", compact=True)
-            yield Button("Defaults", id="defaults", compact=True)
+        with Vertical(id="setup-actions"):
             yield Static("", id="setup-message")
+            with Horizontal(id="setup-buttons"):
+                yield Button("Run scan", id="run", variant="primary", compact=True)
+                yield Button("Defaults", id="defaults", compact=True)
 
     def on_mount(self) -> None:
         self.watch(self.app, "validation", self._show_validation, init=True)
@@ -227,5 +228,4 @@ class SetupScreen(AreaScreen):
         self.app.set_config(defaults)
 
     def action_leave_field(self) -> None:
-        if isinstance(self.focused, Input):
-            self.set_focus(None)
+        self.set_focus(None)

@@ -92,7 +92,7 @@ class SweetSpotsScreen(AreaScreen):
         table.set_rows(rows_from_records(results.records))
         self._update_summary()
         if table.row_count:
-            table.focus()
+            self.call_after_refresh(table.focus)  # once it is displayed
 
     def _empty_text(self) -> str:
         app = self.app

@@ -22,8 +22,8 @@ class AreaTab(Label):
             color: $foreground;
         }
         &.-active {
-            background: $primary;
-            color: $text;
+            background: $block-cursor-background;
+            color: $block-cursor-foreground;
             text-style: bold;
         }
     }
@@ -39,7 +39,8 @@ class AreaTab(Label):
 
 
 class TopBar(Horizontal):
-    """``greg-tui | 1 Sweet spots  2 Grid ...                ? help``"""
+    """``greg-tui | 1 Sweet spots  2 Grid ...       ? help ^p commands`` (the name hides when
+    narrow: greg_tui.tcss)"""
 
     DEFAULT_CSS = """
     TopBar {
@@ -58,9 +59,6 @@ class TopBar(Horizontal):
             color: $foreground-muted;
         }
     }
-    Screen.-narrow TopBar #app-name {
-        display: none;
-    }
     """
 
     def __init__(self, active: str) -> None:
@@ -71,4 +69,4 @@ class TopBar(Horizontal):
         yield Label("greg-tui", id="app-name")
         for area in AREAS:
             yield AreaTab(area, area.mode == self.active)
-        yield Label("[b]?[/b] help  [b]q[/b] quit", id="top-help")
+        yield Label("[b]?[/b] help [b]^p[/b] commands", id="top-help")

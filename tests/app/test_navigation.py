@@ -68,7 +68,7 @@ async def test_help_lists_each_key_once_per_area(results_base):
             assert f"{area.key} {area.title}" in text
         spots = text.split("1 Sweet spots")[1].split("2 Grid")[0]
         assert spots.count("Open grid") == 1
-        for expected in ("Run scan", "Cancel the running scan", "Layer", "Rebuild", "Quit", "click a cell"):
+        for expected in ("Run the scan", "Cancel the running scan", "Layer", "Rebuild", "Quit", "click a cell"):
             assert expected in text
         await pilot.press("escape")
         assert isinstance(app.screen, SweetSpotsScreen)

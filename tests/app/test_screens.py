@@ -12,6 +12,7 @@ from textual.widgets.data_table import ColumnKey
 from backtest.heatmaps.outputs import GRIDS_NAME, JSON_NAME, MANIFEST_NAME
 from backtest.regimes.builder import build_regime_model
 from greg_core.settings import output_dir_for
+from greg_tui.app import DARK_THEME, LIGHT_THEME
 from greg_tui.screens.regimes import RegimesScreen
 from greg_tui.screens.selector import SelectorScreen
 from greg_tui.screens.sweetspots import SweetSpotsScreen
@@ -33,7 +34,7 @@ async def test_table_sorts_and_filters(results_base):
         total = table.row_count
         scores = [r.sweetness for r in table.shown_rows]
         assert scores == sorted(scores, reverse=True)  # default: best score first
-        assert "Score ▼" in str(table.columns[ColumnKey("score")].label)
+        assert "Score▼" in str(table.columns[ColumnKey("score")].label)
         await pilot.press("s")  # next column: pass rate, descending
         assert table.sort_column == "pass"
         passes = [r.pass_rate for r in table.shown_rows]
@@ -112,7 +113,7 @@ async def test_regimes_screen_shows_default_model_and_rebuild_without_data(tmp_p
         provenance = _text(screen.query_one("#regime-provenance", Static))
         assert "built-in defaults" in provenance and str(app.regime_file) in provenance
         params = static_text(screen.query_one("#regime-table", Static))
-        for header in ("mu_rv_30d", "mu_vrp_30d", "% of RV", "phi_iv", "phi_skew"):
+        for header in ("mu_rv_30d", "mu_vrp_30d", "%RV (pts)", "phi_iv", "phi_skew"):
             assert header in params
         assert params.count("%") >= 7  # share and mu_vrp_30d in percent
         skew = static_text(screen.query_one("#regime-skew", Static))
@@ -183,7 +184,7 @@ async def test_every_screen_renders_at_80x24_and_200x50_in_both_themes(results_b
     """One app, resized (each area re-lays out for the new size), in both themes."""
     app = make_app(results_base)
     async with app.run_test(size=(80, 24)) as pilot:
-        for size, theme in (((80, 24), "textual-dark"), ((200, 50), "textual-light")):
+        for size, theme in (((80, 24), DARK_THEME), ((200, 50), LIGHT_THEME)):
             await pilot.resize_terminal(*size)
             app.theme = theme
             await _tour(app, pilot)
@@ -194,6 +195,6 @@ async def test_every_screen_renders_at_80x24_and_200x50_in_both_themes(results_b
                 await _tour(app, pilot, ("5",))  # the screens choosing their own colours
             await _tour(app, pilot, ("2",))
             heatmap = app.screen.query_one(Heatmap)
-            assert heatmap.palette is (DARK_PALETTE if app.theme == "textual-dark" else LIGHT_PALETTE)
+            assert heatmap.palette is (DARK_PALETTE if app.theme == DARK_THEME else LIGHT_PALETTE)
             assert app.screen.query_one("#grid-side").region.right <= size[0]
     assert not [n for n in app.notes if n[2] == "error"], app.notes

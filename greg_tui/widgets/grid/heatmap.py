@@ -46,7 +46,8 @@ class Palette:
 
 
 DARK_PALETTE = Palette(("#3e6f9e", "#35b779", "#b5de2b", "#fde725"), "#5c5c5c", "#ff5fd7", "#9a9a9a", "#000000")
-# Light: on textual-light's #E0E0E0 background the faintest level still has a contrast of 2.9.
+# Light: on the light theme's #E0E0E0 background the faintest level still has a contrast of 2.9
+# (shading is graphics, not text: tests/app/test_contrast.py leaves it out).
 LIGHT_PALETTE = Palette(("#4a86c5", "#2f6fb0", "#123d73", "#0a2552"), "#808080", "#b5006e", "#555555", "#ffffff")
 
 

@@ -12,19 +12,18 @@ from greg_tui.markup import escape
 from synthetic.regime_model import RegimeModel
 
 # (field, header): two header lines, the name the regime file uses and its unit. mu_vrp_30d
-# is a fraction of RV (IV target = RV x (1 + mu_vrp_30d)); the next column gives it in vol
-# points at the regime's mean RV, the unit every vrp sensor uses.
+# is a fraction of RV (IV target = RV x (1 + mu_vrp_30d)); shown in % of RV and, in
+# brackets, in vol points at the regime's mean RV (the unit every vrp sensor uses).
 PARAM_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("id", "#\n"),
     ("name", "Regime\n"),
-    ("share", "Share\nof days"),
+    ("share", "Share\ndays"),
     ("mu_rv_30d", "mu_rv_30d\nvol pts"),
-    ("mu_vrp_30d", "mu_vrp_30d\n% of RV"),
-    ("vrp_points", "= VRP\nvol pts"),
-    ("iv_level_sigma", "sigma\nvol pts"),
-    ("phi_iv", "phi_iv\nper day"),
-    ("phi_skew", "phi_skew\nper day"),
+    ("mu_vrp_30d", "mu_vrp_30d\n%RV (pts)"),
+    ("iv_level_sigma", "sigma\npts"),
+    ("phi_iv", "phi_iv\n/day"),
+    ("phi_skew", "phi_skew\n/day"),
 )
+NAME_WIDTH = 22
 
 
 def _delta_label(key: str) -> str:
@@ -46,9 +45,9 @@ def parameter_table(model: RegimeModel) -> Table:
     """One row per regime; values the builder did not fit (defaults) are dimmed."""
     table = Table(box=None, padding=(0, 1, 0, 0), header_style="bold", show_edge=False,
                   title="Parameters (dim: defaults, not fitted)", title_justify="left", title_style="bold")
-    for key, header in PARAM_COLUMNS[1:]:
+    for key, header in PARAM_COLUMNS:
         table.add_column(header, justify="left" if key == "name" else "right", no_wrap=True,
-                         max_width=22 if key == "name" else None)
+                         max_width=NAME_WIDTH if key == "name" else None)
     for regime_id, params in sorted(model.regimes.items()):
         fitted = set(params.fitted)
 
@@ -59,8 +58,7 @@ def parameter_table(model: RegimeModel) -> Table:
             _regime_name(regime_id, params.name),
             Text(f"{params.share * 100:.1f}%"),
             cell("mu_rv_30d", f"{params.mu_rv_30d:.1f}"),
-            cell("mu_vrp_30d", f"{params.mu_vrp_30d * 100:+.1f}%"),
-            cell("mu_vrp_30d", f"{params.mu_rv_30d * params.mu_vrp_30d:+.1f}"),
+            cell("mu_vrp_30d", f"{params.mu_vrp_30d * 100:+.1f}% ({params.mu_rv_30d * params.mu_vrp_30d:+.1f})"),
             cell("iv_level_sigma", f"{params.iv_level_sigma:.2f}"),
             cell("phi_iv", f"{params.phi_iv:.3f}"),
             cell("phi_skew", f"{params.phi_skew:.3f}"),
@@ -74,7 +72,7 @@ def skew_table(model: RegimeModel) -> Table:
     table = Table(box=None, padding=(0, 1, 0, 0), header_style="bold", show_edge=False,
                   title="Skew template: IV at call delta d = ATM IV x (1 + offset); offset in % of ATM IV",
                   title_justify="left", title_style="bold")
-    table.add_column("Regime", no_wrap=True, max_width=22)
+    table.add_column("Regime", no_wrap=True, max_width=NAME_WIDTH)
     for key in deltas:
         table.add_column(f"d {_delta_label(key)}", justify="right", no_wrap=True)
     for regime_id, params in sorted(model.regimes.items()):
@@ -102,7 +100,7 @@ def transition_table(model: RegimeModel, dark: bool) -> Table:
                   title_style="bold")
     stationary = model.stationary()
     dwell = model.dwell_times()
-    table.add_column("from \\ to", no_wrap=True, max_width=22)
+    table.add_column("from \\ to", no_wrap=True, max_width=NAME_WIDTH)
     for regime_id in sorted(model.regimes):
         table.add_column(f" {regime_id:>3}", justify="right", no_wrap=True)
     table.add_column("long-run", justify="right", no_wrap=True)

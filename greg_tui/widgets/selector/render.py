@@ -35,7 +35,7 @@ def sensor_rows(values: dict[str, float | None]) -> list[tuple[Text, Text, Text]
 
 
 # (ok, failed, missing/passing-but-blocked) colours readable on each theme's background.
-COLOURS = {True: ("#5fd75f", "#ff6b6b", "#e5c07b"), False: ("#1b7f2a", "#b3261e", "#8a5a00")}
+COLOURS = {True: ("#5fd75f", "#ff6b6b", "#e5c07b"), False: ("#17602d", "#9b2743", "#7a4500")}
 
 
 def criterion_text(criterion: Criterion, dark: bool = True) -> Text:
@@ -125,15 +125,15 @@ def waterfall_table(decision: GregDecision, dark: bool = True) -> Table:
     which clauses fired (or failed); steps after the one that matched were not reached."""
     table = Table(expand=True, header_style="bold", pad_edge=False, box=box.SIMPLE_HEAD, show_edge=False,
                   title="The waterfall: first matching step wins", title_justify="left", title_style="bold")
-    table.add_column("Step", no_wrap=True)
-    table.add_column("Rule -> outcome", ratio=3)
-    table.add_column("This day", ratio=3)
+    table.add_column("Step", ratio=2, overflow="fold")
+    table.add_column("Rule -> outcome", ratio=4)
+    table.add_column("This day", ratio=4)
     winner_seen = False
     for step in decision.steps:
         winner = step.name == decision.step_name and step.index == decision.step_index
         reached = not winner_seen and decision.evaluable
         outcome = "No trade" if step.outcome == NO_TRADE else step.outcome
-        name = Text(f"{step.index} {step.name}", style="bold reverse" if winner else "bold")
+        name = Text(f"{step.index} {step.name}", style="bold reverse" if winner else "bold" if reached else "dim")
         rule = Text(step.condition)
         rule.append(f" -> {outcome}", style="dim")
         table.add_row(name, rule, _step_result(step, reached, winner, dark))

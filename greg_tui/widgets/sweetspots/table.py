@@ -6,6 +6,7 @@ on a row posts ``SpotTable.SpotChosen`` for the screen to open the spot's grid.
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on
 from textual.binding import Binding
@@ -43,6 +44,7 @@ class SpotTable(DataTable):
     DEFAULT_CSS = """
     SpotTable {
         height: 1fr;
+        scrollbar-size-vertical: 1;
     }
     """
     BINDINGS = [
@@ -115,23 +117,27 @@ class SpotTable(DataTable):
 
     # ------------------------------------------------------------------ building
     def _label(self, column: Column) -> str:
-        # Every label keeps two cells for the arrow, so re-sorting never changes widths.
-        arrow = (" ▼" if self.descending else " ▲") if column.key == self.sort_column else "  "
+        # Every label keeps a cell for the arrow, so re-sorting never changes widths.
+        arrow = ("▼" if self.descending else "▲") if column.key == self.sort_column else " "
         return column.title(self.narrow) + arrow
 
     def _rebuild(self, keep_cursor: bool = True) -> None:
-        """New rows, a new filter or a new width: rebuild the table (sorted)."""
+        """New rows, a new filter or a new width: rebuild the table (sorted). Column widths
+        are measured here, from the text (DataTable's own lazy measuring can leave rows drawn
+        at the header's width when they are drawn before it ran)."""
         if not self.is_mounted:
             return
         current = self.current_row if keep_cursor else None
         self.clear(columns=True)
-        for column in COLUMNS:
-            self.add_column(self._label(column), key=column.key)
         rows = [r for r in self.all_rows if self.row_filter.accepts(r)]
         self.shown_rows = sorted_rows(rows, self.sort_column, self.descending)
         narrow = self.narrow
-        for row in self.shown_rows:
-            cells = [column.text(row, narrow) for column in COLUMNS]
+        table = [[column.text(row, narrow) for column in COLUMNS] for row in self.shown_rows]
+        for index, column in enumerate(COLUMNS):
+            label = self._label(column)
+            width = max([cell_len(label), *(cell_len(cells[index]) for cells in table)])
+            self.add_column(label, key=column.key, width=width)
+        for row, cells in zip(self.shown_rows, table, strict=True):
             cells[0] = _keyed(cells[0], row.key)
             self.add_row(*cells, key=row.key)
         if current is not None and current in self.shown_rows:
