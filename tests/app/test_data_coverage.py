@@ -170,3 +170,36 @@ def test_manifest_summary_handles_old_manifests():
     text = manifest_summary(json.loads(json.dumps(old)), wide=False)
     assert "no data in this source:[/b] skew_25d" in text and "ignore-missing" in text
     assert "no data" in manifest_summary({"underlyings": {"ETH": {}}})
+
+
+async def test_setup_shows_per_sensor_coverage_and_missing_underlyings(tmp_path, real_dir):
+    """Issue 12 #1/#2, app side: per sensor first..last day and days present; sources that never
+    meet (chains in December, bars until November) flagged; ETH without data refused before
+    anything runs, naming the folder."""
+    from tests.app.support import static_text, wait_until
+
+    app = make_app(tmp_path, data_dir=real_dir)
+    async with app.run_test(size=(120, 50)) as pilot:
+        await pilot.press("3")
+        app.set_config(app.config.with_values(source="harvested"))
+        await wait_until(pilot, lambda: app.data_check is not None, what="the data check")
+        check = app.data_check
+        assert set(check.coverage) == {"BTC"} and "ETH" in check.errors
+        btc = check.coverage["BTC"]
+        assert btc.sensor("vrp_30d").first == "2022-11-06" and btc.sensor("vrp_30d").days == 1100
+        assert btc.sensor("skew_25d").days == 2 and {s.name for s in btc.apart()} >= {"skew_25d"}
+        panel = static_text(app.screen.query_one("#setup-coverage", Static), width=160)
+        assert "Data per sensor" in panel and "2022-11-06.." in panel and "(1100)" in panel
+        assert "skew_25d" in panel and "never overlap" in panel and "apart from vrp_30d" in panel
+        assert "ETH: no usable data" in panel and str(real_dir) in panel
+        message = _text(app.screen.query_one("#setup-message", Static))
+        assert "no usable harvested data for ETH" in message
+        app.screen.set_focus(None)
+        await pilot.press("r")
+        assert not app.scan.running and any(n[0] == "Cannot run the scan yet" for n in app.notes)
+        # BTC alone is ready.
+        app.set_config(app.config.with_values(underlyings=("BTC",)))
+        await wait_until(pilot, lambda: app.data_check is not None and app.data_check.key[2] == ("BTC",),
+                         what="the new check")
+        assert app.run_problem() is None
+        assert "✓ Ready" in _text(app.screen.query_one("#setup-message", Static))
