@@ -53,7 +53,8 @@ from greg_tui.screens.sensors import SensorsScreen
 from greg_tui.themes import DARK, LIGHT, THEMES
 from greg_tui.widgets.scan.config import PENDING, ScanConfig, Validation, validate_config
 from greg_tui.widgets.scan.coverage import DataCheck, check_data, check_key
-from greg_tui.widgets.scan.state import ScanState
+from greg_tui.widgets.scan.state import ScanState, engine_is_committing
+from greg_tui.widgets.scan.status import TICK_SECONDS as PROGRESS_INTERVAL
 
 # What reading stored results needs; imported first so the table fills before the rest loads.
 RESULTS_MODULES: tuple[str, ...] = ("backtest.heatmaps.store",)
@@ -187,16 +188,28 @@ class GregApp(App):
             self._engine_loaded()  # already imported (tests, a second app): no need to wait
             self.load_results()
         else:
-            self._engine_worker(self.output_dir)
+            self._results_worker(self.output_dir)
 
     # ------------------------------------------------------------------ the engine
-    @work(thread=True, group="engine", name="engine", exit_on_error=False)
-    def _engine_worker(self, folder: Path) -> None:
-        started = time.monotonic()
+    # Two steps, so the results are on screen as early as the imports allow: import the
+    # results reader and read the folder; once the table is drawn, import the rest (the
+    # sweep, sensors, regimes, the other screens) while the user reads it.
+    @work(thread=True, group="engine", name="results reader", exit_on_error=False)
+    def _results_worker(self, folder: Path) -> None:
         try:
             for name in RESULTS_MODULES:
                 importlib.import_module(name)
-            self.post_message(read_results(folder))
+        except Exception as exc:
+            self.post_message(EngineFailed(f"{type(exc).__name__}: {one_line(exc)}"))
+        else:
+            read = read_results(folder)
+            read.first = True
+            self.post_message(read)
+
+    @work(thread=True, group="engine", name="engine", exit_on_error=False)
+    def _engine_worker(self) -> None:
+        started = time.monotonic()
+        try:
             for name in ENGINE_MODULES:
                 importlib.import_module(name)
         except Exception as exc:
@@ -246,6 +259,8 @@ class GregApp(App):
         self.results_error = message.error
         self.results = message.results
         self.results_loaded += 1
+        if message.first:  # the start-up read: the rest of the engine once this is drawn
+            self.call_after_refresh(self._engine_worker)
 
     def _poll_results(self) -> None:
         """Reload when another process (``--export``, a second app) published new results."""
@@ -418,9 +433,15 @@ class GregApp(App):
         worker = get_current_worker()
         started = time.monotonic()
         sweep = self.sweep_function or run_greg_sweetspot_sweep
+        last_post = [0.0]
 
         def progress(fraction: float, message: str) -> None:
-            self.post_message(SweepProgress(float(fraction), str(message), time.monotonic()))
+            # At most one message per repaint of the status strip (what it cannot show costs
+            # the sweep thread the GIL), but always the commit (too late to cancel from then).
+            now = time.monotonic()
+            if now - last_post[0] >= PROGRESS_INTERVAL or engine_is_committing(message):
+                last_post[0] = now
+                self.post_message(SweepProgress(float(fraction), str(message), now))
 
         try:
             path = sweep(

@@ -33,11 +33,13 @@ class EngineFailed(Message):
 @dataclass
 class ResultsRead(Message):
     """The results folder was read: ``results`` (a ``StoredSweep``) or ``error`` (one line),
-    both None when it holds no results; ``token`` is its ``results_version`` when read."""
+    both None when it holds no results; ``token`` is its ``results_version`` when read;
+    ``first``: the read at start-up (the rest of the engine loads after it)."""
 
     results: object | None
     error: str | None
     token: tuple | None
+    first: bool = False
 
 
 # ----------------------------------------------------------------------------- the sweep
