@@ -94,7 +94,8 @@ def _step_result(step: StepCheck, reached: bool, winner: bool, dark: bool) -> Te
     good, bad, unsure = COLOURS[dark]
     text = Text()
     if not reached:
-        text.append("not reached (an earlier step matched)", style="dim")
+        text.append("not reached (an earlier step matched)" + ("; would match too" if step.matched and step.criteria
+                                                               else ""), style="dim")
         return text
     if not step.criteria:  # "always"
         text.append("✓ matches every day", style=f"bold {good}" if winner else good)
