@@ -33,11 +33,16 @@ def screen_text(app) -> str:
     return "\n".join("".join(segment.text for segment in line) for line in screen_lines(app))
 
 
+def rich_text(renderable, width: int = 200) -> str:
+    """A Rich renderable (or markup) as plain text at ``width``."""
+    console = Console(width=width, record=True, file=io.StringIO())
+    console.print(renderable)
+    return console.export_text()
+
+
 def static_text(widget, width: int = 200) -> str:
     """What a Static holds (markup or a Rich renderable) as plain text at ``width``."""
-    console = Console(width=width, record=True, file=io.StringIO())
-    console.print(widget.content)
-    return console.export_text()
+    return rich_text(widget.content, width)
 
 
 def make_app(base: Path, **kwargs) -> GregApp:

@@ -90,3 +90,13 @@ async def test_harvested_source_opens_on_the_latest_day_with_data(tmp_path, real
         assert "2025-11-" in head and "latest day with data" in head, head
         await pilot.press("right_square_bracket", "right_square_bracket")
         assert "after the latest day with data" in screen_text(app)
+
+
+def test_a_day_without_the_core_sensor_says_so_in_the_waterfall():
+    from greg_tui.widgets.selector.render import waterfall_table
+    from tests.app.support import rich_text
+
+    decision = evaluate_sample({"adx_14d": 12.0}, policy="ignore-missing")
+    assert not decision.evaluable
+    text = rich_text(waterfall_table(decision), width=160)
+    assert "not evaluated: vrp_30d missing" in text and "fired" not in text

@@ -90,9 +90,12 @@ def decision_table(decision: GregDecision, dark: bool = True) -> Table:
     return table
 
 
-def _step_result(step: StepCheck, reached: bool, winner: bool, dark: bool) -> Text:
+def _step_result(step: StepCheck, reached: bool, winner: bool, dark: bool, unevaluated: str | None = None) -> Text:
     good, bad, unsure = COLOURS[dark]
     text = Text()
+    if unevaluated:
+        text.append(f"not evaluated: {unevaluated}", style="dim")
+        return text
     if not reached:
         text.append("not reached (an earlier step matched)" + ("; would match too" if step.matched and step.criteria
                                                                else ""), style="dim")
@@ -137,6 +140,7 @@ def waterfall_table(decision: GregDecision, dark: bool = True) -> Table:
         name = Text(f"{step.index} {step.name}", style="bold reverse" if winner else "bold" if reached else "dim")
         rule = Text(step.condition)
         rule.append(f" -> {outcome}", style="dim")
-        table.add_row(name, rule, _step_result(step, reached, winner, dark))
+        unevaluated = None if decision.evaluable else f"{', '.join(decision.missing_core)} missing"
+        table.add_row(name, rule, _step_result(step, reached, winner, dark, unevaluated))
         winner_seen = winner_seen or winner
     return table
