@@ -100,7 +100,7 @@ async def test_error_states_are_readable_in_both_themes(tmp_path):
                 await pilot.press(key)
                 await pilot.pause()
                 if key == "1":
-                    assert "Scan setup invalid" in screen_text(app)
+                    assert "Scan setup not ready" in screen_text(app)
                 found = low_contrast(app)
                 if found:
                     problems[(theme, key)] = sorted(set(found))[:8]

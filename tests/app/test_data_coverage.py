@@ -197,6 +197,9 @@ async def test_setup_shows_per_sensor_coverage_and_missing_underlyings(tmp_path,
         app.screen.set_focus(None)
         await pilot.press("r")
         assert not app.scan.running and any(n[0] == "Cannot run the scan yet" for n in app.notes)
+        await pilot.press("1")  # every screen's status strip says it too
+        assert "no usable harvested data for ETH" in str(app.screen.query_one("#scan-message").render())
+        await pilot.press("3")
         # BTC alone is ready.
         app.set_config(app.config.with_values(underlyings=("BTC",)))
         await wait_until(pilot, lambda: app.data_check is not None and app.data_check.key[2] == ("BTC",),

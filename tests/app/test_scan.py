@@ -141,7 +141,7 @@ async def test_invalid_setup_value_blocks_the_run(tmp_path):
         await pilot.press("1")
         strip = app.screen.query_one(ScanStatus)
         assert strip.has_class("-invalid")
-        assert "invalid" in _text(strip.query_one("#scan-message"))
+        assert "not ready" in _text(strip.query_one("#scan-message"))
         # An engine-level rule (two metrics at least) is checked too.
         await pilot.press("3")
         bins = app.screen.query_one("#x_bins", Input)

@@ -85,6 +85,7 @@ class ScanStatus(Widget):
         self._timer = self.set_interval(TICK_SECONDS, self._tick, pause=True)
         self.watch(self.app, "scan", self._scan_changed, init=True)
         self.watch(self.app, "validation", self._validation_changed, init=True)
+        self.watch(self.app, "data_check", lambda _check: self._validation_changed(self.app.validation), init=False)
 
     # ------------------------------------------------------------------ app state
     def _scan_changed(self, state: ScanState) -> None:
@@ -104,11 +105,11 @@ class ScanStatus(Widget):
             self._validation_changed(self.app.validation)
 
     def _validation_changed(self, validation) -> None:
-        invalid = not validation.ok and not validation.pending and not self.app.scan.running
-        self.set_class(invalid, "-invalid")
-        if invalid:
+        problem = None if validation.pending or self.app.scan.running else self.app.run_problem()
+        self.set_class(problem is not None, "-invalid")
+        if problem is not None:
             self.query_one("#scan-message", Label).update(
-                f"[b]Scan setup invalid:[/b] {escape(validation.error or '')} - press [b]3[/b] to fix it."
+                f"[b]Scan setup not ready:[/b] {escape(problem)} - press [b]3[/b] to fix it."
             )
 
     def _tick(self) -> None:
