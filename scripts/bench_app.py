@@ -59,14 +59,14 @@ NEEDED_IMPORTS = "import greg_tui.app, backtest.heatmaps.store"
 
 
 def in_pty(command: list[str], markers: dict[str, re.Pattern], timeout: float = 180.0,
-           quit_keys: bytes = b"q") -> dict[str, float]:
+           quit_keys: bytes = b"q", cwd: Path = REPO) -> dict[str, float]:
     """Start ``command`` in an 80x24 pseudo-terminal; seconds from start until each marker
     appears in its output (escape sequences stripped) and until it exits."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
     env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "80", "LINES": "24"}
     started = time.perf_counter()
-    process = subprocess.Popen(command, stdin=slave, stdout=slave, stderr=slave, cwd=REPO, env=env,
+    process = subprocess.Popen(command, stdin=slave, stdout=slave, stderr=slave, cwd=cwd, env=env,
                                start_new_session=True)
     os.close(slave)
     seen: dict[str, float] = {}
@@ -104,7 +104,7 @@ def in_pty(command: list[str], markers: dict[str, re.Pattern], timeout: float = 
     return seen
 
 
-def bench_launch(runs: int) -> None:
+def bench_launch(runs: int, app_dir: Path = REPO) -> None:
     from backtest.heatmaps.run import run_greg_sweetspot_sweep
 
     base = Path(tempfile.mkdtemp(prefix="bench-app-"))
@@ -114,10 +114,10 @@ def bench_launch(runs: int) -> None:
     for run in range(runs):
         baseline.append(in_pty([uv, "run", "python", "-c", "import numpy, pandas"], {})["exit"])
         seen = in_pty([uv, "run", "greg-tui", "--base-dir", str(base)],
-                      {"first frame": FIRST_FRAME, "table": TABLE_FILLED})
+                      {"first frame": FIRST_FRAME, "table": TABLE_FILLED}, cwd=app_dir)
         first_frame.append(seen["first frame"])
         table.append(seen["table"])
-        needed.append(in_pty([uv, "run", "python", "-c", NEEDED_IMPORTS], {})["exit"])
+        needed.append(in_pty([uv, "run", "python", "-c", NEEDED_IMPORTS], {}, cwd=app_dir)["exit"])
         print(f"  run {run + 1}: import numpy, pandas {baseline[-1]:.2f}s | app first frame "
               f"{first_frame[-1]:.2f}s, table filled {table[-1]:.2f}s | the table's imports {needed[-1]:.2f}s",
               flush=True)
@@ -227,11 +227,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sweeps", type=int, default=5, help="default sweeps to time, headless and in the app")
     parser.add_argument("--skip-launch", action="store_true")
     parser.add_argument("--skip-sweep", action="store_true")
+    parser.add_argument("--app-dir", type=Path, default=REPO,
+                        help="launch the app from this checkout (e.g. an export of another commit, for before/after)")
     args = parser.parse_args(argv)
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}, "
           f"PYTHONDONTWRITEBYTECODE={os.environ.get('PYTHONDONTWRITEBYTECODE', '')}")
     if not args.skip_launch:
-        bench_launch(args.runs)
+        bench_launch(args.runs, args.app_dir)
     if not args.skip_sweep:
         bench_sweep(args.sweeps)
     return 0
