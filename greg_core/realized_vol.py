@@ -1,7 +1,7 @@
 """Realized volatility, the one definition shared by the sensor pipeline and the generator.
 
 It lives in the bottom layer because the sensor pipeline (``backtest.sensors``) and the
-synthetic generator both need it; the definition is docs/sensors.md's ``rv_7d``/``rv_30d``.
+synthetic generator both need it; it defines ``rv_7d``/``rv_30d`` in docs/sensors.md.
 """
 
 from __future__ import annotations

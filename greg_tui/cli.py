@@ -50,4 +50,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry_point() -> None:
+    # Start-up is mostly importing numpy, pandas and Textual. uv installs them without
+    # bytecode (its compile-bytecode setting recompiles the whole environment on every
+    # `uv run`), and an environment with PYTHONDONTWRITEBYTECODE=1 would then recompile them on
+    # every start, seconds each time: cache the bytecode the first run compiles instead.
+    sys.dont_write_bytecode = False
     sys.exit(main())

@@ -45,6 +45,16 @@ def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--min-pass-frac", type=float, default=options.DEFAULT_MIN_PASS_FRAC,
                         help=f"min pass rate (0..1, default {options.DEFAULT_MIN_PASS_FRAC:g})")
     parser.add_argument("--top-k", type=int, default=options.DEFAULT_TOP_K)
+    parser.add_argument("--horizon", type=int, default=options.DEFAULT_HORIZON_DAYS,
+                        help=f"forward outcome horizon in days (default {options.DEFAULT_HORIZON_DAYS})")
+    parser.add_argument("--min-episodes", type=int, default=options.DEFAULT_MIN_EPISODES,
+                        help=f"fewer independent episodes than this mark a cell thin (default {options.DEFAULT_MIN_EPISODES})")
+    parser.add_argument("--rank-by", default=options.DEFAULT_RANK_BY,
+                        help="sweetness (occupancy x pass rate, default) | edge (lower 95%% bound of the forward edge)")
+    parser.add_argument("--bin-mode", default=options.DEFAULT_BIN_MODE,
+                        help="equal (equal-width, default) | quantile (equal-count bins)")
+    parser.add_argument("--clip-pct", type=float, default=options.DEFAULT_CLIP_PCT,
+                        help="percent of each tail left outside the axis range, e.g. 0.5 (default 0: none)")
     parser.add_argument("--lookback-days", type=int, default=None,
                         help="synthetic: days generated (default 1095); real: last N days")
     parser.add_argument("--source", default=options.DEFAULT_SOURCE, help=f"{' | '.join(SOURCES)} | a data folder")
@@ -124,6 +134,8 @@ def run_export(args: argparse.Namespace) -> int:
                 min_env_frac=args.min_env_frac, min_pass_frac=args.min_pass_frac, top_k=args.top_k,
                 source=args.source, lookback_days=args.lookback_days, missing_policy=args.missing,
                 count_mode=args.count_mode, seed=args.seed, data_dir=args.data_dir, progress=progress,
+                bin_mode=args.bin_mode, clip_pct=args.clip_pct, horizon_days=args.horizon,
+                min_episodes=args.min_episodes, rank_by=args.rank_by,
             )
     except SweepConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)

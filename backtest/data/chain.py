@@ -65,10 +65,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from scipy.special import ndtr
 
 from backtest.data.layout import CHAIN_FOLDER
 from backtest.data.parsing import utc_timestamp
+from greg_core.black_scholes import option_delta
 from greg_core.contract import MAX_IV_POINTS, PRICE_COLUMNS, RAW_COLUMNS, VOL_COLUMNS
 from greg_core.errors import ChainFileWarning, MarketDataError
 
@@ -456,11 +456,8 @@ def _forward_delta(quotes: pd.DataFrame, forward: np.ndarray, years: np.ndarray)
     """Black-Scholes forward delta (r = 0) of every quote at its own mark_iv."""
     expiry_id = quotes["expiry_id"].to_numpy()
     fwd, t = forward[expiry_id], years[expiry_id]
-    sigma_root_t = quotes["mark_iv"].to_numpy() / 100.0 * np.sqrt(t)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        d1 = np.log(fwd / quotes["strike"].to_numpy()) / sigma_root_t + 0.5 * sigma_root_t
-    call_delta = ndtr(d1)
-    return np.where(quotes["is_call"].to_numpy(), call_delta, call_delta - 1.0)
+    vol = quotes["mark_iv"].to_numpy() / 100.0
+    return option_delta(fwd, quotes["strike"].to_numpy(), vol, t, quotes["is_call"].to_numpy())
 
 
 def _wing_iv_by_expiry(

@@ -237,6 +237,7 @@ def build_real_raw_frame(
 
     raw = raw[list(RAW_COLUMNS)]
     raw.attrs["source"] = f"real:{symbol}:" + "+".join(candidates)
+    warnings = overlap_warnings(candidates)
     provenance = {
         "underlying": symbol,
         "bar": bar,
@@ -246,5 +247,34 @@ def build_real_raw_frame(
         "precedence": {column: list(order) for column, order in PRECEDENCE.items()},
         "overridden": overridden,
         "dropped_without_close": dropped,
+        "warnings": warnings,
     }
     return raw, provenance
+
+
+SOURCE_NAMES: dict[str, str] = {
+    "ohlc_csv": "the daily bars",
+    "iv_csv": "the daily DVOL",
+    "vol_history": "the hourly DVOL",
+    "chain": "the option-chain snapshots",
+}
+
+
+def overlap_warnings(candidates: dict[str, pd.DataFrame]) -> list[str]:
+    """One line per pair of sources whose date spans do not overlap: their values never meet
+    on one row, so the sensors that combine them (VRP from IV and RV, skew next to ADX...)
+    are missing where the user may expect them."""
+    spans = {
+        name: (frame.index.min(), frame.index.max()) for name, frame in candidates.items() if len(frame)
+    }
+    names = list(spans)
+    found = []
+    for i, first in enumerate(names):
+        for second in names[i + 1 :]:
+            (a0, a1), (b0, b1) = spans[first], spans[second]
+            if a1 < b0 or b1 < a0:
+                found.append(
+                    f"{SOURCE_NAMES.get(first, first)} ({a0:%Y-%m-%d}..{a1:%Y-%m-%d}) and "
+                    f"{SOURCE_NAMES.get(second, second)} ({b0:%Y-%m-%d}..{b1:%Y-%m-%d}) do not overlap"
+                )
+    return found

@@ -2,9 +2,13 @@
 
 Semantics (docs/heatmaps.md "Binning"):
 
-* Equal-width bins. An inferred range is the finite data's min/max extended by 5% of the span
-  on each side; a constant metric gets +-5% of |value| (+-1 when the value is 0). The maximum
-  of a range falls in the last bin.
+* Equal-width bins (the requested default). An inferred range is the finite data's min/max
+  extended by 5% of the span on each side; a constant metric gets +-5% of |value| (+-1 when
+  the value is 0). The maximum of a range falls in the last bin.
+* Options (``Binning``) for axes stretched by outliers: ``clip_pct`` sets the range to the
+  data's [clip, 100 - clip] percentiles (no margin; the samples beyond fall outside and are
+  counted in ``outside``); ``mode="quantile"`` places the edges at equal-count quantiles of
+  the data in the range (ties can make empty zero-width bins).
 * With an explicit range, samples outside it fall in no cell but still count in
   ``total_samples``; ``outside`` reports how many.
 * Samples missing either metric (NaN, +-inf) are skipped: they are not in ``total_samples``
@@ -18,11 +22,41 @@ Arrays are indexed ``[x_bin, y_bin]`` and, for strategies, ``[strategy, x_bin, y
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
-from scipy import sparse
 
 RANGE_MARGIN = 0.05
+BIN_MODES: tuple[str, ...] = ("equal", "quantile")
+MAX_CLIP_PCT = 25.0
+
+
+@dataclass(frozen=True)
+class Binning:
+    """How an axis is cut: ``mode`` equal-width or quantile; ``clip_pct`` percent of the data
+    left outside the range at each tail (0: the whole range)."""
+
+    mode: str = "equal"
+    clip_pct: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.mode not in BIN_MODES:
+            raise ValueError(f"unknown bin mode {self.mode!r}; choose one of: {', '.join(BIN_MODES)}")
+        if not 0.0 <= float(self.clip_pct) <= MAX_CLIP_PCT:
+            raise ValueError(f"clip percent must be between 0 and {MAX_CLIP_PCT:g}, got {self.clip_pct!r}")
+
+    @property
+    def is_default(self) -> bool:
+        return self.mode == "equal" and self.clip_pct == 0.0
+
+    def describe(self) -> str:
+        text = "equal-width" if self.mode == "equal" else "quantile"
+        if self.clip_pct:
+            text += f", range clipped to the {self.clip_pct:g}-{100 - self.clip_pct:g} percentiles"
+        return text
+
+
+EQUAL_WIDTH = Binning()
 WILSON_Z = 1.959963984540054  # two-sided 95%
 
 
@@ -38,10 +72,18 @@ def _finite_min_max(values: np.ndarray) -> tuple[float, float] | None:
     return (float(finite.min()), float(finite.max())) if len(finite) else None
 
 
-def axis_edges(values: np.ndarray, bins: int, value_range: tuple[float, float] | None = None) -> np.ndarray:
-    """``bins + 1`` equal-width edges: the explicit range, or the inferred one (see module)."""
+def axis_edges(
+    values: np.ndarray,
+    bins: int,
+    value_range: tuple[float, float] | None = None,
+    binning: Binning = EQUAL_WIDTH,
+) -> np.ndarray:
+    """``bins + 1`` edges: equal-width over the explicit range or the inferred one, or as
+    ``binning`` says (see module)."""
     if bins < 1:
         raise ValueError(f"bins must be >= 1, got {bins}")
+    if not binning.is_default and value_range is None:
+        return _optional_edges(np.asarray(values, dtype=float), bins, binning)
     if value_range is not None:
         low, high = (float(v) for v in value_range)
         if not (np.isfinite(low) and np.isfinite(high) and high > low):
@@ -58,6 +100,24 @@ def axis_edges(values: np.ndarray, bins: int, value_range: tuple[float, float] |
                 margin = abs(low) * RANGE_MARGIN if low != 0 else 1.0
             low, high = low - margin, high + margin
     return np.linspace(low, high, bins + 1)
+
+
+def _optional_edges(values: np.ndarray, bins: int, binning: Binning) -> np.ndarray:
+    finite = values[np.isfinite(values)]
+    if len(finite) == 0:
+        return axis_edges(finite, bins)
+    if binning.clip_pct:
+        low, high = (float(v) for v in np.percentile(finite, [binning.clip_pct, 100.0 - binning.clip_pct]))
+    else:
+        low, high = float(finite.min()), float(finite.max())
+    if not high > low:  # constant (or constant after clipping): the default's +-5% range
+        return axis_edges(finite[(finite >= low) & (finite <= high)], bins)
+    if binning.mode == "equal":
+        return np.linspace(low, high, bins + 1)
+    inside = finite[(finite >= low) & (finite <= high)]
+    edges = np.quantile(inside, np.linspace(0.0, 1.0, bins + 1))
+    edges[0], edges[-1] = low, high
+    return np.maximum.accumulate(edges)  # interpolation can wobble an ulp below a tie
 
 
 def bin_index(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -107,26 +167,27 @@ class PairGrid:
     def shape(self) -> tuple[int, int]:
         return self.counts.shape
 
-    @property
+    # Derived arrays are computed once per grid (a sweep reads them for every strategy).
+    @cached_property
     def occupancy(self) -> np.ndarray:
         return self.counts / self.total_samples if self.total_samples else np.zeros(self.shape)
 
-    @property
+    @cached_property
     def pass_rate(self) -> np.ndarray:
         """(strategies, x, y) selected / count, 0 in empty cells."""
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(self.counts > 0, self.selected / self.counts, 0.0)
 
-    @property
+    @cached_property
     def avg_score(self) -> np.ndarray:
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(self.counts > 0, self.score_sum / self.counts, np.nan)
 
-    @property
+    @cached_property
     def sweetness(self) -> np.ndarray:
         return self.occupancy[None, :, :] * self.pass_rate
 
-    @property
+    @cached_property
     def wilson_low(self) -> np.ndarray:
         return wilson_lower_bound(self.selected, np.broadcast_to(self.counts, self.selected.shape))
 
@@ -162,6 +223,16 @@ def _axis_bins(values: np.ndarray, edges: np.ndarray, name: str, cache: BinCache
     return index
 
 
+def sample_cells(grid: PairGrid, x: np.ndarray, y: np.ndarray, bin_cache: BinCache | None = None) -> np.ndarray:
+    """Each sample's flat cell in ``grid`` (``x_bin * y_bins + y_bin``), -1 when it falls in
+    none (a metric missing, or outside an explicit or clipped range). Reuses the bins a
+    ``compute_pair_grid`` call with the same ``bin_cache`` computed."""
+    ix = _axis_bins(np.asarray(x, dtype=float), grid.x_edges, grid.x_metric, bin_cache)
+    iy = _axis_bins(np.asarray(y, dtype=float), grid.y_edges, grid.y_metric, bin_cache)
+    inside = (ix >= 0) & (iy >= 0)
+    return np.where(inside, ix.astype(np.int64) * grid.shape[1] + iy, -1)
+
+
 def compute_pair_grid(
     x: np.ndarray,
     y: np.ndarray,
@@ -176,13 +247,13 @@ def compute_pair_grid(
     *,
     weights: np.ndarray | None = None,
     bin_cache: BinCache | None = None,
+    binning: Binning = EQUAL_WIDTH,
 ) -> PairGrid:
     """Bin ``(x, y)`` and count, per cell, samples and for every strategy the samples it
     counts for (``counted``: bool (n, strategies)) and its score sum (``scores``: (n, strategies)).
 
-    The per-cell sums are one sparse (cells x n) one-hot matrix times the (n, 1 + 2 *
-    strategies) ``strategy_weights`` matrix: every strategy at once, each cell summed in
-    sample order. A sweep passes ``weights`` (built once) and a ``bin_cache`` dict shared by
+    The per-cell sums are one ``np.bincount`` per column of the (n, 1 + 2 * strategies)
+    ``strategy_weights`` matrix: every strategy at once, each cell summed in sample order. A sweep passes ``weights`` (built once) and a ``bin_cache`` dict shared by
     the pairs of one data set, so a metric is binned once per distinct set of edges (the
     cache is keyed by metric name: one cache per data set).
     """
@@ -197,21 +268,20 @@ def compute_pair_grid(
     present = np.isfinite(x) & np.isfinite(y)
     n_present = int(np.count_nonzero(present))
     all_present = n_present == n
-    x_edges = axis_edges(x if all_present else x[present], x_bins, x_range)
-    y_edges = axis_edges(y if all_present else y[present], y_bins, y_range)
+    x_edges = axis_edges(x if all_present else x[present], x_bins, x_range, binning)
+    y_edges = axis_edges(y if all_present else y[present], y_bins, y_range, binning)
     ix = _axis_bins(x, x_edges, x_metric, bin_cache)
     iy = _axis_bins(y, y_edges, y_metric, bin_cache)
     inside = (ix >= 0) & (iy >= 0)  # implies present: a missing value has no bin
     n_cells = x_bins * y_bins
-    index_type = np.int32 if max(n_cells, n) < 2**31 - 1 else np.int64
-    cell = np.where(inside, ix.astype(index_type, copy=False) * y_bins + iy, 0).astype(index_type, copy=False)
-    one_hot = sparse.csc_matrix(
-        (inside.astype(float), cell, np.arange(n + 1, dtype=index_type)), shape=(n_cells, n)
-    )
-    sums = np.asarray(one_hot @ np.ascontiguousarray(weights, dtype=float))
-    counts = np.rint(sums[:, 0]).astype(np.int64)
-    selected = np.rint(sums[:, 1 : 1 + n_strategies].T).astype(np.int64)
-    score_sum = np.ascontiguousarray(sums[:, 1 + n_strategies :].T)
+    cell = ix[inside] * y_bins + iy[inside]
+    inside_weights = weights[inside] if not inside.all() else weights
+    counts = np.bincount(cell, minlength=n_cells).astype(np.int64)
+    sums = np.empty((weights.shape[1] - 1, n_cells))
+    for column in range(1, weights.shape[1]):
+        sums[column - 1] = np.bincount(cell, weights=inside_weights[:, column], minlength=n_cells)
+    selected = np.rint(sums[:n_strategies]).astype(np.int64)
+    score_sum = sums[n_strategies:]
     return PairGrid(
         x_metric=x_metric,
         y_metric=y_metric,

@@ -8,8 +8,6 @@ once and call ``backtest.heatmaps.binning`` for the binning and
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -164,16 +162,43 @@ def compute_strategy_heatmap_for_pair(
     return grid_cells(grid, strategy=0)
 
 
+def _csv_text(underlying: str, x_metric: str, y_metric: str, rows: Iterable[tuple[str, ...]]) -> str:
+    """The requested CSV: the header, then one row per cell from its already formatted
+    (x_low, x_high, y_low, y_high, count, occupancy_frac) texts; floats as Python's repr."""
+    prefix = f"{underlying},{x_metric},{y_metric},"
+    lines = [",".join(CSV_HEADER), *(prefix + ",".join(row) for row in rows)]
+    return "\n".join(lines) + "\n"
+
+
 def heatmap_csv_text(cells: list[HeatmapCell], x_metric: str, y_metric: str, underlying: str) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_HEADER)
-    for cell in cells:
-        writer.writerow(
-            (underlying, x_metric, y_metric, repr(cell.x_low), repr(cell.x_high), repr(cell.y_low),
-             repr(cell.y_high), cell.count, repr(cell.occupancy_frac))
-        )
-    return buffer.getvalue()
+    """The CSV text of a flat cell list (``save_heatmap_csv``)."""
+    rows = (
+        (repr(c.x_low), repr(c.x_high), repr(c.y_low), repr(c.y_high), str(c.count), repr(c.occupancy_frac))
+        for c in cells
+    )
+    return _csv_text(underlying, x_metric, y_metric, rows)
+
+
+def grid_csv_text(grid: PairGrid, underlying: str) -> str:
+    """The same text as ``heatmap_csv_text(grid_cells(grid), ...)`` straight from the arrays
+    (x-major, then y, every cell), what a sweep writes for each pair. Each edge is formatted
+    once, and each occupancy once per distinct count (occupancy is count / total).
+
+    A pair without a single sample (a sensor the source lacks) is the header alone: its bins
+    would be made up (0..1 by default), and a grid of zeros would read as "never there"."""
+    if grid.total_samples == 0:
+        return _csv_text(underlying, grid.x_metric, grid.y_metric, ())
+    x_text = [repr(edge) for edge in grid.x_edges.tolist()]
+    y_text = [repr(edge) for edge in grid.y_edges.tolist()]
+    counts = grid.counts.tolist()
+    total = grid.total_samples
+    occupancy_text = {n: repr(n / total if total else 0.0) for n in {n for column in counts for n in column}}
+    rows = (
+        (x_text[ix], x_text[ix + 1], y_text[iy], y_text[iy + 1], str(n), occupancy_text[n])
+        for ix, column in enumerate(counts)
+        for iy, n in enumerate(column)
+    )
+    return _csv_text(underlying, grid.x_metric, grid.y_metric, rows)
 
 
 def save_heatmap_csv(

@@ -41,6 +41,13 @@ DEFAULT_TOP_K = 5
 DEFAULT_SOURCE = "synthetic"
 DEFAULT_MISSING_POLICY = "strict"
 DEFAULT_COUNT_MODE = "selected"
+DEFAULT_HORIZON_DAYS = 30  # forward outcomes: days after each sample (docs/outcomes.md)
+MAX_HORIZON_DAYS = 365
+DEFAULT_MIN_EPISODES = 8  # fewer independent episodes than this: a cell's outcome is "thin"
+RANK_BY: tuple[str, ...] = ("sweetness", "edge")  # edge: by the outcome's lower 95% bound
+DEFAULT_RANK_BY = "sweetness"
+DEFAULT_BIN_MODE = "equal"  # equal-width bins, as requested; "quantile" is the option
+DEFAULT_CLIP_PCT = 0.0  # percent of each tail left outside the axis range (0: none)
 # A grid is held per pair in memory and on disk; 500 x 500 cells is already far past what a
 # terminal can show and keeps a sweep's memory bounded.
 MAX_BINS = 500

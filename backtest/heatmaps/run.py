@@ -12,11 +12,16 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from backtest.heatmaps.options import (
+    DEFAULT_BIN_MODE,
+    DEFAULT_CLIP_PCT,
     DEFAULT_COUNT_MODE,
+    DEFAULT_HORIZON_DAYS,
     DEFAULT_METRICS,
     DEFAULT_MIN_ENV_FRAC,
+    DEFAULT_MIN_EPISODES,
     DEFAULT_MIN_PASS_FRAC,
     DEFAULT_MISSING_POLICY,
+    DEFAULT_RANK_BY,
     DEFAULT_SOURCE,
     DEFAULT_STRATEGIES,
     DEFAULT_TOP_K,
@@ -29,6 +34,7 @@ from backtest.heatmaps.sweep import (
     COMPUTE_SHARE,
     CancelCheck,
     ProgressCallback,
+    SweepParams,
     cancelled,
     compute_sweep,
     validate_sweep_params,
@@ -57,6 +63,11 @@ def run_greg_sweetspot_sweep(
     seed: int | None = None,
     data_dir: Path | None = None,
     regime_file: Path | None = None,
+    bin_mode: str = DEFAULT_BIN_MODE,
+    clip_pct: float = DEFAULT_CLIP_PCT,
+    horizon_days: int = DEFAULT_HORIZON_DAYS,
+    min_episodes: int = DEFAULT_MIN_EPISODES,
+    rank_by: str = DEFAULT_RANK_BY,
 ) -> Path:
     """Run the Greg environment sweep across the metric pairs and strategies and save, under
     ``base_dir/backtest/output/``: the env heatmap CSVs, the sweet-spot JSON and Markdown,
@@ -70,8 +81,23 @@ def run_greg_sweetspot_sweep(
     """
     params = validate_sweep_params(
         underlyings, metrics, strategies, x_bins, y_bins, min_env_frac, min_pass_frac, top_k,
-        source, lookback_days, missing_policy, count_mode, seed,
+        source, lookback_days, missing_policy, count_mode, seed, bin_mode, clip_pct, horizon_days,
+        min_episodes, rank_by,
     )
+    return run_sweep(base_dir, params, progress=progress, cancel=cancel, data_dir=data_dir, regime_file=regime_file)
+
+
+def run_sweep(
+    base_dir: Path,
+    params: SweepParams,
+    *,
+    progress: ProgressCallback | None = None,
+    cancel: CancelCheck | None = None,
+    data_dir: Path | None = None,
+    regime_file: Path | None = None,
+) -> Path:
+    """``run_greg_sweetspot_sweep`` for parameters already validated (the app's scan setup
+    holds a ``SweepParams``): compute, then write, all or nothing. Returns the JSON path."""
     started_wall = time.time()
 
     def scaled(low: float, high: float) -> ProgressCallback | None:

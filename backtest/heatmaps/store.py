@@ -24,8 +24,9 @@ from pathlib import Path
 import numpy as np
 
 from backtest.heatmaps.binning import PairGrid
-from backtest.heatmaps.cells import grid_cells, heatmap_csv_text
+from backtest.heatmaps.cells import grid_csv_text
 from backtest.heatmaps.markdown import markdown_summary
+from backtest.heatmaps.outcome_cells import NO_TRADE_GROUP, CellOutcomes
 from backtest.heatmaps.outputs import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -33,10 +34,12 @@ from backtest.heatmaps.outputs import (
     JSON_NAME,
     MANIFEST_NAME,
     MARKDOWN_NAME,
+    SCORECARD_NAME,
     env_csv_name,
     grid_arrays,
     manifest_for,
     records_json_text,
+    scorecard_json_text,
 )
 from backtest.heatmaps.sweep import SweepResult
 from backtest.heatmaps.sweetspots import SweetSpotRecord
@@ -77,7 +80,7 @@ def write_sweep_outputs(
     output_dir.mkdir(parents=True, exist_ok=True)
     started_wall = time.time() if started_wall is None else started_wall
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=output_dir))
-    n_files = sum(len(s.grids) for s in result.underlyings) + 4
+    n_files = sum(len(s.grids) for s in result.underlyings) + 5
 
     def report(done: int, message: str) -> None:
         if progress is not None:
@@ -92,7 +95,7 @@ def write_sweep_outputs(
                 name = env_csv_name(sweep.underlying, grid.x_metric, grid.y_metric)
                 report(len(written), f"writing {name}")
                 (staging / name).write_text(
-                    heatmap_csv_text(grid_cells(grid), grid.x_metric, grid.y_metric, sweep.underlying), encoding="utf-8"
+                    grid_csv_text(grid, sweep.underlying), encoding="utf-8"
                 )
                 written[f"csv:{sweep.underlying}:{grid.x_metric}:{grid.y_metric}"] = name
         report(len(written), f"writing {JSON_NAME}")
@@ -100,6 +103,8 @@ def write_sweep_outputs(
         written["json"] = JSON_NAME
         (staging / MARKDOWN_NAME).write_text(markdown_summary(result), encoding="utf-8")
         written["markdown"] = MARKDOWN_NAME
+        (staging / SCORECARD_NAME).write_text(scorecard_json_text(result), encoding="utf-8")
+        written["scorecard"] = SCORECARD_NAME
         report(len(written), f"writing {GRIDS_NAME}")
         with open(staging / GRIDS_NAME, "wb") as stream:
             np.savez_compressed(stream, **grid_arrays(result))
@@ -134,6 +139,7 @@ class StoredSweep:
     manifest: dict
     records: list[SweetSpotRecord]
     arrays: dict[str, np.ndarray]
+    scorecard: dict | None = None  # greg_heatmap_scorecard.json (None: a run without outcomes)
 
     @property
     def underlyings(self) -> list[str]:
@@ -171,6 +177,22 @@ class StoredSweep:
             )
         except (ValueError, KeyError, IndexError):
             raise SweepResultsError(f"no stored grid for {underlying} {x_metric} vs {y_metric}") from None
+
+    def cell_outcomes(self, underlying: str, x_metric: str, y_metric: str, measure: str = "edge") -> CellOutcomes | None:
+        """The stored forward outcomes per cell of a pair (``edge``: strategies then NO_TRADE;
+        ``pnl``: each strategy's own structure), None when the run has none."""
+        pairs = self.pairs
+        if (x_metric, y_metric) not in pairs and (y_metric, x_metric) in pairs:
+            x_metric, y_metric = y_metric, x_metric
+        prefix = f"{underlying}__{measure}"
+        if f"{prefix}__n" not in self.arrays or (x_metric, y_metric) not in pairs:
+            return None
+        groups = self.manifest.get("outcome_groups") or []
+        if measure == "pnl":
+            groups = [g for g in groups if g != NO_TRADE_GROUP]
+        horizon = self.manifest.get("parameters", {}).get("horizon_days", 30)
+        name = f"edge_{horizon}d" if measure == "edge" else "pnl"
+        return CellOutcomes.from_arrays(self.arrays, prefix, name, groups, pairs.index((x_metric, y_metric)))
 
     def strategy_index(self, key: str) -> int:
         keys = [s["key"] for s in self.strategies]
@@ -210,7 +232,7 @@ def load_sweep_results(output_dir: Path) -> StoredSweep:
     if manifest.get("version") != FORMAT_VERSION:
         raise SweepResultsError(f"{MANIFEST_NAME} has version {manifest.get('version')!r}, expected {FORMAT_VERSION}")
     for name, digest in (manifest.get("sha256") or {}).items():
-        if name in (JSON_NAME, GRIDS_NAME) and (output_dir / name).exists() and _sha256(output_dir / name) != digest:
+        if name in (JSON_NAME, GRIDS_NAME, SCORECARD_NAME) and (output_dir / name).exists() and _sha256(output_dir / name) != digest:
             raise SweepResultsError(
                 f"{name} does not match {MANIFEST_NAME} (a scan was interrupted while moving its files); run the scan again"
             )
@@ -228,4 +250,9 @@ def load_sweep_results(output_dir: Path) -> StoredSweep:
     for underlying in manifest.get("underlyings", {}):
         if f"{underlying}__counts" not in arrays:
             raise SweepResultsError(f"{GRIDS_NAME} has no grids for {underlying}")
-    return StoredSweep(output_dir, manifest, records, arrays)
+    scorecard = None
+    if SCORECARD_NAME in (manifest.get("files") or []):
+        scorecard = _read_json(output_dir / SCORECARD_NAME)
+        if not isinstance(scorecard, dict) or not isinstance(scorecard.get("underlyings"), dict):
+            raise SweepResultsError(f"{SCORECARD_NAME} is not a scorecard")
+    return StoredSweep(output_dir, manifest, records, arrays, scorecard)

@@ -11,31 +11,62 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-from backtest.heatmaps.binning import PairGrid, compute_pair_grid, strategy_weights
+from backtest.heatmaps.binning import (
+    Binning,
+    PairGrid,
+    compute_pair_grid,
+    sample_cells,
+    strategy_weights,
+)
 from backtest.heatmaps.options import (
+    DEFAULT_BIN_MODE,
+    DEFAULT_CLIP_PCT,
     DEFAULT_COUNT_MODE,
+    DEFAULT_HORIZON_DAYS,
+    DEFAULT_MIN_EPISODES,
     DEFAULT_MISSING_POLICY,
+    DEFAULT_RANK_BY,
     DEFAULT_SOURCE,
     MAX_BINS,
+    MAX_HORIZON_DAYS,
+    RANK_BY,
     CountMode,
     parse_count_mode,
     validate_metric,
 )
-from backtest.heatmaps.sweetspots import SweetSpotRecord, sweet_spots_for
+from backtest.heatmaps.outcome_cells import NO_TRADE_GROUP, CellOutcomes, cell_outcomes
+from backtest.heatmaps.sweetspots import SweetSpot, SweetSpotRecord, sweet_spots
+from backtest.heatmaps.walk_forward import EarlySpot, early_spots
+from backtest.outcomes.edge import edge_column
+from backtest.outcomes.forward import forward_outcomes
+from backtest.outcomes.scorecard import (
+    MultipleTesting,
+    Scorecard,
+    SignalsTable,
+    compute_scorecard,
+    compute_signals,
+    multiple_testing,
+)
+from backtest.outcomes.stats import walk_forward_split
+from backtest.outcomes.structures import pnl_column
 from backtest.selector.evaluate import (
+    NO_TRADE,
     evaluate_frame,
     parse_missing_policy,
     resolve_strategy,
     strategy_label,
 )
 from backtest.selector.spec import load_selector_spec
-from backtest.sensors.sources import SensorData, load_sensor_data, validate_source
+from backtest.sensors.pipeline import bars_per_day, window_bars
+from backtest.sensors.sources import DataSummary, SensorData, load_sensor_data, validate_source
+from greg_core.contract import RAW_COLUMNS
 from greg_core.errors import SweepCancelled, SweepConfigError
 
 # Share of the overall progress bar given to computing; the rest is writing the files.
@@ -60,6 +91,10 @@ class SweepParams:
     missing_policy: str
     count_mode: CountMode
     seed: int | None = None
+    binning: Binning = Binning()
+    horizon_days: int = DEFAULT_HORIZON_DAYS
+    min_episodes: int = DEFAULT_MIN_EPISODES
+    rank_by: str = DEFAULT_RANK_BY
 
     @property
     def pairs(self) -> list[tuple[str, str]]:
@@ -80,6 +115,11 @@ class SweepParams:
             "missing_policy": self.missing_policy,
             "count_mode": self.count_mode,
             "seed": self.seed,
+            "bin_mode": self.binning.mode,
+            "clip_pct": self.binning.clip_pct,
+            "horizon_days": self.horizon_days,
+            "min_episodes": self.min_episodes,
+            "rank_by": self.rank_by,
         }
 
 
@@ -101,6 +141,11 @@ def validate_sweep_params(
     missing_policy: str = DEFAULT_MISSING_POLICY,
     count_mode: str = DEFAULT_COUNT_MODE,
     seed: int | None = None,
+    bin_mode: str = DEFAULT_BIN_MODE,
+    clip_pct: float = DEFAULT_CLIP_PCT,
+    horizon_days: int = DEFAULT_HORIZON_DAYS,
+    min_episodes: int = DEFAULT_MIN_EPISODES,
+    rank_by: str = DEFAULT_RANK_BY,
 ) -> SweepParams:
     """Every parameter checked before any work; raises ``SweepConfigError`` (one line)."""
     try:
@@ -133,25 +178,45 @@ def validate_sweep_params(
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0):
             raise ValueError(f"seed must be a whole number >= 0, got {seed!r}")
         source = validate_source(source)
+        if isinstance(clip_pct, bool) or not isinstance(clip_pct, int | float | np.integer | np.floating):
+            raise ValueError(f"clip_pct must be a number of percent, got {clip_pct!r}")
+        binning = Binning(str(bin_mode).strip().lower(), float(clip_pct))
+        if isinstance(horizon_days, bool) or not isinstance(horizon_days, int | np.integer) or not (
+            2 <= horizon_days <= MAX_HORIZON_DAYS
+        ):
+            raise ValueError(f"horizon must be a whole number of days from 2 to {MAX_HORIZON_DAYS}, got {horizon_days!r}")
+        if isinstance(min_episodes, bool) or not isinstance(min_episodes, int | np.integer) or min_episodes < 1:
+            raise ValueError(f"min_episodes must be a whole number >= 1, got {min_episodes!r}")
+        rank_by = str(rank_by).strip().lower()
+        if rank_by not in RANK_BY:
+            raise ValueError(f"unknown ranking {rank_by!r}; choose one of: {', '.join(RANK_BY)}")
     except ValueError as exc:
         raise SweepConfigError(str(exc)) from None
     return SweepParams(
         underlyings=names, metrics=metric_names, strategies=keys, x_bins=int(x_bins), y_bins=int(y_bins),
         min_env_frac=float(min_env_frac), min_pass_frac=float(min_pass_frac), top_k=int(top_k),
         source=source, lookback_days=None if lookback_days is None else int(lookback_days),
-        missing_policy=policy, count_mode=count_mode, seed=seed,  # type: ignore[arg-type]
+        missing_policy=policy, count_mode=count_mode, seed=seed, binning=binning,  # type: ignore[arg-type]
+        horizon_days=int(horizon_days), min_episodes=int(min_episodes), rank_by=rank_by,
     )
 
 
 @dataclass
 class UnderlyingSweep:
     underlying: str
-    data: SensorData
+    data: DataSummary  # the rows themselves are released once the grids are computed
     grids: list[PairGrid]
     selected_counts: dict[str, int]
     pass_counts: dict[str, int]
     absent_sensors: list[str] = field(default_factory=list)
     not_evaluable: int = 0  # ignore-missing: samples without a core sensor (never NO_TRADE)
+    # Forward outcomes (docs/outcomes.md): per pair, the edge and the strategies' own P&L per cell.
+    edge_cells: list[CellOutcomes] = field(default_factory=list)
+    pnl_cells: list[CellOutcomes] = field(default_factory=list)
+    scorecard: Scorecard | None = None
+    pnl_scorecard: Scorecard | None = None
+    signals: SignalsTable | None = None
+    walk_forward: dict = field(default_factory=dict)  # cut date, later-third baseline
 
 
 @dataclass
@@ -161,10 +226,29 @@ class SweepResult:
     records: list[SweetSpotRecord]
     compute_seconds: float
     started_at: str = field(default="")
+    # Per-cell tests of "the strategy's days here earned more edge than the no-trade days".
+    multiple_testing: MultipleTesting | None = None
+    phase_seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def n_sweet_spots(self) -> int:
         return sum(len(r.sweet_spots) for r in self.records)
+
+
+class PhaseClock:
+    """Wall seconds per phase of a sweep (data, decisions, grids, outcomes), summed over
+    underlyings: the manifest reports them and the benchmark reads the outcome layer's share."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, phase: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[phase] = self.seconds.get(phase, 0.0) + time.perf_counter() - started
 
 
 def cancelled(cancel: CancelCheck | None) -> bool:
@@ -190,9 +274,9 @@ def compute_sweep(
     steps_total = len(params.underlyings) * (len(pairs) + 1)
     done = 0
 
-    def report(message: str) -> None:
+    def report(message: str, step: int = 0) -> None:
         if progress is not None:
-            progress(min(done / steps_total, 1.0), message)
+            progress(min((done + step) / steps_total, 1.0), message)
         if cancelled(cancel):
             raise SweepCancelled("sweep cancelled; previous results left as they were")
 
@@ -200,37 +284,145 @@ def compute_sweep(
     columns = [spec_keys.index(k) for k in params.strategies]
     underlyings: list[UnderlyingSweep] = []
     records: list[SweetSpotRecord] = []
+    clock = PhaseClock()
     for underlying in params.underlyings:
         report(f"{underlying}: loading {params.source} data")
-        if data_by_underlying is not None and underlying in data_by_underlying:
-            data = data_by_underlying[underlying]
-        else:
-            data = load_sensor_data(
-                underlying, params.source, params.lookback_days, seed=params.seed, data_dir=data_dir,
-                regime_file=regime_file,
-            )
-        # ignore-missing decides per sample; a day without a core sensor (vrp_30d: no implied
-        # vol) is not evaluable and never selects a premium-selling strategy.
-        absent = data.absent_sensors()
-        decisions = evaluate_frame(data.sensors, policy=params.missing_policy)
+        with clock("data"):
+            if data_by_underlying is not None and underlying in data_by_underlying:
+                data = data_by_underlying[underlying]
+            else:
+                data = load_sensor_data(
+                    underlying, params.source, params.lookback_days, seed=params.seed, data_dir=data_dir,
+                    regime_file=regime_file,
+                )
+        sweep, underlying_records = _sweep_underlying(underlying, data, params, columns, report, clock)
+        underlyings.append(sweep)
+        records.extend(underlying_records)
+        done += len(pairs) + 1
+        # Release this underlying's rows before the next one loads (peak memory: one frame).
+        del data
+    report("sweep computed")
+    with clock("outcomes"):
+        tests = cell_tests(underlyings, params.strategies, params.min_episodes)
+    return SweepResult(
+        params, underlyings, records, time.perf_counter() - started, multiple_testing=tests,
+        phase_seconds={phase: round(seconds, 4) for phase, seconds in clock.seconds.items()},
+    )
+
+
+def cell_tests(underlyings: list[UnderlyingSweep], strategies: tuple[str, ...], min_episodes: int) -> MultipleTesting:
+    """One t per (underlying, pair, strategy, cell) that is not thin: the cell's mean
+    edge on the strategy's days minus the underlying's no-trade mean, over its Newey-West SE
+    (the baseline taken as known). Cells of different pairs share days, so the tests are not
+    independent: the count beyond |t| > 2 is set against what chance alone would give."""
+    t_stats = []
+    for sweep in underlyings:
+        if sweep.scorecard is None:
+            continue
+        baseline = sweep.scorecard.row(NO_TRADE).mean
+        for cells in sweep.edge_cells:
+            strategy_rows = [cells.group_index(key) for key in strategies]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                t = (cells.mean[strategy_rows] - baseline) / cells.se[strategy_rows]
+            t[cells.thin(min_episodes)[strategy_rows]] = np.nan
+            t_stats.append(t[np.isfinite(t)])
+    return multiple_testing(np.concatenate(t_stats) if t_stats else np.zeros(0))
+
+
+def bar_positions(index) -> np.ndarray:
+    """Each row's position on its bar grid (row numbers when the index is not regular): the
+    time unit of episodes and Newey-West lags, so a missing bar leaves a gap."""
+    import pandas as pd
+
+    if not isinstance(index, pd.DatetimeIndex) or len(index) < 2:
+        return np.arange(len(index), dtype=np.int64)
+    stamps = index.asi8
+    step = int(np.median(np.diff(stamps)))
+    if step <= 0 or np.any((stamps - stamps[0]) % step):
+        return np.arange(len(index), dtype=np.int64)
+    return (stamps - stamps[0]) // step
+
+
+def _sweep_underlying(
+    underlying: str,
+    data: SensorData,
+    params: SweepParams,
+    columns: list[int],
+    report: Callable[[str, int], None],
+    clock: PhaseClock,
+) -> tuple[UnderlyingSweep, list[SweetSpotRecord]]:
+    """Decisions, forward outcomes, every pair's grid and cell outcomes, the sweet spots with
+    their outcome blocks and the walk-forward check, and the scorecard, for one underlying."""
+    pairs = params.pairs
+    summary = data.summary()
+    sensors = data.sensors
+    # ignore-missing decides per sample; a day without a core sensor (vrp_30d: no implied
+    # vol) is not evaluable and never selects a premium-selling strategy.
+    with clock("decisions"):
+        decisions = evaluate_frame(sensors, policy=params.missing_policy)
         if params.count_mode == "selected":
             counted = decisions.selected[:, None] == np.asarray(columns)[None, :]
         else:
             counted = decisions.passes[:, columns]
         scores = decisions.scores[:, columns]
         weights = strategy_weights(counted, scores)  # built once, reused by every pair
-        done += 1
-        grids = []
-        bin_cache: dict = {}  # this underlying's metrics, binned once per distinct edges
-        for number, (x_metric, y_metric) in enumerate(pairs, start=1):
-            report(f"{underlying}: {x_metric} vs {y_metric} ({number}/{len(pairs)}), {len(columns)} strategies")
+        no_trade = decisions.selected == decisions.outcome_code(NO_TRADE)
+
+    # Forward outcomes read the future after each sample; they are only ever aggregated over
+    # cells the sensors already decided, never used to draw a bin or a decision.
+    with clock("outcomes"):
+        # The sweep reads the unhedged P&L only: the hedged one would cost nine tenths of the time.
+        outcomes = forward_outcomes(sensors[list(RAW_COLUMNS)], params.horizon_days, hedged=False)
+        edge = outcomes[edge_column(params.horizon_days)].to_numpy(dtype=float)
+        pnl = [outcomes[pnl_column(key)].to_numpy(dtype=float) for key in params.strategies]
+        positions = bar_positions(sensors.index)
+        horizon_bars = window_bars(params.horizon_days, bars_per_day(sensors.index))
+        edge_groups = [(key, counted[:, i], edge) for i, key in enumerate(params.strategies)]
+        edge_groups.append((NO_TRADE_GROUP, no_trade, edge))
+        pnl_groups = [(key, counted[:, i], pnl[i]) for i, key in enumerate(params.strategies)]
+        split = walk_forward_split(positions, horizon_bars)
+        late_no_trade = edge[split.out_of_sample & no_trade]
+        late_baseline = float(np.nanmean(late_no_trade)) if np.isfinite(late_no_trade).any() else None
+    report(f"{underlying}: decisions and forward outcomes ({len(sensors)} samples)", 1)
+
+    metric_values = {name: sensors[name].to_numpy(dtype=float) for name in params.metrics}
+    grids, cells_by_pair, early_by_pair = [], [], []
+    bin_cache: dict = {}  # this underlying's metrics, binned once per distinct edges
+    for number, (x_metric, y_metric) in enumerate(pairs, start=1):
+        report(f"{underlying}: {x_metric} vs {y_metric} ({number}/{len(pairs)}), {len(columns)} strategies", number)
+        x, y = metric_values[x_metric], metric_values[y_metric]
+        with clock("grids"):
             grid = compute_pair_grid(
-                data.sensors[x_metric].to_numpy(dtype=float), data.sensors[y_metric].to_numpy(dtype=float),
-                counted, scores, params.x_bins, params.y_bins, x_metric=x_metric, y_metric=y_metric,
-                weights=weights, bin_cache=bin_cache,
+                x, y, counted, scores, params.x_bins, params.y_bins, x_metric=x_metric, y_metric=y_metric,
+                weights=weights, bin_cache=bin_cache, binning=params.binning,
             )
             grids.append(grid)
-            for position, key in enumerate(params.strategies):
+        with clock("outcomes"):
+            cells_by_pair.append(sample_cells(grid, x, y, bin_cache))
+            early_by_pair.append(early_spots(
+                x, y, counted, scores, split.in_sample, split.out_of_sample, edge, pnl,
+                x_bins=params.x_bins, y_bins=params.y_bins, binning=params.binning,
+                min_env_frac=params.min_env_frac, min_pass_frac=params.min_pass_frac, top_k=params.top_k,
+                names=(x_metric, y_metric),
+            ))
+    with clock("outcomes"):
+        shape = (params.x_bins, params.y_bins)
+        times = sensors.index.as_unit("ns").asi8 if hasattr(sensors.index, "asi8") else None
+        edge_cells = cell_outcomes(
+            cells_by_pair, edge_groups, positions, shape, horizon_bars, edge_column(params.horizon_days), times
+        )
+        pnl_cells = cell_outcomes(cells_by_pair, pnl_groups, positions, shape, horizon_bars, "pnl", times)
+        del cells_by_pair
+    records = []
+    with clock("grids"):  # the sweet spots and their outcome blocks
+        for (x_metric, y_metric), grid, pair_edge, pair_pnl, early in zip(
+            pairs, grids, edge_cells, pnl_cells, early_by_pair, strict=True
+        ):
+            per_strategy = sweet_spots(
+                grid, params.min_env_frac, params.min_pass_frac, params.top_k, strategy_keys=params.strategies,
+                edge=pair_edge, pnl=pair_pnl, min_episodes=params.min_episodes, rank_by=params.rank_by,
+            )
+            for position, (key, spots) in enumerate(zip(params.strategies, per_strategy, strict=True)):
                 records.append(
                     SweetSpotRecord(
                         underlying=underlying,
@@ -239,22 +431,48 @@ def compute_sweep(
                         x_metric=x_metric,
                         y_metric=y_metric,
                         samples=grid.total_samples,
-                        sweet_spots=sweet_spots_for(
-                            grid, position, params.min_env_frac, params.min_pass_frac, params.top_k
-                        ),
+                        sweet_spots=tuple(_with_out_of_sample(spot, early[position]) for spot in spots),
                     )
                 )
-            done += 1
-        underlyings.append(
-            UnderlyingSweep(
-                underlying=underlying,
-                data=data,
-                grids=grids,
-                selected_counts={k: int((decisions.selected == c).sum()) for k, c in zip(params.strategies, columns, strict=True)},
-                pass_counts={k: int(decisions.passes[:, c].sum()) for k, c in zip(params.strategies, columns, strict=True)},
-                absent_sensors=absent,
-                not_evaluable=int((~decisions.evaluable).sum()),
-            )
+
+    with clock("outcomes"):
+        scorecard = compute_scorecard(
+            sensors, decisions, outcomes, measure="edge", horizon_days=params.horizon_days,
+            underlying=underlying, min_episodes=params.min_episodes,
         )
-    report("sweep computed")
-    return SweepResult(params, underlyings, records, time.perf_counter() - started)
+        pnl_scorecard = compute_scorecard(
+            sensors, decisions, outcomes, measure="pnl", horizon_days=params.horizon_days,
+            underlying=underlying, min_episodes=params.min_episodes,
+        )
+        signals = compute_signals(sensors, outcomes[edge_column(params.horizon_days)], horizon_days=params.horizon_days)
+    sweep = UnderlyingSweep(
+        underlying=underlying,
+        data=summary,
+        grids=grids,
+        selected_counts={k: int((decisions.selected == c).sum()) for k, c in zip(params.strategies, columns, strict=True)},
+        pass_counts={k: int(decisions.passes[:, c].sum()) for k, c in zip(params.strategies, columns, strict=True)},
+        absent_sensors=summary.absent_sensors(),
+        not_evaluable=int((~decisions.evaluable).sum()),
+        edge_cells=edge_cells,
+        pnl_cells=pnl_cells,
+        scorecard=scorecard,
+        pnl_scorecard=pnl_scorecard,
+        signals=signals,
+        walk_forward={
+            "cut": sensors.index[int(np.searchsorted(positions, split.cut_day))].isoformat()
+            if split.cut_day <= positions[-1] else None,
+            "later_third_no_trade_mean": late_baseline,
+            "later_third_no_trade_n": int(np.isfinite(late_no_trade).sum()),
+        } if len(positions) else {},
+    )
+    return sweep, records
+
+
+def _with_out_of_sample(spot: SweetSpot, early: list[EarlySpot]) -> SweetSpot:
+    """``spot`` with the walk-forward means of the early sweet spot holding its centre."""
+    match = next((candidate for candidate in early if candidate.holds(spot)), None)
+    if match is None or spot.outcome is None:
+        return spot
+    outcome = replace(spot.outcome, oos_mean=match.oos_edge_mean, oos_n=match.oos_edge_n)
+    pnl = None if spot.pnl is None else replace(spot.pnl, oos_mean=match.oos_pnl_mean, oos_n=match.oos_pnl_n)
+    return replace(spot, outcome=outcome, pnl=pnl)

@@ -3,19 +3,90 @@ reader (the Markdown, the app) reads back, with the one ranking rule (docs/heatm
 
 A sweet spot is a cell with occupancy >= ``min_env_frac`` and pass rate >= ``min_pass_frac``;
 cells are ranked by ``sweetness = occupancy x pass rate`` (ties: more samples first, then
-lower x bin, then lower y bin) and the top K kept per (underlying, strategy, pair).
+lower x bin, then lower y bin) and the top K kept per (underlying, strategy, pair). With
+``rank_by="edge"`` the same filtered cells are ranked by the lower 95% bound of the
+strategy's forward edge there instead, cells with thin evidence left out.
+
+When a sweep computed forward outcomes, each sweet spot carries what happened after its
+days (docs/outcomes.md): an ``outcome`` block for the forward edge and a ``pnl`` block for the
+strategy's own structure, each ``OutcomeBlock``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from backtest.heatmaps.binning import PairGrid
+from backtest.heatmaps.binning import PairGrid, wilson_lower_bound
+from backtest.heatmaps.outcome_cells import NO_TRADE_GROUP, CellOutcomes
 from greg_core.errors import SweepResultsError
+
+
+def _number(value: Any) -> float | None:
+    """A finite float, or None (JSON has no NaN)."""
+    if value is None:
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+@dataclass(frozen=True)
+class OutcomeBlock:
+    """What happened after a sweet spot's days, for one measure (docs/outcomes.md).
+
+    ``mean``/``median``/``hit_rate``/``ci_low``/``ci_high`` over the strategy's days in the
+    cell with an outcome (``n``; ``episodes`` of them independent); ``thin`` when episodes are
+    fewer than the sweep's minimum. ``oos_mean``/``oos_n``: walk-forward, the mean over the
+    later third of the span in the cell chosen on the earlier two thirds (None when the cell
+    was not chosen then). ``no_trade_mean``/``diff_vs_no_trade``: the same cell's NO_TRADE
+    days (the edge only). Units: vol points (edge) or % of entry spot (P&L)."""
+
+    measure: str
+    mean: float | None
+    median: float | None
+    ci_low: float | None
+    ci_high: float | None
+    hit_rate: float | None
+    n: int
+    episodes: int
+    oos_mean: float | None
+    thin: bool
+    worst: float | None = None
+    oos_n: int = 0
+    no_trade_mean: float | None = None
+    no_trade_n: int = 0
+    diff_vs_no_trade: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in _BLOCK_FIELDS}
+
+    @classmethod
+    def from_json(cls, data: Any, where: str) -> OutcomeBlock | None:
+        if data is None:
+            return None
+        if not isinstance(data, Mapping):
+            raise SweepResultsError(f"{where} is not an object")
+        try:
+            return cls(
+                measure=str(data["measure"]),
+                **{name: _number(data.get(name)) for name in _BLOCK_NUMBERS},
+                **{name: int(data.get(name) or 0) for name in ("n", "episodes", "oos_n", "no_trade_n")},
+                thin=bool(data["thin"]),
+            )
+        except KeyError as missing:
+            raise SweepResultsError(f"{where} lacks {missing}") from None
+        except (TypeError, ValueError) as exc:
+            raise SweepResultsError(f"{where} has a malformed field ({exc})") from None
+
+
+_BLOCK_FIELDS = ("measure", "mean", "median", "ci_low", "ci_high", "hit_rate", "n", "episodes", "oos_mean",
+                 "thin", "worst", "oos_n", "no_trade_mean", "no_trade_n", "diff_vs_no_trade")
+_BLOCK_NUMBERS = ("mean", "median", "ci_low", "ci_high", "hit_rate", "oos_mean", "worst", "no_trade_mean",
+                  "diff_vs_no_trade")
 
 
 @dataclass(frozen=True)
@@ -35,9 +106,15 @@ class SweetSpot:
     avg_score: float
     x_bin: int
     y_bin: int
+    outcome: OutcomeBlock | None = None  # the forward edge on the strategy's days here
+    pnl: OutcomeBlock | None = None  # the strategy's own structure, held to expiry
 
     def to_json(self) -> dict[str, Any]:
         """The requested fields first (``x_low`` .. ``sweetness``), then the extras."""
+        outcomes = {} if self.outcome is None else {
+            "outcome": self.outcome.to_json(),
+            "pnl": None if self.pnl is None else self.pnl.to_json(),
+        }
         return {
             "x_low": self.x_low,
             "x_high": self.x_high,
@@ -52,6 +129,7 @@ class SweetSpot:
             "avg_score": self.avg_score,
             "x_bin": self.x_bin,
             "y_bin": self.y_bin,
+            **outcomes,
         }
 
     @classmethod
@@ -62,6 +140,8 @@ class SweetSpot:
             return cls(
                 **{name: float(data[name]) for name in _FLOAT_FIELDS},
                 **{name: int(data[name]) for name in _INT_FIELDS},
+                outcome=OutcomeBlock.from_json(data.get("outcome"), f"{where}, outcome"),
+                pnl=OutcomeBlock.from_json(data.get("pnl"), f"{where}, pnl"),
             )
         except KeyError as missing:
             raise SweepResultsError(f"{where} lacks {missing}") from None
@@ -123,38 +203,107 @@ class SweetSpotRecord:
             raise SweepResultsError(f"{where} has a malformed field ({exc})") from None
 
 
-def sweet_spots_for(
-    grid: PairGrid, strategy_column: int, min_env_frac: float, min_pass_frac: float, top_k: int
-) -> tuple[SweetSpot, ...]:
-    """Top-K cells by sweetness with occupancy >= min_env_frac and pass rate >= min_pass_frac."""
-    occupancy = grid.occupancy
-    pass_rate = grid.pass_rate[strategy_column]
-    sweetness = occupancy * pass_rate
-    keep = (occupancy >= min_env_frac) & (pass_rate >= min_pass_frac) & (grid.counts > 0)
-    ix, iy = np.nonzero(keep)
-    if len(ix) == 0:
-        return ()
-    order = np.lexsort((iy, ix, -grid.counts[ix, iy], -sweetness[ix, iy]))[:top_k]
-    wilson = grid.wilson_low[strategy_column]
-    avg_score = grid.avg_score[strategy_column]
-    spots = []
-    for i in order:
-        x, y = int(ix[i]), int(iy[i])
-        spots.append(
+def sweet_spots(
+    grid: PairGrid,
+    min_env_frac: float,
+    min_pass_frac: float,
+    top_k: int,
+    *,
+    strategy_keys: Sequence[str] | None = None,
+    edge: CellOutcomes | None = None,
+    pnl: CellOutcomes | None = None,
+    min_episodes: int = 8,
+    rank_by: str = "sweetness",
+) -> list[tuple[SweetSpot, ...]]:
+    """Per strategy column of ``grid``: the top-K cells with occupancy >= min_env_frac and
+    pass rate >= min_pass_frac, by sweetness (or, ``rank_by="edge"``, by the lower 95% bound
+    of the strategy's forward edge in the cell, thin cells left out). ``edge``/``pnl``: the
+    pair's outcomes per cell, which give each spot its outcome blocks; ``strategy_keys``
+    names the columns' groups in them. Every strategy is ranked in one pass."""
+    n_strategies = grid.selected.shape[0]
+    occupancy, pass_rate, sweetness = grid.occupancy, grid.pass_rate, grid.sweetness
+    keep = ((occupancy >= min_env_frac) & (grid.counts > 0))[None] & (pass_rate >= min_pass_frac)
+    with_outcomes = edge is not None and strategy_keys is not None
+    rows = [edge.group_index(key) for key in strategy_keys] if with_outcomes else []
+    if rank_by == "edge":
+        if not with_outcomes:
+            raise ValueError("ranking by edge needs the forward outcomes of the pair")
+        bound = edge.ci_low[rows]
+        keep &= ~edge.thin(min_episodes)[rows] & np.isfinite(bound)
+    column, ix, iy = np.nonzero(keep)
+    first_key = -(sweetness if rank_by == "sweetness" else bound)[column, ix, iy]
+    order = np.lexsort((iy, ix, -grid.counts[ix, iy], first_key, column))
+    column, ix, iy = column[order], ix[order], iy[order]
+    rank = np.arange(len(column)) - np.searchsorted(column, column)  # position within its strategy
+    top = rank < top_k
+    column, ix, iy = column[top], ix[top], iy[top]
+
+    # Everything a spot shows, gathered once for all of them.
+    values = {
+        "x_low": grid.x_edges[ix], "x_high": grid.x_edges[ix + 1],
+        "y_low": grid.y_edges[iy], "y_high": grid.y_edges[iy + 1],
+        "occupancy_frac": occupancy[ix, iy], "strategy_pass_frac": pass_rate[column, ix, iy],
+        "sweetness": sweetness[column, ix, iy], "count": grid.counts[ix, iy],
+        "selected_count": grid.selected[column, ix, iy],
+        # Only the kept cells' Wilson bounds: the whole (strategies, x, y) array is not needed.
+        "wilson_low": wilson_lower_bound(grid.selected[column, ix, iy], grid.counts[ix, iy]),
+        "avg_score": grid.avg_score[column, ix, iy], "x_bin": ix, "y_bin": iy,
+    }
+    listed = {name: array.tolist() for name, array in values.items()}
+    edge_blocks = _blocks(edge, [rows[c] for c in column.tolist()], ix, iy, min_episodes) if with_outcomes else None
+    pnl_blocks = (
+        _blocks(pnl, [pnl.group_index(strategy_keys[c]) for c in column.tolist()], ix, iy, min_episodes)
+        if pnl is not None and strategy_keys is not None else None
+    )
+    result: list[list[SweetSpot]] = [[] for _ in range(n_strategies)]
+    for i, c in enumerate(column.tolist()):
+        result[c].append(
             SweetSpot(
-                x_low=float(grid.x_edges[x]),
-                x_high=float(grid.x_edges[x + 1]),
-                y_low=float(grid.y_edges[y]),
-                y_high=float(grid.y_edges[y + 1]),
-                occupancy_frac=float(occupancy[x, y]),
-                strategy_pass_frac=float(pass_rate[x, y]),
-                sweetness=float(sweetness[x, y]),
-                count=int(grid.counts[x, y]),
-                selected_count=int(grid.selected[strategy_column, x, y]),
-                wilson_low=float(wilson[x, y]),
-                avg_score=float(avg_score[x, y]),
-                x_bin=x,
-                y_bin=y,
+                **{name: listed[name][i] for name in listed},
+                outcome=None if edge_blocks is None else edge_blocks[i],
+                pnl=None if pnl_blocks is None else pnl_blocks[i],
             )
         )
-    return tuple(spots)
+    return [tuple(spots) for spots in result]
+
+
+def _blocks(cells: CellOutcomes, groups: list[int], ix: np.ndarray, iy: np.ndarray, min_episodes: int) -> list[OutcomeBlock]:
+    """One ``OutcomeBlock`` per (group, x, y), the figures gathered from ``cells`` at once."""
+    g = np.asarray(groups, dtype=np.int64)
+
+    def pick(array: np.ndarray) -> list:
+        return array[g, ix, iy].tolist()
+
+    mean, median, ci_low, ci_high, hit_rate, worst = (
+        pick(a) for a in (cells.mean, cells.median, cells.ci_low, cells.ci_high, cells.hit_rate, cells.worst)
+    )
+    n, episodes = pick(cells.n), pick(cells.episodes)
+    if NO_TRADE_GROUP in cells.groups:
+        r = np.full_like(g, cells.group_index(NO_TRADE_GROUP))
+        no_trade_mean, no_trade_n = cells.mean[r, ix, iy].tolist(), cells.n[r, ix, iy].tolist()
+    else:
+        no_trade_mean, no_trade_n = [None] * len(g), [0] * len(g)
+    blocks = []
+    for i in range(len(g)):
+        own, other = _number(mean[i]), _number(no_trade_mean[i])
+        blocks.append(
+            OutcomeBlock(
+                measure=cells.measure, mean=own, median=_number(median[i]), ci_low=_number(ci_low[i]),
+                ci_high=_number(ci_high[i]), hit_rate=_number(hit_rate[i]), n=int(n[i]),
+                episodes=int(episodes[i]), oos_mean=None, thin=bool(episodes[i] < min_episodes),
+                worst=_number(worst[i]), no_trade_mean=other, no_trade_n=int(no_trade_n[i]),
+                diff_vs_no_trade=None if own is None or other is None else own - other,
+            )
+        )
+    return blocks
+
+
+def sweet_spots_for(
+    grid: PairGrid,
+    strategy_column: int,
+    min_env_frac: float,
+    min_pass_frac: float,
+    top_k: int,
+) -> tuple[SweetSpot, ...]:
+    """The sweet spots of one strategy column (no outcomes): ``sweet_spots`` for one."""
+    return sweet_spots(grid, min_env_frac, min_pass_frac, top_k)[strategy_column]

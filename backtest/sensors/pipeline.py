@@ -1,13 +1,19 @@
 """The one sensor pipeline: raw market data in, Greg sensors out, for every data source.
 
-Definitions and units: docs/sensors.md (names and units in ``greg_core.contract``). Windows are stated in days and
-converted to bars from the frame's bar length, so daily frames use exactly 7/30/14/182/200
-bars. Warm-up rows, and rows whose window touches a missing input, are NaN, never zero.
+Definitions and units: docs/sensors.md (names and units in ``greg_core.contract``). Windows
+are stated in days and converted to bars from the frame's bar length, so daily frames use
+exactly 7/30/14/182/200 bars. Warm-up rows are NaN, never zero.
+
+Missing bars (docs/sensors.md "Gaps"): a realized-vol window that touches one is NaN (a
+missing day must not become one long "daily" return); the 182-day IV range and the 200-day
+average need at least 90% of their days; ADX and RSI bridge a gap of up to
+``MAX_BRIDGED_BARS`` missing bars (the rows on either side are taken as consecutive bars, as
+TA-Lib and charting platforms do on the rows as given) and restart their warm-up after a
+longer one. ``compute_sensors`` counts both kinds of gap in ``attrs``.
 
 ADX and RSI follow Wilder exactly as TA-Lib computes them (SMA seed, then Wilder smoothing)
-so they agree with ``talib.ADX``/``talib.RSI``; the recursions run through
-``scipy.signal.lfilter``, and a gap in the inputs restarts the indicator's warm-up after it.
-Two degenerate cases differ on purpose: a flat market (no true range, or no directional
+so they agree with ``talib.ADX``/``talib.RSI``; the recursions are exponential smoothings
+(pandas ``ewm(adjust=False)``, no scipy). Two degenerate cases differ on purpose: a flat market (no true range, or no directional
 movement) counts as DX = 0, i.e. "no trend" (TA-Lib holds the last ADX instead), and an RSI
 with neither gains nor losses is NaN (TA-Lib prints 0, which the selector would read as
 oversold).
@@ -15,9 +21,10 @@ oversold).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
-from scipy.signal import lfilter
 
 from greg_core.contract import RAW_COLUMNS, SENSOR_NAMES
 from greg_core.realized_vol import realized_vol
@@ -25,6 +32,10 @@ from greg_core.realized_vol import realized_vol
 IV_RANK_DAYS = 182
 MA_DAYS = 200
 WILDER_PERIOD_DAYS = 14
+# A long window is defined when at least this share of its bars is present.
+MIN_WINDOW_COVERAGE = 0.9
+# ADX/RSI take the rows around a gap of up to this many missing bars as consecutive.
+MAX_BRIDGED_BARS = 3
 
 
 def bars_per_day(index: pd.Index) -> float:
@@ -42,17 +53,35 @@ def window_bars(days: float, per_day: float) -> int:
 
 
 def _wilder_smooth(x: np.ndarray, seed: float, keep: float, gain: float) -> np.ndarray:
-    """y[0] = keep * seed + gain * x[0]; y[k] = keep * y[k-1] + gain * x[k]."""
+    """y[0] = keep * seed + gain * x[0]; y[k] = keep * y[k-1] + gain * x[k].
+
+    As an exponential smoothing with alpha = 1 - keep of ``[seed', x...]``, scaled by
+    gain / alpha (Wilder's averages have gain = alpha, his running sums gain = 1)."""
     if len(x) == 0:
         return x
-    out, _ = lfilter([gain], [1.0, -keep], x, zi=[keep * seed])
-    return out
+    alpha = 1.0 - keep
+    scale = gain / alpha
+    inputs = np.concatenate(([seed / scale], x))
+    smoothed = pd.Series(inputs).ewm(alpha=alpha, adjust=False).mean().to_numpy()
+    return smoothed[1:] * scale
 
 
-def _contiguous_runs(valid: np.ndarray) -> list[tuple[int, int]]:
-    """[start, stop) of each run of True in ``valid``."""
-    edges = np.diff(np.concatenate(([0], valid.astype(np.int8), [0])))
-    return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True))
+def _bridged_runs(valid: np.ndarray, max_gap: int) -> list[np.ndarray]:
+    """Positions of the valid rows, split where more than ``max_gap`` rows in a row are
+    invalid: each run is computed as one consecutive series."""
+    positions = np.flatnonzero(valid)
+    if len(positions) == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(positions) > max_gap + 1) + 1
+    return np.split(positions, breaks)
+
+
+def gap_counts(valid: np.ndarray, max_gap: int = MAX_BRIDGED_BARS) -> tuple[int, int]:
+    """(bridged, restarting) gaps among the valid rows: runs of invalid rows between valid
+    ones of at most / more than ``max_gap`` rows."""
+    positions = np.flatnonzero(valid)
+    missing = np.diff(positions) - 1
+    return int(((missing > 0) & (missing <= max_gap)).sum()), int((missing > max_gap).sum())
 
 
 def _rsi_run(close: np.ndarray, period: int) -> np.ndarray:
@@ -106,30 +135,34 @@ def _adx_run(high: np.ndarray, low: np.ndarray, close: np.ndarray, period: int) 
     return out
 
 
-def _per_run(valid: np.ndarray, fn, *columns: np.ndarray) -> np.ndarray:
+def _per_run(valid: np.ndarray, max_gap: int, fn, *columns: np.ndarray) -> np.ndarray:
     out = np.full(len(valid), np.nan)
-    for start, stop in _contiguous_runs(valid):
-        out[start:stop] = fn(*(c[start:stop] for c in columns))
+    for rows in _bridged_runs(valid, max_gap):
+        out[rows] = fn(*(c[rows] for c in columns))
     return out
 
 
-def wilder_rsi(close: np.ndarray, period: int = 14) -> np.ndarray:
+def wilder_rsi(close: np.ndarray, period: int = 14, max_gap: int = MAX_BRIDGED_BARS) -> np.ndarray:
+    """Wilder RSI; NaN entries are missing bars (bridged up to ``max_gap`` in a row)."""
     close = np.asarray(close, dtype="float64")
-    return _per_run(np.isfinite(close), lambda c: _rsi_run(c, period), close)
+    return _per_run(np.isfinite(close), max_gap, lambda c: _rsi_run(c, period), close)
 
 
-def wilder_adx(high: np.ndarray, low: np.ndarray, close: np.ndarray, period: int = 14) -> np.ndarray:
+def wilder_adx(
+    high: np.ndarray, low: np.ndarray, close: np.ndarray, period: int = 14, max_gap: int = MAX_BRIDGED_BARS
+) -> np.ndarray:
+    """Wilder ADX; rows with a NaN input are missing bars (bridged up to ``max_gap`` in a row)."""
     high, low, close = (np.asarray(a, dtype="float64") for a in (high, low, close))
     valid = np.isfinite(high) & np.isfinite(low) & np.isfinite(close)
-    return _per_run(valid, lambda h, lo, c: _adx_run(h, lo, c, period), high, low, close)
+    return _per_run(valid, max_gap, lambda h, lo, c: _adx_run(h, lo, c, period), high, low, close)
 
 
 def regular_grid(index: pd.Index) -> pd.DatetimeIndex | None:
     """The full bar grid when ``index`` is a regular bar series with missing bars, else None.
 
     A missing day must not become one long "daily" return: sensors are computed on the full
-    grid (missing bars as NaN inputs, so windows touching them are NaN and ADX/RSI restart)
-    and only the original rows are returned. Irregular indexes (raw chain snapshots) are left
+    grid (missing bars as NaN inputs; see the module's gap rules) and only the original rows
+    are returned. Irregular indexes (raw chain snapshots) are left
     as they are.
     """
     if not isinstance(index, pd.DatetimeIndex) or len(index) < 3 or not index.is_monotonic_increasing:
@@ -152,6 +185,8 @@ def compute_sensors(raw: pd.DataFrame) -> pd.DataFrame:
     was computed from), then ``SENSOR_NAMES``, then any extra columns of ``raw`` (such as a
     synthetic ``regime_id``). Columns missing from ``raw`` are treated as all-NaN; missing
     bars in a regular series count as missing inputs (see ``regular_grid``).
+    ``attrs["bridged_gaps"]`` / ``attrs["restarted_gaps"]`` count the gaps in the price bars
+    that ADX/RSI bridged or restarted after.
     """
     grid = regular_grid(raw.index)
     frame = raw.copy() if grid is None else raw.reindex(grid)
@@ -169,11 +204,11 @@ def compute_sensors(raw: pd.DataFrame) -> pd.DataFrame:
 
     iv_30d, iv_7d = frame["iv_30d"], frame["iv_7d"]
     w_rank = window_bars(IV_RANK_DAYS, per_day)
-    iv_low = iv_30d.rolling(w_rank, min_periods=w_rank).min()
-    iv_high = iv_30d.rolling(w_rank, min_periods=w_rank).max()
+    iv_low, iv_high = _long_window(iv_30d, w_rank, "min"), _long_window(iv_30d, w_rank, "max")
     w_ma = window_bars(MA_DAYS, per_day)
-    sma = close.rolling(w_ma, min_periods=w_ma).mean()
+    sma = _long_window(close, w_ma, "mean")
     period = window_bars(WILDER_PERIOD_DAYS, per_day)
+    bars_valid = (frame["high"].notna() & frame["low"].notna() & close.notna()).to_numpy()
 
     sensors = pd.DataFrame(
         {
@@ -197,4 +232,18 @@ def compute_sensors(raw: pd.DataFrame) -> pd.DataFrame:
     if grid is not None:
         result = result.loc[raw.index]
     result.attrs = dict(raw.attrs)
+    result.attrs["bridged_gaps"], result.attrs["restarted_gaps"] = gap_counts(bars_valid)
     return result
+
+
+def _long_window(series: pd.Series, window: int, how: str) -> pd.Series:
+    """A rolling min/max/mean over ``window`` bars that tolerates missing bars inside the
+    window (at least ``MIN_WINDOW_COVERAGE`` of them present) but not a short history: the
+    window must lie wholly after the series' first value, so the warm-up stays ``window``."""
+    needed = max(1, math.ceil(MIN_WINDOW_COVERAGE * window))
+    values = getattr(series.rolling(window, min_periods=needed), how)()
+    present = series.notna().to_numpy()
+    if not present.any():
+        return values
+    started = np.arange(len(series)) >= int(np.argmax(present)) + window - 1
+    return values.where(started)

@@ -35,6 +35,34 @@ HARVESTED = "harvested"
 SOURCES: tuple[str, ...] = (SYNTHETIC, HISTORY, HARVESTED)
 
 
+@dataclass(frozen=True)
+class DataSummary:
+    """What every output says about the data a sweep read, without holding its rows (a
+    1,000,000-day frame is released as soon as its grids are computed)."""
+
+    underlying: str
+    source: str
+    description: str
+    provenance: dict
+    n_samples: int
+    span: tuple[str, str] | None
+    coverage: dict[str, dict]  # per sensor: days with a value, first and last date
+
+    def sensor_availability(self) -> dict[str, int]:
+        """Non-missing samples per sensor (a DVOL-only history has no skew, for example)."""
+        return {name: entry["days"] for name, entry in self.coverage.items()}
+
+    def absent_sensors(self) -> list[str]:
+        """Sensors this source lacks altogether (sorted)."""
+        return sorted(name for name, entry in self.coverage.items() if entry["days"] == 0)
+
+    @property
+    def warnings(self) -> list[str]:
+        """What a user must know about this data before trusting it (sources that do not
+        overlap, ...), one line each."""
+        return list(self.provenance.get("warnings", []))
+
+
 @dataclass
 class SensorData:
     underlying: str
@@ -53,14 +81,35 @@ class SensorData:
             return None
         return (self.sensors.index[0].isoformat(), self.sensors.index[-1].isoformat())
 
+    def sensor_coverage(self) -> dict[str, dict]:
+        """Per sensor: the days it has a value, and the first and last of them (ISO dates;
+        None when it has none). A history with two days of option chains shows skew on 2 of
+        1,362 days here, where a count of absent sensors would call it available."""
+        coverage = {}
+        for name in SENSOR_NAMES:
+            present = self.sensors.index[self.sensors[name].notna().to_numpy()]
+            coverage[name] = {
+                "days": int(len(present)),
+                "first": present[0].date().isoformat() if len(present) else None,
+                "last": present[-1].date().isoformat() if len(present) else None,
+            }
+        return coverage
+
+    def summary(self) -> DataSummary:
+        return DataSummary(
+            self.underlying, self.source, self.description, self.provenance, self.n_samples, self.span,
+            self.sensor_coverage(),
+        )
+
     def sensor_availability(self) -> dict[str, int]:
-        """Non-missing samples per sensor (a DVOL-only history has no skew, for example)."""
-        return {name: int(self.sensors[name].notna().sum()) for name in SENSOR_NAMES}
+        return self.summary().sensor_availability()
 
     def absent_sensors(self) -> list[str]:
-        """Sensors this source lacks altogether (sorted): the only ones ``ignore-missing`` may
-        drop from the selector's rules."""
-        return sorted(name for name, n in self.sensor_availability().items() if n == 0)
+        return self.summary().absent_sensors()
+
+    @property
+    def warnings(self) -> list[str]:
+        return self.summary().warnings
 
 
 def validate_source(source: str) -> str:
@@ -112,6 +161,7 @@ def real_sensor_data(
     kind = HISTORY if source == HISTORY else HARVESTED
     raw, provenance = build_real_raw_frame(underlying, data_dir=folder, include_chain=kind == HARVESTED)
     sensors = compute_sensors(raw)
+    gaps = {name: int(sensors.attrs.get(name, 0)) for name in ("bridged_gaps", "restarted_gaps")}
     if lookback_days is not None and len(sensors):
         start = sensors.index[-1] - pd.Timedelta(days=int(lookback_days) - 1)
         sensors = sensors[sensors.index >= start.floor("D")]
@@ -121,7 +171,10 @@ def real_sensor_data(
         source=kind if source in SOURCES else str(folder),
         sensors=sensors,
         description=f"{kind} data in {folder} ({', '.join(used) or 'no source'})",
-        provenance={"source": kind, "data_dir": str(folder), "lookback_days": lookback_days, **provenance},
+        provenance={
+            "source": kind, "data_dir": str(folder), "lookback_days": lookback_days, **provenance,
+            **gaps,  # gaps in the bars over the whole history: bridged by ADX/RSI, or restarting them
+        },
     )
 
 

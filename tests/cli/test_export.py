@@ -52,7 +52,8 @@ def test_first_request_example_command_runs(tmp_path):
     assert {r["strategy"] for r in records} == {"Strategy A: ATM Straddle", "Strategy B: OTM Strangle"}
     assert sum(len(r["sweet_spots"]) for r in records) > 0
     markdown = (output / "greg_heatmap_sweetspots.md").read_text(encoding="utf-8")
-    assert markdown.startswith("# Greg Environment Sweet Spots – BTC")
+    assert markdown.startswith("# Greg Environment Sweet Spots – summary")
+    assert "\n# Greg Environment Sweet Spots – BTC\n" in markdown
     assert "## Strategy B: OTM Strangle – (vrp_30d, adx_14d)" in markdown
     assert "Top sweet spots (min_env_frac = 0.5%, min_pass_frac = 40%):" in markdown
     assert "\n1. vrp_30d ∈ [" in markdown and "   - occupancy ≈ " in markdown
@@ -153,3 +154,22 @@ def test_real_history_summary_names_the_sensors_the_source_lacks(tmp_path, capsy
     out = capsys.readouterr().out
     assert "no data in this source for front_rv_iv_ratio, skew_25d, term_structure_spread, vrp_7d" in out
     assert "18 of 28 pairs have no samples" in out
+
+
+def test_binning_options_reach_the_outputs(tmp_path):
+    code = export_main([*FAST, "--bin-mode", "quantile", "--clip-pct", "1", "--base-dir", str(tmp_path), "--quiet"])
+    assert code == 0
+    output = tmp_path / "backtest" / "output"
+    manifest = json.loads((output / "greg_heatmap_manifest.json").read_text(encoding="utf-8"))
+    assert manifest["parameters"]["bin_mode"] == "quantile" and manifest["parameters"]["clip_pct"] == 1.0
+    assert sum(manifest["underlyings"]["ETH"]["pair_outside"].values()) > 0
+    markdown = (output / "greg_heatmap_sweetspots.md").read_text(encoding="utf-8")
+    assert "bins quantile, range clipped to the 1-99 percentiles" in markdown
+
+
+@pytest.mark.parametrize(("flags", "message"), [(["--bin-mode", "log"], "unknown bin mode"), (["--clip-pct", "40"], "clip percent")])
+def test_bad_binning_options_exit_2(tmp_path, capsys, flags, message):
+    assert export_main([*FAST, *flags, "--base-dir", str(tmp_path), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "backtest").exists()

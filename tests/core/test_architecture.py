@@ -149,3 +149,12 @@ def test_every_error_derives_from_one_base():
 
     classes = [v for v in vars(errors).values() if isinstance(v, type) and issubclass(v, Exception)]
     assert all(issubclass(c, errors.GregError) for c in classes if not issubclass(c, Warning))
+
+
+def test_code_points_at_docs_in_the_repository():
+    for module, path in all_modules().items():
+        text = path.read_text(encoding="utf-8")
+        assert "PRODUCT.md" not in text, f"{module} points at PRODUCT.md (outside the repo)"
+        for reference in {word.strip("(),.;:`'\"") for word in text.split() if word.startswith(("docs/", "(docs/"))}:
+            reference = reference.lstrip("(")
+            assert (ROOT / reference).exists(), f"{module} points at {reference}, which does not exist"

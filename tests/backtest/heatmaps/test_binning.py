@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from scipy.stats import binomtest
 
 from backtest.heatmaps.binning import (
+    Binning,
     PairGrid,
     axis_edges,
     bin_index,
@@ -275,3 +276,49 @@ def test_pair_grid_property(data, x_bins, y_bins, x_range):
     assert np.array_equal(grid.counts, counts) and np.array_equal(grid.selected, selected)
     assert np.allclose(grid.score_sum, score_sum)
     assert (grid.total_samples, grid.outside, grid.missing) == (total, outside, missing)
+
+
+# ----------------------------------------------------------------------------- binning options
+
+
+
+def test_clipped_range_leaves_the_outliers_outside_and_counts_them():
+    rng = np.random.default_rng(4)
+    x = np.concatenate([rng.normal(0, 1, 995), [-75.0, 60.0, 80.0, 90.0, 100.0]])  # a stretched axis
+    y = rng.normal(0, 1, len(x))
+    flags = np.zeros((len(x), 0), dtype=bool)
+    equal = compute_pair_grid(x, y, flags, flags.astype(float), 20, 20)
+    clipped = compute_pair_grid(x, y, flags, flags.astype(float), 20, 20, binning=Binning("equal", 0.5))
+    # Equal-width over the outliers piles the mass into a few x bins; clipping spreads it.
+    assert equal.counts.sum(axis=1).max() >= 990  # one x bin holds the whole market
+    assert (clipped.counts.sum(axis=1) > 0).sum() >= 15
+    assert clipped.x_edges[0] == pytest.approx(np.percentile(x, 0.5))
+    assert clipped.x_edges[-1] == pytest.approx(np.percentile(x, 99.5))
+    # The outliers are outside, counted, and still part of the pair's samples.
+    assert clipped.outside > 0 and clipped.total_samples == len(x)
+    assert clipped.counts.sum() + clipped.outside == len(x)
+
+
+def test_quantile_bins_hold_equal_counts():
+    values = np.random.default_rng(5).lognormal(0, 1, 1000)
+    edges = axis_edges(values, 10, binning=Binning("quantile"))
+    index = bin_index(values, edges)
+    counts = np.bincount(index, minlength=10)
+    assert counts.min() >= 95 and counts.max() <= 105
+    assert edges[0] == values.min() and edges[-1] == values.max()
+    assert np.all(np.diff(edges) >= 0)
+
+
+def test_quantile_bins_with_ties_and_constants_stay_valid():
+    ties = np.array([1.0] * 50 + [2.0] * 50)
+    edges = axis_edges(ties, 4, binning=Binning("quantile"))
+    assert len(edges) == 5 and np.all(np.diff(edges) >= 0)
+    assert (bin_index(ties, edges) >= 0).all()
+    constant = axis_edges(np.full(10, 3.0), 4, binning=Binning("quantile", 1.0))
+    np.testing.assert_allclose(constant[[0, -1]], [2.85, 3.15])  # the default's +-5%
+
+
+@pytest.mark.parametrize(("mode", "clip", "message"), [("log", 0.0, "unknown bin mode"), ("equal", 30.0, "clip percent")])
+def test_bad_binning_options_are_refused(mode, clip, message):
+    with pytest.raises(ValueError, match=message):
+        Binning(mode, clip)

@@ -71,3 +71,31 @@ def test_ignore_missing_never_picks_on_real_days_without_implied_vol(real_dir: P
     assert not decisions.evaluable[no_iv].any() and decisions.evaluable[~no_iv].all()
     # On days with IV, dropping the sensors missing that day lets strategies through.
     assert (decisions.selected_keys()[~no_iv] != "NO_TRADE").sum() > 100
+
+
+def test_coverage_warnings_and_empty_pairs_are_reported(real_dir: Path, tmp_path: Path):
+    """Harvested chains of 2025-12 beside bars ending 2025-11: the user is told, per sensor, how
+    many days have a value, that the sources never overlap, and which pairs are empty and why."""
+    harvested = load_sensor_data("BTC", "harvested", data_dir=real_dir)
+    coverage = harvested.sensor_coverage()
+    assert coverage["skew_25d"]["days"] == 2 and coverage["skew_25d"]["first"] == "2025-12-11"
+    assert coverage["vrp_30d"]["days"] > 1000
+    assert any("option-chain snapshots (2025-12-11..2025-12-12)" in w and "do not overlap" in w
+               for w in harvested.warnings)
+
+    run_greg_sweetspot_sweep(
+        tmp_path, ["BTC"], ["vrp_30d", "skew_25d", "rsi_14d"], ["STRATEGY_C_SHORT_PUT"],
+        source="history", data_dir=real_dir, missing_policy="ignore-missing",
+    )
+    out = output_dir_for(tmp_path)
+    manifest = json.loads((out / MANIFEST_NAME).read_text(encoding="utf-8"))
+    info = manifest["underlyings"]["BTC"]
+    assert info["sensor_coverage"]["skew_25d"] == {"days": 0, "first": None, "last": None}
+    assert info["not_evaluable"] == info["samples"] - info["sensor_coverage"]["vrp_30d"]["days"]
+    empty_csv = (out / "env_heatmap_BTC_vrp_30d_vs_skew_25d.csv").read_text(encoding="utf-8")
+    assert empty_csv == "underlying,x_metric,y_metric,x_low,x_high,y_low,y_high,count,occupancy_frac\n"
+    full_csv = (out / "env_heatmap_BTC_vrp_30d_vs_rsi_14d.csv").read_text(encoding="utf-8")
+    assert len(full_csv.splitlines()) == 1 + 20 * 20
+    markdown = (out / "greg_heatmap_sweetspots.md").read_text(encoding="utf-8")
+    assert "- BTC (vrp_30d, skew_25d): skew_25d has no data in this source" in markdown
+    assert "| skew_25d | none |" in markdown and "| vrp_30d | 1100 (2022-11-06..2025-11-09) |" in markdown

@@ -46,11 +46,21 @@ def loop_rv(close: list[float], window: int, annualize: float = ANNUALIZE) -> li
     return out
 
 
+def covered_window(values: list[float], i: int, window: int) -> list[float] | None:
+    """The present values of the window ending at i, when the window lies after the series'
+    first value and at least 90% of it is present (docs/sensors.md "Gaps"); else None."""
+    first = next((k for k, v in enumerate(values) if not math.isnan(v)), None)
+    if first is None or i < first + window - 1:
+        return None
+    chunk = [v for v in values[i - window + 1 : i + 1] if not math.isnan(v)]
+    return chunk if len(chunk) >= math.ceil(0.9 * window) else None
+
+
 def loop_iv_rank(iv: list[float], window: int = 182) -> list[float]:
     out = [math.nan] * len(iv)
-    for i in range(window - 1, len(iv)):
-        chunk = iv[i - window + 1 : i + 1]
-        if any(math.isnan(v) for v in chunk):
+    for i in range(len(iv)):
+        chunk = covered_window(iv, i, window)
+        if chunk is None or math.isnan(iv[i]):
             continue
         low, high = min(chunk), max(chunk)
         if high > low:
@@ -60,10 +70,10 @@ def loop_iv_rank(iv: list[float], window: int = 182) -> list[float]:
 
 def loop_price_vs_ma(close: list[float], window: int = 200) -> list[float]:
     out = [math.nan] * len(close)
-    for i in range(window - 1, len(close)):
-        chunk = close[i - window + 1 : i + 1]
-        if not any(math.isnan(v) for v in chunk):
-            out[i] = (close[i] / (math.fsum(chunk) / window) - 1.0) * 100.0
+    for i in range(len(close)):
+        chunk = covered_window(close, i, window)
+        if chunk is not None and not math.isnan(close[i]):
+            out[i] = (close[i] / (math.fsum(chunk) / len(chunk)) - 1.0) * 100.0
     return out
 
 
@@ -210,7 +220,7 @@ def test_hourly_bars_scale_windows_and_annualization() -> None:
 # ----------------------------------------------------------------------------- NaN holes
 
 
-def test_nan_close_blanks_touching_windows_and_restarts_wilder(real_raw: pd.DataFrame) -> None:
+def test_nan_close_blanks_rv_windows_and_bridges_wilder(real_raw: pd.DataFrame) -> None:
     raw = real_raw.iloc[:500].copy()
     hole = 250
     raw.iloc[hole, raw.columns.get_loc("close")] = np.nan
@@ -223,21 +233,41 @@ def test_nan_close_blanks_touching_windows_and_restarts_wilder(real_raw: pd.Data
     assert sensors["rv_7d"].iloc[hole + 8 :].notna().all()
     assert sensors["rv_30d"].iloc[hole : hole + 31].isna().all()
     assert sensors["rv_30d"].iloc[hole + 31 :].notna().all()
-    assert sensors["price_vs_ma200"].iloc[hole : hole + 200].isna().all()
-    assert sensors["price_vs_ma200"].iloc[hole + 200 :].notna().all()
+    # The 200-day average tolerates one missing close (90% of its days): no 200-day blackout.
+    assert_series_close(sensors["price_vs_ma200"], loop_price_vs_ma(close))
+    assert math.isnan(sensors["price_vs_ma200"].iloc[hole])
+    assert sensors["price_vs_ma200"].iloc[hole + 1 :].notna().all()
 
-    # RSI/ADX: TA-Lib on the segment before the hole, and restarted from scratch after it.
+    # RSI/ADX bridge the one-bar gap: TA-Lib on the rows as given (the hole row left out).
     h, lo, c = (raw[k].to_numpy() for k in ("high", "low", "close"))
-    after = slice(hole + 1, None)
-    expected_rsi = np.concatenate(
-        [talib.RSI(c[:hole], 14), [np.nan], talib.RSI(c[after], 14)]
-    )
-    expected_adx = np.concatenate(
-        [talib.ADX(h[:hole], lo[:hole], c[:hole], 14), [np.nan], talib.ADX(h[after], lo[after], c[after], 14)]
-    )
+    kept = np.arange(len(raw)) != hole
+    expected_rsi = np.full(len(raw), np.nan)
+    expected_rsi[kept] = talib.RSI(c[kept], 14)
+    expected_adx = np.full(len(raw), np.nan)
+    expected_adx[kept] = talib.ADX(h[kept], lo[kept], c[kept], 14)
     assert_series_close(sensors["rsi_14d"], expected_rsi)
     assert_series_close(sensors["adx_14d"], expected_adx)
-    assert sensors["rsi_14d"].iloc[-1] == pytest.approx(talib.RSI(c[after], 14)[-1], abs=TOL)
+    assert sensors.attrs["bridged_gaps"] == 1 and sensors.attrs["restarted_gaps"] == 0
+
+
+@pytest.mark.parametrize("missing", [1, 2, 3, 4, 7])
+def test_missing_bars_are_bridged_up_to_three_then_restart(real_raw: pd.DataFrame, missing: int) -> None:
+    raw = real_raw.iloc[:400]
+    gone = raw.index[200 : 200 + missing]
+    given = raw.drop(index=gone)  # missing days, as a real daily file has them
+    sensors = compute_sensors(given)
+    h, lo, c = (given[k].to_numpy() for k in ("high", "low", "close"))
+    if missing <= 3:  # the rows as given, as TA-Lib and charting platforms take them
+        expected_adx, expected_rsi = talib.ADX(h, lo, c, 14), talib.RSI(c, 14)
+        assert sensors.attrs["bridged_gaps"] == 1 and sensors.attrs["restarted_gaps"] == 0
+    else:  # a longer gap restarts the warm-up
+        expected_adx = np.concatenate([talib.ADX(h[:200], lo[:200], c[:200], 14), talib.ADX(h[200:], lo[200:], c[200:], 14)])
+        expected_rsi = np.concatenate([talib.RSI(c[:200], 14), talib.RSI(c[200:], 14)])
+        assert sensors.attrs["bridged_gaps"] == 0 and sensors.attrs["restarted_gaps"] == 1
+    assert_series_close(sensors["adx_14d"], expected_adx)
+    assert_series_close(sensors["rsi_14d"], expected_rsi)
+    # Realized vol never takes a multi-day move for a daily one.
+    assert sensors["rv_7d"].iloc[200:207].isna().all()
 
 
 def test_nan_iv_only_touches_iv_sensors_and_windows(real_raw: pd.DataFrame) -> None:
@@ -248,8 +278,9 @@ def test_nan_iv_only_touches_iv_sensors_and_windows(real_raw: pd.DataFrame) -> N
     assert math.isnan(sensors["vrp_30d"].iloc[hole]) and math.isnan(sensors["chop_factor_7d"].iloc[hole])
     assert sensors["vrp_30d"].iloc[30:].drop(raw.index[hole]).notna().all()
     assert_series_close(sensors["iv_rank_6m"], loop_iv_rank(raw["iv_30d"].tolist()))
-    assert sensors["iv_rank_6m"].iloc[hole : hole + 182].isna().all()
-    assert sensors["iv_rank_6m"].iloc[hole + 182 :].notna().all()
+    # One missing IV day no longer blanks the 6-month rank for half a year.
+    assert math.isnan(sensors["iv_rank_6m"].iloc[hole])
+    assert sensors["iv_rank_6m"].iloc[181:].notna().all()  # the hole (row 100) lies in every window to row 281
     # Price sensors do not care about a missing IV.
     assert sensors["rv_30d"].iloc[30:].notna().all() and sensors["adx_14d"].iloc[27:].notna().all()
 

@@ -1,0 +1,230 @@
+"""Forward outcomes per cell of a pair's grid: did trading in that region pay?
+(docs/outcomes.md "Per cell").
+
+For one outcome measure and one pair, per group of days (each swept strategy's trade days,
+then the NO_TRADE days) and per cell: the samples with an outcome, mergeable sums (sum, sum
+of squares, hits, worst) and the statistics that are not sums: episodes (non-overlapping
+entries), median, 10th percentile and the Newey-West standard error of the mean (Bartlett,
+H-1 lags on the calendar; NaN below two episodes, as ``OutcomeSummary``). Everything the app
+and the Markdown show is derived from these arrays, so nothing is recomputed after a sweep.
+
+Outcomes only ever read the future after a sample; here they are only aggregated over cells
+that the sensors (the past) already decided, never used to draw a bin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from backtest.outcomes.stats import Z_95, episode_mask, newey_west_by_key
+
+NO_TRADE_GROUP = "NO_TRADE"
+SUM_FIELDS = ("n", "sum", "sum_sq", "hits", "worst")
+STAT_FIELDS = ("episodes", "median", "p10", "se")
+
+
+@dataclass(eq=False)
+class CellOutcomes:
+    """One measure over the cells of one pair; every array is (groups, x_bins, y_bins)."""
+
+    measure: str  # e.g. "edge_30d", or "pnl" (each strategy's own structure)
+    groups: tuple[str, ...]  # strategy keys, then NO_TRADE for the edge
+    n: np.ndarray  # samples with an outcome
+    sum: np.ndarray
+    sum_sq: np.ndarray
+    hits: np.ndarray  # samples with an outcome > 0
+    worst: np.ndarray  # minimum (NaN in an empty cell)
+    episodes: np.ndarray
+    median: np.ndarray
+    p10: np.ndarray
+    se: np.ndarray  # Newey-West SE of the mean; NaN below 2 episodes
+    # The episodes' entries: per start, its flat (group, cell) key and its time (ns since the
+    # epoch, UTC), sorted by key then time; what the app lists for a cell.
+    start_keys: np.ndarray | None = None
+    start_times: np.ndarray | None = None
+
+    @cached_property
+    def mean(self) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(self.n > 0, self.sum / self.n, np.nan)
+
+    @cached_property
+    def hit_rate(self) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(self.n > 0, self.hits / self.n, np.nan)
+
+    @cached_property
+    def ci_low(self) -> np.ndarray:
+        return self.mean - Z_95 * self.se
+
+    @cached_property
+    def ci_high(self) -> np.ndarray:
+        return self.mean + Z_95 * self.se
+
+    def thin(self, min_episodes: int) -> np.ndarray:
+        """Cells whose evidence is too thin to read: fewer than ``min_episodes`` episodes."""
+        return self.episodes < min_episodes
+
+    def group_index(self, group: str) -> int:
+        return self.groups.index(group)
+
+    def entry_times(self, group: str, x: int, y: int) -> np.ndarray:
+        """When each episode of (group, cell) began: datetime64[ns] UTC values, oldest first."""
+        if self.start_keys is None or self.start_times is None:
+            return np.zeros(0, dtype="datetime64[ns]")
+        cells = self.n.shape[1] * self.n.shape[2]
+        key = self.group_index(group) * cells + x * self.n.shape[2] + y
+        lo, hi = np.searchsorted(self.start_keys, [key, key + 1])
+        return self.start_times[lo:hi].astype("datetime64[ns]")
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray], prefix: str, measure: str, groups: Sequence[str],
+                    index: int) -> CellOutcomes:
+        """One pair of what ``stacked_arrays`` wrote."""
+        values = {name: arrays[f"{prefix}__{name}"][index] for name in CELL_FIELDS}
+        starts = arrays.get(f"{prefix}__start_pair")
+        keys = times = None
+        if starts is not None:
+            lo, hi = np.searchsorted(starts, [index, index + 1])
+            keys, times = arrays[f"{prefix}__start_key"][lo:hi], arrays[f"{prefix}__start_time"][lo:hi]
+        return cls(measure=measure, groups=tuple(groups), **values, start_keys=keys, start_times=times)
+
+
+def stacked_arrays(per_pair: Sequence[CellOutcomes], prefix: str) -> dict[str, np.ndarray]:
+    """Every pair's arrays for the grids file: each field stacked over pairs, the episodes'
+    entries as flat (pair, key, time) arrays sorted by pair."""
+    arrays = {f"{prefix}__{name}": np.stack([getattr(c, name) for c in per_pair]) for name in CELL_FIELDS}
+    empty = np.zeros(0, dtype=np.int64)
+    keys = [c.start_keys if c.start_keys is not None else empty for c in per_pair]
+    arrays[f"{prefix}__start_pair"] = np.concatenate([np.full(len(k), i, dtype=np.int64) for i, k in enumerate(keys)])
+    arrays[f"{prefix}__start_key"] = np.concatenate(keys)
+    arrays[f"{prefix}__start_time"] = np.concatenate(
+        [c.start_times if c.start_times is not None else empty for c in per_pair]
+    )
+    return arrays
+
+
+def _quantiles_by_key(keys: np.ndarray, values: np.ndarray, n_keys: int, counts: np.ndarray,
+                      quantiles: Sequence[float]) -> list[np.ndarray]:
+    """Per key, numpy's default (linear) quantile of its values; NaN for an empty key."""
+    order = np.lexsort((values, keys))
+    ordered = values[order]
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    out = []
+    for q in quantiles:
+        position = starts + q * np.maximum(counts - 1, 0)
+        below = np.floor(position).astype(np.int64)
+        above = np.minimum(below + 1, starts + np.maximum(counts - 1, 0))
+        if len(ordered):
+            low, high = ordered[np.minimum(below, len(ordered) - 1)], ordered[np.minimum(above, len(ordered) - 1)]
+            result = low + (high - low) * (position - below)
+        else:
+            result = np.zeros(n_keys)
+        out.append(np.where(counts > 0, result, np.nan))
+    return out
+
+
+def _stats_by_key(keys: np.ndarray, values: np.ndarray, days: np.ndarray, n_keys: int,
+                  horizon_days: int) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Every field of ``CellOutcomes`` for keys 0..n_keys-1 (samples with finite values), and
+    which samples are the episodes' entries."""
+    n = np.bincount(keys, minlength=n_keys)
+    total = np.bincount(keys, weights=values, minlength=n_keys)
+    total_sq = np.bincount(keys, weights=values * values, minlength=n_keys)
+    hits = np.bincount(keys, weights=values > 0, minlength=n_keys).astype(np.int64)
+    worst = np.full(n_keys, np.inf)
+    np.minimum.at(worst, keys, values)
+    worst[n == 0] = np.nan
+    starts = episode_mask(days, horizon_days, keys) if len(keys) else np.zeros(0, dtype=bool)
+    episodes = np.bincount(keys[starts], minlength=n_keys)
+    median, p10 = _quantiles_by_key(keys, values, n_keys, n, (0.5, 0.1))
+    if len(keys):
+        se = newey_west_by_key(keys, days, values, horizon_days - 1, n_keys).se
+    else:
+        se = np.full(n_keys, np.nan)
+    se = np.where(episodes >= 2, se, np.nan)  # one episode is one bet
+    stats = {"n": n, "sum": total, "sum_sq": total_sq, "hits": hits, "worst": worst,
+             "episodes": episodes, "median": median, "p10": p10, "se": se}
+    return stats, starts
+
+
+def cell_outcomes(
+    cells_by_pair: Sequence[np.ndarray],
+    groups: Sequence[tuple[str, np.ndarray, np.ndarray]],
+    days: np.ndarray,
+    shape: tuple[int, int],
+    horizon_days: int,
+    measure: str,
+    times: np.ndarray | None = None,
+) -> list[CellOutcomes]:
+    """``CellOutcomes`` of each pair, all pairs in one pass (a sweep has 28 per underlying,
+    and one pass over them costs about what one pair alone would).
+
+    ``cells_by_pair``: per pair, each sample's flat cell (x_bin * y_bins + y_bin), -1 when it
+    is in no cell; ``groups``: (name, member mask, outcome values) per group, the values of
+    the measure for that group's days (the edge for every group, or each strategy's own
+    P&L); ``days``: each sample's position in time (calendar days, or bars on a sub-daily
+    grid) and ``horizon_days`` in the same unit; ``times``: each sample's time (ns since the
+    epoch), kept for the episodes' entries. Disjoint groups (the selector's picks) go into one
+    pass; overlapping ones (count mode "passes") one pass per group."""
+    n_cells = shape[0] * shape[1]
+    n_groups, n_pairs = len(groups), len(cells_by_pair)
+    masks = [np.asarray(mask, dtype=bool) & np.isfinite(values) for _, mask, values in groups]
+    member_count = np.sum([m.astype(np.int64) for m in masks], axis=0) if masks else np.zeros(0)
+    disjoint = not masks or bool((member_count <= 1).all())
+    passes = [list(range(n_groups))] if disjoint else [[g] for g in range(n_groups)]
+    stats: dict[str, np.ndarray] = {
+        name: np.zeros((n_pairs, n_groups, n_cells)) for name in (*SUM_FIELDS, *STAT_FIELDS)
+    }
+    times = np.arange(len(days), dtype=np.int64) if times is None else np.asarray(times, dtype=np.int64)
+    start_pair, start_key, start_time = [], [], []
+    for members in passes:
+        group_of = np.full(len(days), -1, dtype=np.int64)
+        values = np.zeros(len(days))
+        for position, g in enumerate(members):
+            group_of[masks[g]] = position
+            values[masks[g]] = np.asarray(groups[g][2])[masks[g]]
+        member = group_of >= 0
+        cells = np.stack(cells_by_pair)  # (pairs, samples)
+        inside = member[None, :] & (cells >= 0)
+        pair_index, sample = np.nonzero(inside)  # pair-major, then sample order
+        all_keys = (pair_index * len(members) + group_of[sample]) * n_cells + cells[pair_index, sample]
+        n_keys = n_pairs * len(members) * n_cells
+        result, starts = _stats_by_key(all_keys, values[sample], days[sample], n_keys, horizon_days)
+        for name, array in result.items():
+            stats[name][:, members, :] = array.reshape(n_pairs, len(members), n_cells)
+        # The entries of the episodes, keyed within their pair by (group, cell).
+        started = all_keys[starts]
+        pair_of, rest = np.divmod(started, len(members) * n_cells)
+        position, cell = np.divmod(rest, n_cells)
+        start_pair.append(pair_of)
+        start_key.append(np.asarray(members, dtype=np.int64)[position] * n_cells + cell)
+        start_time.append(times[sample][starts])
+    names = tuple(name for name, _, _ in groups)
+    integer = ("n", "hits", "episodes")
+    pairs_of, keys_of, times_of = (np.concatenate(part) if part else np.zeros(0, np.int64)
+                                   for part in (start_pair, start_key, start_time))
+    order = np.lexsort((times_of, keys_of, pairs_of))
+    pairs_of, keys_of, times_of = pairs_of[order], keys_of[order], times_of[order]
+    bounds = np.searchsorted(pairs_of, np.arange(n_pairs + 1))
+    return [
+        CellOutcomes(
+            measure=measure,
+            groups=names,
+            **{
+                name: (array[pair].astype(np.int64) if name in integer else array[pair]).reshape(n_groups, *shape)
+                for name, array in stats.items()
+            },
+            start_keys=keys_of[bounds[pair]:bounds[pair + 1]],
+            start_times=times_of[bounds[pair]:bounds[pair + 1]],
+        )
+        for pair in range(n_pairs)
+    ]
+
+
+# The fixed-shape arrays (groups, x, y); the episodes' entries are stored apart (a list per cell).
+CELL_FIELDS = (*SUM_FIELDS, *STAT_FIELDS)

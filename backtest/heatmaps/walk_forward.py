@@ -1,0 +1,83 @@
+"""Walk-forward check of sweet spots: chosen on the earlier two thirds of the span, did the
+cell keep paying in the later third? (docs/outcomes.md "Out of sample")
+
+The span is cut by date (``backtest.outcomes.stats.walk_forward_split``): the earlier two
+thirds, minus the last H days before the cut so no in-sample outcome reads a return after
+it, choose the sweet spots exactly as the full sweep does (the same binning rule on those
+samples, the same thresholds and ranking); the later third is only measured. A full-span
+sweet spot gets the out-of-sample mean of the early sweet spot whose cell holds its centre
+(None when no early sweet spot does: the cell was not chosen on the earlier data).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from backtest.heatmaps.binning import Binning, PairGrid, compute_pair_grid
+from backtest.heatmaps.sweetspots import SweetSpot, sweet_spots
+
+
+@dataclass(frozen=True)
+class EarlySpot:
+    """A sweet spot chosen on the earlier two thirds and what its cell did afterwards."""
+
+    x_low: float
+    x_high: float
+    y_low: float
+    y_high: float
+    oos_edge_mean: float | None
+    oos_edge_n: int
+    oos_pnl_mean: float | None
+    oos_pnl_n: int
+
+    def holds(self, spot: SweetSpot) -> bool:
+        cx, cy = (spot.x_low + spot.x_high) / 2, (spot.y_low + spot.y_high) / 2
+        return self.x_low <= cx <= self.x_high and self.y_low <= cy <= self.y_high
+
+
+def _mean(values: np.ndarray) -> tuple[float | None, int]:
+    finite = values[np.isfinite(values)]
+    return (float(finite.mean()) if len(finite) else None), int(len(finite))
+
+
+def early_spots(
+    x: np.ndarray,
+    y: np.ndarray,
+    counted: np.ndarray,
+    scores: np.ndarray,
+    in_sample: np.ndarray,
+    out_of_sample: np.ndarray,
+    edge: np.ndarray,
+    pnl: list[np.ndarray],
+    *,
+    x_bins: int,
+    y_bins: int,
+    binning: Binning,
+    min_env_frac: float,
+    min_pass_frac: float,
+    top_k: int,
+    names: tuple[str, str],
+) -> list[list[EarlySpot]]:
+    """Per strategy column of ``counted``: the early sweet spots (by sweetness) and their
+    later-third means of the edge and of the strategy's own P&L on its days in the cell."""
+    early: PairGrid = compute_pair_grid(
+        x[in_sample], y[in_sample], counted[in_sample], scores[in_sample], x_bins, y_bins,
+        x_metric=names[0], y_metric=names[1], binning=binning,
+    )
+    late_x, late_y = x[out_of_sample], y[out_of_sample]
+    result = []
+    for column, spots in enumerate(sweet_spots(early, min_env_frac, min_pass_frac, top_k)):
+        late_days = counted[out_of_sample, column]
+        found = []
+        for spot in spots:
+            inside = (
+                late_days & (late_x >= spot.x_low) & (late_x <= spot.x_high)
+                & (late_y >= spot.y_low) & (late_y <= spot.y_high)
+            )
+            edge_mean, edge_n = _mean(edge[out_of_sample][inside])
+            pnl_mean, pnl_n = _mean(pnl[column][out_of_sample][inside])
+            found.append(EarlySpot(spot.x_low, spot.x_high, spot.y_low, spot.y_high, edge_mean, edge_n, pnl_mean, pnl_n))
+        result.append(found)
+    return result

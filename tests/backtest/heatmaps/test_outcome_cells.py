@@ -1,0 +1,56 @@
+"""Per-cell outcome statistics equal the per-group summary of the samples in each cell."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from backtest.heatmaps.outcome_cells import cell_outcomes
+from backtest.outcomes.stats import summarize_outcomes
+
+
+def random_case(seed: int, n: int = 400, shape=(3, 4)):
+    rng = np.random.default_rng(seed)
+    cells = rng.integers(-1, shape[0] * shape[1], n)
+    cells = np.where(rng.random(n) < 0.7, np.repeat(cells[::6], 6)[:n], cells)  # persistent, like sensors
+    selected = rng.integers(0, 3, n)  # 0, 1: strategies; 2: no trade
+    days = np.arange(n) + 19000
+    edge = rng.normal(5, 10, n)
+    edge[rng.random(n) < 0.1] = np.nan
+    return cells, selected, days, edge
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("disjoint", [True, False])
+def test_each_cell_is_the_summary_of_its_samples(seed, disjoint):
+    cells, selected, days, edge = random_case(seed)
+    masks = [selected == 0, selected == 1, selected == 2]
+    if not disjoint:  # "passes" mode: a day can count for several strategies
+        masks[1] = masks[1] | (selected == 0)
+    groups = [(name, mask, edge) for name, mask in zip(("A", "B", "NO_TRADE"), masks, strict=True)]
+    shuffled = np.random.default_rng(seed + 10).permutation(cells)  # a second pair, same samples
+    result, other = cell_outcomes([cells, shuffled], groups, days, (3, 4), 30, "edge_30d")
+    single = cell_outcomes([shuffled], groups, days, (3, 4), 30, "edge_30d")[0]
+    for name in ("n", "episodes", "median"):  # pairs batched = pairs one by one
+        np.testing.assert_array_equal(getattr(other, name), getattr(single, name))
+    for name in ("sum", "se"):  # (sums of other pairs' keys leave an ulp of rounding)
+        np.testing.assert_allclose(getattr(other, name), getattr(single, name), rtol=1e-12, equal_nan=True)
+    assert result.groups == ("A", "B", "NO_TRADE") and result.n.shape == (3, 3, 4)
+    for g, mask in enumerate(masks):
+        for x in range(3):
+            for y in range(4):
+                inside = mask & (cells == x * 4 + y)
+                expected = summarize_outcomes(edge, days, 30, inside)
+                assert result.n[g, x, y] == expected.n
+                assert result.episodes[g, x, y] == expected.episodes
+                if expected.n == 0:
+                    assert np.isnan(result.mean[g, x, y]) and np.isnan(result.worst[g, x, y])
+                    continue
+                np.testing.assert_allclose(
+                    [result.mean[g, x, y], result.median[g, x, y], result.p10[g, x, y],
+                     result.worst[g, x, y], result.hit_rate[g, x, y]],
+                    [expected.mean, expected.median, expected.p10, expected.worst, expected.hit_rate],
+                    rtol=1e-12, atol=1e-12,
+                )
+                np.testing.assert_allclose(result.se[g, x, y], expected.se, rtol=1e-9, equal_nan=True)
+                np.testing.assert_allclose(result.ci_low[g, x, y], expected.ci_low, rtol=1e-9, equal_nan=True)

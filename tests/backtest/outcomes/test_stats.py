@@ -1,0 +1,191 @@
+"""Episodes against the plain definition, Newey-West against the formula, summaries, the
+walk-forward split and Benjamini-Hochberg."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from backtest.outcomes.stats import (
+    Z_95,
+    bartlett_sum,
+    benjamini_hochberg,
+    count_episodes,
+    count_episodes_by_key,
+    day_numbers,
+    episode_mask,
+    episodes_reference,
+    newey_west_by_key,
+    newey_west_reference,
+    newey_west_se,
+    summarize_outcomes,
+    two_sided_p,
+    walk_forward_split,
+)
+
+# ---------------------------------------------------------------- episodes
+
+
+def test_episodes_by_hand():
+    # H = 30: 0 taken, 10 and 29 overlap it, 30 taken, 59 overlaps, 60 taken, 200 taken.
+    days = np.array([60, 0, 10, 29, 30, 59, 200])
+    assert episodes_reference(days, 30) == [0, 30, 60, 200]
+    np.testing.assert_array_equal(episode_mask(days, 30), [True, True, False, False, True, False, True])
+    assert count_episodes(days, 30) == 4
+    assert count_episodes(np.array([], dtype=int), 30) == 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 40), st.integers(0, 500)), max_size=300),
+    st.integers(1, 60),
+)
+def test_episodes_per_key_equal_the_plain_definition(pairs, horizon):
+    keys = np.array([k for k, _ in pairs], dtype=np.int64)
+    days = np.array([d for _, d in pairs], dtype=np.int64)
+    counts = count_episodes_by_key(keys, days, horizon, n_keys=41)
+    taken = episode_mask(days, horizon, keys)
+    for key in range(41):
+        mine = keys == key
+        expected = episodes_reference(days[mine].tolist(), horizon)
+        assert counts[key] == len(expected)
+        assert sorted(set(days[mine & taken].tolist())) == expected
+        assert taken[mine].sum() == len(expected)  # a repeated (key, day) is taken once
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(1, 40), st.integers(0, 3000), st.randoms(use_true_random=False))
+def test_one_long_chain_equals_the_plain_definition(horizon, n, random):
+    days = np.array(sorted(random.sample(range(20_000), n)), dtype=np.int64)
+    assert count_episodes(days, horizon) == len(episodes_reference(days.tolist(), horizon))
+
+
+def test_many_chains_walk_both_the_vectorized_rounds_and_the_long_tail():
+    rng = np.random.default_rng(0)
+    keys = np.r_[rng.integers(0, 100, 5000), np.zeros(4000, dtype=int)]  # key 0 much longer
+    days = np.r_[rng.integers(0, 2000, 5000), rng.integers(2000, 60_000, 4000)]
+    counts = count_episodes_by_key(keys, days, 30, n_keys=100)
+    for key in (0, 1, 57, 99):
+        assert counts[key] == len(episodes_reference(days[keys == key].tolist(), 30))
+
+
+def test_day_numbers():
+    index = pd.DatetimeIndex(["1970-01-02", "2024-01-01 23:00"], tz="UTC")
+    np.testing.assert_array_equal(day_numbers(index), [1, 19723])
+    np.testing.assert_array_equal(day_numbers(pd.RangeIndex(3)), [0, 1, 2])
+
+
+# ---------------------------------------------------------------- Newey-West
+
+
+def test_newey_west_by_hand():
+    # x = 1, 3, 2 on days 0, 1, 3; mean 2, u = -1, 1, 0. One lag (weight 1/2): the only pair
+    # one day apart is (0, 1): S = (1 + 1 + 0) + 2 * 0.5 * (-1 * 1) = 1, SE = sqrt(1) / 3.
+    assert newey_west_se(np.array([1.0, 3.0, 2.0]), np.array([0, 1, 3]), 1) == pytest.approx(1 / 3)
+    # Without lags it is the plain sqrt(sum u^2) / n.
+    assert newey_west_se(np.array([1.0, 3.0, 2.0]), np.array([0, 1, 3]), 0) == pytest.approx(math.sqrt(2) / 3)
+    # A subset: days 0 and 3 only (mean 1.5, u = -0.5, 0.5; three days apart, beyond 2 lags).
+    mask = np.array([True, False, True])
+    assert newey_west_se(np.array([1.0, 3.0, 2.0]), np.array([0, 1, 3]), 2, mask) == pytest.approx(
+        math.sqrt(0.5) / 2
+    )
+
+
+@pytest.mark.parametrize("density", [1.0, 0.6, 0.05])  # dense grid path and offset path
+def test_newey_west_matches_the_double_loop(density):
+    rng = np.random.default_rng(3)
+    span = 900
+    days = np.sort(rng.choice(span, int(span * density), replace=False))
+    x = np.cumsum(rng.normal(size=len(days))) * 0.1 + rng.normal(size=len(days))
+    x[rng.random(len(x)) < 0.05] = np.nan
+    mask = rng.random(len(x)) < 0.7
+    for lags in (0, 1, 29):
+        assert newey_west_se(x, days, lags, mask) == pytest.approx(
+            newey_west_reference(x, days, lags, mask), rel=1e-10
+        )
+
+
+@pytest.mark.parametrize("span", [5000, 700])  # sparse: pairs by offset; dense: (key x day) grid
+def test_newey_west_by_key_matches_one_key_at_a_time(span):
+    rng = np.random.default_rng(4)
+    keys = rng.integers(0, 5, 3000)
+    days = np.zeros(3000, dtype=int)
+    for key in range(5):  # distinct days within a key
+        mine = keys == key
+        days[mine] = rng.choice(span, mine.sum(), replace=False)
+    x = rng.normal(size=3000)
+    estimate = newey_west_by_key(keys, days, x, 29, n_keys=6)
+    for key in range(5):
+        mine = keys == key
+        assert estimate.n[key] == mine.sum()
+        assert estimate.mean[key] == pytest.approx(x[mine].mean())
+        assert estimate.se[key] == pytest.approx(newey_west_se(x[mine], days[mine], 29), rel=1e-10)
+    assert estimate.n[5] == 0 and np.isnan(estimate.se[5])
+
+
+def test_bartlett_sum_is_never_negative():
+    rng = np.random.default_rng(5)
+    for _ in range(50):
+        u = rng.normal(size=40) * np.where(rng.random(40) < 0.5, 1, -1)
+        assert bartlett_sum(u, np.arange(40), 29) >= -1e-12
+
+
+# ---------------------------------------------------------------- summaries
+
+
+def test_summary_figures():
+    days = np.arange(100)
+    x = np.where(days % 2 == 0, 2.0, -1.0)
+    x[5] = np.nan
+    s = summarize_outcomes(x, days, horizon_days=10, mask=days < 60)
+    picked = x[:60][np.isfinite(x[:60])]
+    assert s.n == 59 and s.episodes == 6
+    assert s.mean == pytest.approx(picked.mean()) and s.median == pytest.approx(np.median(picked))
+    assert s.hit_rate == pytest.approx((picked > 0).mean()) and s.worst == -1.0
+    assert s.p10 == pytest.approx(np.quantile(picked, 0.1))
+    assert s.se == pytest.approx(newey_west_se(x, days, 9, days < 60))
+    assert s.ci_low == pytest.approx(s.mean - Z_95 * s.se) and s.ci_high == pytest.approx(s.mean + Z_95 * s.se)
+    assert s.to_json()["n"] == 59
+
+
+def test_empty_and_single_summaries_are_honest():
+    empty = summarize_outcomes(np.array([np.nan]), np.array([0]), 30)
+    assert empty.n == 0 and empty.episodes == 0 and math.isnan(empty.mean)
+    assert empty.to_json()["mean"] is None
+    one = summarize_outcomes(np.array([1.5]), np.array([0]), 30)
+    assert one.n == 1 and one.mean == 1.5 and math.isnan(one.se) and math.isnan(one.ci_low)
+    # Five consecutive days are one 30-day bet: no interval, however tight the days look.
+    week = summarize_outcomes(np.array([1.0, 1.1, 1.2, 1.3, 1.4]), np.arange(5), 30)
+    assert week.episodes == 1 and math.isnan(week.se) and math.isnan(week.ci_high)
+
+
+# ---------------------------------------------------------------- walk-forward, BH
+
+
+def test_walk_forward_split_purges_the_horizon_before_the_cut():
+    days = np.arange(300)
+    split = walk_forward_split(days, horizon_days=30)
+    assert split.cut_day == 200
+    assert split.out_of_sample.sum() == 100 and split.out_of_sample[200] and not split.out_of_sample[199]
+    # In-sample entries end their 30-day window by the cut: t + 30 <= 200.
+    assert split.in_sample.sum() == 171 and split.in_sample[170] and not split.in_sample[171]
+    with pytest.raises(ValueError):
+        walk_forward_split(days, 30, in_sample_share=1.0)
+
+
+def test_benjamini_hochberg_by_hand():
+    # m = 5, alpha 0.05: thresholds 0.01 0.02 0.03 0.04 0.05; the sorted p's 0.001 0.02 0.025
+    # 0.2 0.9 pass up to rank 3 (0.025 <= 0.03).
+    p = np.array([0.2, 0.025, np.nan, 0.001, 0.9, 0.02])
+    np.testing.assert_array_equal(benjamini_hochberg(p), [False, True, False, True, False, True])
+    assert not benjamini_hochberg(np.array([0.5, 0.04])).any()
+    assert benjamini_hochberg(np.array([np.nan])).tolist() == [False]
+
+
+def test_two_sided_p():
+    np.testing.assert_allclose(two_sided_p(np.array([0.0, 1.959963984540054, -2.0])), [1.0, 0.05, 0.0455003], atol=1e-7)
