@@ -192,10 +192,8 @@ class SetupScreen(AreaScreen):
         for underlying, error in check.errors.items():
             lines.append(f"[b]{escape(underlying)}: no usable data[/b] - {escape(error)}")
         for underlying, cover in check.coverage.items():
-            apart = cover.apart()
-            if apart:
-                lines.append(f"[b]{escape(underlying)}:[/b] {escape(', '.join(s.name for s in apart))} never overlap "
-                             "vrp_30d's days (the sources do not meet): their pairs with it are empty")
+            for warning in cover.warnings:
+                lines.append(f"[b]{escape(underlying)}: ⚠ {escape(warning)}[/b]")
         if check.coverage:
             panel.update(Group(Text.from_markup("\n".join(["[b]Data per sensor[/b] first..last day (days with a value)",
                                                             *lines])), coverage_table(check)))

@@ -187,10 +187,11 @@ async def test_setup_shows_per_sensor_coverage_and_missing_underlyings(tmp_path,
         assert set(check.coverage) == {"BTC"} and "ETH" in check.errors
         btc = check.coverage["BTC"]
         assert btc.sensor("vrp_30d").first == "2022-11-06" and btc.sensor("vrp_30d").days == 1100
-        assert btc.sensor("skew_25d").days == 2 and {s.name for s in btc.apart()} >= {"skew_25d"}
+        assert btc.sensor("skew_25d").days == 2 and btc.sensor("skew_25d").first == "2025-12-11"
+        assert any("do not overlap" in w for w in btc.warnings)
         panel = static_text(app.screen.query_one("#setup-coverage", Static), width=160)
         assert "Data per sensor" in panel and "2022-11-06.." in panel and "(1100)" in panel
-        assert "skew_25d" in panel and "never overlap" in panel and "apart from vrp_30d" in panel
+        assert "option-chain snapshots (2025-12-11..2025-12-12) do not overlap" in panel
         assert "ETH: no usable data" in panel and str(real_dir) in panel
         message = _text(app.screen.query_one("#setup-message", Static))
         assert "no usable harvested data for ETH" in message
@@ -206,3 +207,18 @@ async def test_setup_shows_per_sensor_coverage_and_missing_underlyings(tmp_path,
                          what="the new check")
         assert app.run_problem() is None
         assert "✓ Ready" in _text(app.screen.query_one("#setup-message", Static))
+
+
+def test_results_header_shows_sparse_sensors_and_the_engines_warnings():
+    from greg_tui.widgets.sweetspots.summary import manifest_summary
+
+    manifest = {"parameters": {"missing_policy": "strict"}, "sweet_spots": 1, "underlyings": {"BTC": {
+        "source": "harvested", "samples": 1362, "span": ["2022-02-19", "2025-12-12"],
+        "sensor_availability": {"vrp_30d": 1100, "skew_25d": 2, "vrp_7d": 0},
+        "sensor_coverage": {"skew_25d": {"days": 2, "first": "2025-12-11", "last": "2025-12-12"}},
+        "warnings": ["the daily bars (2022-02-19..2025-11-09) and the option-chain snapshots "
+                     "(2025-12-11..2025-12-12) do not overlap"]}}}
+    text = manifest_summary(manifest, wide=False)
+    assert "no data in this source:[/b] vrp_7d" in text
+    assert "sparse:[/b] skew_25d 2 of 1362 (2025-12-11..2025-12-12)" in text
+    assert "⚠ the daily bars (2022-02-19..2025-11-09) and the option-chain snapshots" in text

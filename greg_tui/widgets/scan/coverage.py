@@ -2,9 +2,10 @@
 sensor its first and last day and how many days have it.
 
 The setup screen shows this before anything runs, so a folder without ETH says so at once
-(not after BTC's half of the scan), and sources that never overlap (daily bars ending in
-November, chain snapshots in December) show as sensors whose days do not meet. Computed from
-the engine's own ``load_sensor_data`` in a worker (docs/app.md "Setup").
+(not after BTC's half of the scan), with the engine's own coverage per sensor
+(``SensorData.sensor_coverage``) and warnings (sources that never overlap: daily bars ending
+in November, chain snapshots in December). Computed with ``load_sensor_data`` in a worker
+(docs/app.md "Setup").
 """
 
 from __future__ import annotations
@@ -17,8 +18,6 @@ from rich.table import Table
 from rich.text import Text
 
 from greg_core.contract import SENSOR_NAMES
-
-CORE_SENSOR = "vrp_30d"  # the sensor every pair is compared against for overlap
 
 
 @dataclass(frozen=True)
@@ -40,18 +39,10 @@ class UnderlyingCoverage:
     span: tuple[str, str] | None
     samples: int
     sensors: tuple[SensorCoverage, ...]
+    warnings: tuple[str, ...]  # the engine's, one line each (e.g. sources that do not overlap)
 
     def sensor(self, name: str) -> SensorCoverage:
         return next(s for s in self.sensors if s.name == name)
-
-    def apart(self) -> list[SensorCoverage]:
-        """Sensors with data that never overlaps the core sensor's days (they cannot share a
-        sample with it: every pair with it is empty)."""
-        core = self.sensor(CORE_SENSOR)
-        if not core.days:
-            return []
-        return [s for s in self.sensors if s.days and s.name != CORE_SENSOR
-                and (s.last < core.first or s.first > core.last)]
 
 
 @dataclass(frozen=True)
@@ -74,20 +65,13 @@ def check_key(source: str, data_dir: Path | None, underlyings: Sequence[str], lo
 
 
 def coverage_of(data) -> UnderlyingCoverage:
-    """Coverage of a ``backtest.sensors.sources.SensorData``."""
-    frame = data.sensors
-    sensors = []
-    for name in SENSOR_NAMES:
-        column = frame[name] if name in frame.columns else None
-        present = column.dropna() if column is not None else None
-        if present is None or present.empty:
-            sensors.append(SensorCoverage(name, None, None, 0))
-        else:
-            sensors.append(SensorCoverage(name, f"{present.index[0]:%Y-%m-%d}", f"{present.index[-1]:%Y-%m-%d}",
-                                          int(len(present))))
+    """Coverage of a ``backtest.sensors.sources.SensorData``, as the engine reports it."""
+    coverage = data.sensor_coverage()
+    sensors = tuple(SensorCoverage(name, entry["first"], entry["last"], entry["days"])
+                    for name, entry in coverage.items())
     span = data.span
     return UnderlyingCoverage(data.underlying, data.description, (span[0][:10], span[1][:10]) if span else None,
-                              data.n_samples, tuple(sensors))
+                              data.n_samples, sensors, tuple(data.warnings))
 
 
 def check_data(source: str, data_dir: Path | None, underlyings: Sequence[str],
@@ -111,20 +95,14 @@ def check_data(source: str, data_dir: Path | None, underlyings: Sequence[str],
 
 
 def coverage_table(check: DataCheck) -> Table:
-    """Per sensor and underlying: first..last day (days with a value); a sensor whose days
-    never meet vrp_30d's is marked."""
+    """Per sensor and underlying: first..last day (days with a value); none in dim."""
     table = Table(box=None, padding=(0, 2, 0, 0), header_style="bold", show_edge=False)
     table.add_column("sensor", no_wrap=True)
     for underlying, cover in check.coverage.items():
         span = f"{cover.span[0]}..{cover.span[1]}" if cover.span else "no rows"
         table.add_column(f"{underlying} {span}, {cover.samples} days", no_wrap=True)
-    apart = {u: {s.name for s in cover.apart()} for u, cover in check.coverage.items()}
     for name in SENSOR_NAMES:
-        cells = []
-        for underlying, cover in check.coverage.items():
-            sensor = cover.sensor(name)
-            style = "dim" if not sensor.days else "bold" if name in apart[underlying] else ""
-            mark = " ⚠ apart from vrp_30d" if name in apart[underlying] else ""
-            cells.append(Text(sensor.text + mark, style=style))
+        cells = [Text(cover.sensor(name).text, style="" if cover.sensor(name).days else "dim")
+                 for cover in check.coverage.values()]
         table.add_row(name, *cells)
     return table

@@ -41,20 +41,33 @@ def absent_sensors(info: dict) -> list[str] | None:
 SPARSE_SHARE = 0.5  # a sensor present on fewer of the samples than this is called sparse
 
 
-def sparse_sensors(info: dict) -> list[tuple[str, int]]:
-    """Sensors present on some but fewer than ``SPARSE_SHARE`` of the samples, with their
-    count (a harvested chain covering 2 of 1,362 days, for example)."""
+def sparse_sensors(info: dict) -> list[tuple[str, str]]:
+    """Sensors present on some but fewer than ``SPARSE_SHARE`` of the samples, with how many
+    and, when the manifest records it, which days (a harvested chain covering 2 of 1,362
+    days, for example)."""
     availability = info.get("sensor_availability")
     samples = info.get("samples")
     if not isinstance(availability, dict) or not isinstance(samples, int) or samples <= 0:
         return []
-    return [(str(name), int(n)) for name, n in availability.items()
-            if isinstance(n, int) and 0 < n < SPARSE_SHARE * samples]
+    coverage = info.get("sensor_coverage") if isinstance(info.get("sensor_coverage"), dict) else {}
+    sparse = []
+    for name, n in availability.items():
+        if isinstance(n, int) and 0 < n < SPARSE_SHARE * samples:
+            days = coverage.get(name) or {}
+            when = f" ({days['first']}..{days['last']})" if days.get("first") else ""
+            sparse.append((str(name), f"{n} of {samples}{when}"))
+    return sparse
+
+
+def data_warnings(info: dict) -> list[str]:
+    """The engine's warnings about an underlying's data (sources that do not overlap, ...)."""
+    warnings = info.get("warnings")
+    return [str(w) for w in warnings] if isinstance(warnings, list) else []
 
 
 POLICY_EFFECT = {
     "strict": "missing policy strict: rules reading them are false",
-    "ignore-missing": "missing policy ignore-missing: rules reading only them are dropped",
+    "ignore-missing": "missing policy ignore-missing: comparisons on them are dropped",
 }
 
 
@@ -74,12 +87,13 @@ def coverage_lines(manifest: dict, wide: bool = True) -> list[str]:
         info = info if isinstance(info, dict) else {}
         absent = absent_sensors(info)
         key = (str(info.get("source", "?")), _span(info), info.get("samples", "?"),
-               tuple(absent) if absent is not None else None, tuple(sparse_sensors(info)))
+               tuple(absent) if absent is not None else None, tuple(sparse_sensors(info)),
+               tuple(data_warnings(info)))
         if wide:
             key += (info.get("description"),)  # wide: every description in full
         groups.setdefault(key, []).append((name, info))
     lines = []
-    for (source, span, samples, absent, sparse, *_rest), members in groups.items():
+    for (source, span, samples, absent, sparse, warnings, *_rest), members in groups.items():
         names = ", ".join(name for name, _info in members)
         descriptions = {str(info.get("description") or source) for _name, info in members}
         about = descriptions.pop() if len(descriptions) == 1 else source
@@ -90,9 +104,11 @@ def coverage_lines(manifest: dict, wide: bool = True) -> list[str]:
             line += (f"\n  [b]no data in this source:[/b] {escape(', '.join(absent))} "
                      f"[dim]({escape(str(effect))})[/dim]")
         if sparse:
-            line += ("\n  [b]sparse:[/b] " + ", ".join(f"{escape(name)} {n} of {samples}" for name, n in sparse)
+            line += ("\n  [b]sparse:[/b] " + ", ".join(f"{escape(name)} {escape(days)}" for name, days in sparse)
                      + " [dim](their pairs rest on these samples only)[/dim]")
-        if not absent and not sparse and absent is not None and wide:
+        for warning in warnings:
+            line += f"\n  [b]⚠ {escape(warning)}[/b]"
+        if not absent and not sparse and not warnings and absent is not None and wide:
             line += " [dim]every sensor has data[/dim]"
         lines.append(line)
     return lines
