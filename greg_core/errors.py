@@ -9,7 +9,43 @@ from __future__ import annotations
 
 
 class GregError(Exception):
-    """Base of every error greg-tui raises on purpose; its message is one line for the user."""
+    """Base of every error greg-tui raises on purpose; its message is one line for the user
+    (a library's multi-line text quoted in it is folded onto that line)."""
+
+    def __str__(self) -> str:
+        return " ".join(super().__str__().split())
+
+
+def one_line(problem: object, limit: int = 400) -> str:
+    """An error (or any text) as one line for the user: whitespace runs, newlines included,
+    become one space; long texts are cut at ``limit`` characters."""
+    text = " ".join(str(problem).split())
+    if not text and isinstance(problem, BaseException):
+        text = type(problem).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# ----------------------------------------------------------------------------- writers
+
+
+class FolderBusyError(GregError):
+    """Another greg-tui process (or thread) is writing the same folder or file; the message
+    says who (``greg_core.locking``)."""
+
+
+class PublishInterrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM turned into it) arrived while a run was being published.
+
+    Not a ``GregError``: it is an interruption, and ``except KeyboardInterrupt`` still
+    catches it. ``published`` says whether the new result set had already replaced the
+    previous one when the interruption arrived (then it is complete and verified on disk);
+    when False, the previous results are untouched."""
+
+    def __init__(self, published: bool, output_dir: str) -> None:
+        self.published = published
+        self.output_dir = output_dir
+        state = "after" if published else "before"
+        super().__init__(f"interrupted {state} publishing the results in {output_dir}")
 
 
 # ----------------------------------------------------------------------------- data
@@ -56,6 +92,14 @@ class DeribitOffline(DeribitError):
         self.base_url = base_url
         self.reason = reason
         super().__init__(message)
+
+
+class DeribitTimeout(DeribitOffline):
+    """Deribit was reached (or is reachable) but did not answer in time, after the retries."""
+
+
+class DeribitConfigError(DeribitError, ValueError):
+    """The Deribit base URL (``--base-url`` / ``GREG_DERIBIT_BASE_URL``) is not usable."""
 
 
 # ----------------------------------------------------------------------------- selector

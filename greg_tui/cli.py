@@ -8,9 +8,10 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
+
+from greg_tui.command_line import OneLineParser
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
         argv.remove("--export")
         return export_main(argv, prog="greg-tui --export")
 
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="greg-tui",
         description="Terminal research lab for Deribit options: sensor heatmaps, Greg sweet spots, regimes.",
         epilog="Headless: greg-tui --export [--help for its options]; data: greg-tui harvest --help",
@@ -55,4 +56,8 @@ def entry_point() -> None:
     # `uv run`), and an environment with PYTHONDONTWRITEBYTECODE=1 would then recompile them on
     # every start, seconds each time: cache the bytecode the first run compiles instead.
     sys.dont_write_bytecode = False
-    sys.exit(main())
+    try:
+        code = main()
+    except KeyboardInterrupt:  # between a command's own handling and the exit: nothing to add
+        code = 130
+    sys.exit(code)

@@ -1,34 +1,66 @@
 """Headless sweep: ``greg-tui --export`` and ``scripts/run_greg_environment_heatmaps.py``.
 
 One argument parser for both (the requests' flags plus ``--output-dir``/``--base-dir``,
-``--source``, ``--missing``, ``--count-mode``, ``--top-k``, ``--data-dir``). Bad values exit
-with code 2 and one line naming the problem and the valid choices; nothing is written. On a
-terminal a progress bar runs; otherwise plain progress lines are printed.
+``--source``, ``--missing``, ``--count-mode``, ``--top-k``, ``--data-dir``). Bad values and
+bad or missing data exit with code 2 and one line naming the problem (and the valid choices);
+nothing is written. Exit codes: ``greg_tui.command_line``. On a terminal a progress bar runs;
+otherwise plain progress lines are printed.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import sys
 import time
 from pathlib import Path
 
+# Light imports only: a run that must fail on its input (a missing underlying, a bad value)
+# fails before the engine (pandas, scipy, scikit-learn) is loaded.
+from backtest.data.availability import SOURCES, require_data_available, validate_source
 from backtest.heatmaps import options
-from backtest.heatmaps.outputs import MANIFEST_NAME
-from backtest.heatmaps.run import run_greg_sweetspot_sweep
-from backtest.selector.evaluate import MISSING_POLICIES
-from backtest.sensors.sources import SOURCES
-from greg_core.errors import MarketDataError, SweepCancelled, SweepConfigError
+from backtest.heatmaps.options import MAX_LOOKBACK_DAYS
+from greg_core.errors import (
+    FolderBusyError,
+    GregError,
+    PublishInterrupted,
+    SweepCancelled,
+)
 from greg_core.settings import default_base_dir, output_dir_for
+from greg_tui.command_line import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    OneLineParser,
+    interrupted_exit_code,
+    print_error,
+    sigterm_as_interrupt,
+    warnings_as_lines,
+)
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
+
+def lookback_days_argument(text: str) -> int:
+    """``--lookback-days``: a whole number of days from 1 to ``MAX_LOOKBACK_DAYS`` (``1e5``
+    is accepted as 100000)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"got {text!r}; give a whole number of days") from None
+    if not math.isfinite(value) or value != int(value) or not 1 <= value <= MAX_LOOKBACK_DAYS:
+        raise argparse.ArgumentTypeError(
+            f"got {text!r}; give a whole number of days from 1 to {MAX_LOOKBACK_DAYS:,}"
+        )
+    return int(value)
 
 
-class OneLineParser(argparse.ArgumentParser):
-    """argparse that reports a bad argument as one line and exit code 2 (no usage dump)."""
+def _missing_policies() -> str:
+    """The policies for ``--help``; only then is the selector (which loads pandas) imported."""
+    if not {"-h", "--help"} & set(sys.argv[1:]):
+        return "strict (default) or ignore-missing; --help lists them"
+    from backtest.selector.evaluate import MISSING_POLICIES
 
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+    return " | ".join(MISSING_POLICIES)
 
 
 def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
@@ -55,13 +87,13 @@ def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
                         help="equal (equal-width, default) | quantile (equal-count bins)")
     parser.add_argument("--clip-pct", type=float, default=options.DEFAULT_CLIP_PCT,
                         help="percent of each tail left outside the axis range, e.g. 0.5 (default 0: none)")
-    parser.add_argument("--lookback-days", type=int, default=None,
-                        help="synthetic: days generated (default 1095); real: last N days")
+    parser.add_argument("--lookback-days", type=lookback_days_argument, default=None,
+                        help=f"synthetic: days generated (default 1095); real: last N days (at most {MAX_LOOKBACK_DAYS:,})")
     parser.add_argument("--source", default=options.DEFAULT_SOURCE, help=f"{' | '.join(SOURCES)} | a data folder")
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="real data folder (default: $GREG_DATA_DIR, else data/ in the checkout; see greg-tui --where)")
     parser.add_argument("--missing", default=options.DEFAULT_MISSING_POLICY,
-                        help=f"missing-sensor policy: {' | '.join(MISSING_POLICIES)}")
+                        help="missing-sensor policy: " + _missing_policies())
     parser.add_argument("--count-mode", default=options.DEFAULT_COUNT_MODE,
                         help="selected (waterfall winner) | passes (own condition)")
     parser.add_argument("--seed", type=int, default=None, help="synthetic universe seed (default: per underlying)")
@@ -100,11 +132,18 @@ class _Progress:
         return self
 
     def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Take the bar off the terminal (before the summary is printed); idempotent."""
         if self.bar is not None:
-            self.bar.__exit__(*exc)
+            self.bar.stop()
+            self.bar = None
 
     def __call__(self, fraction: float, message: str) -> None:
         if self.quiet:
+            if message.startswith("waiting"):  # a pause needs explaining even when quiet
+                print(message, file=sys.stderr, flush=True)
             return
         if self.bar is not None:
             self.bar.update(self.task, completed=fraction, description=message)
@@ -121,10 +160,21 @@ def run_export(args: argparse.Namespace) -> int:
     if args.base_dir is None:
         args.base_dir = default_base_dir()
     if args.data_dir is not None and not args.data_dir.is_dir():
-        print(f"error: --data-dir {args.data_dir} is not a folder", file=sys.stderr)
+        print_error(f"--data-dir {args.data_dir} is not a folder")
         return EXIT_USAGE
+    before = _last_published(args.base_dir)
     try:
-        with _Progress(args.quiet) as progress:
+        # Before loading the engine: a real source lacking an underlying fails here, in
+        # milliseconds, writing nothing (an unknown source is left to the engine's message).
+        try:
+            source = validate_source(args.source)
+        except ValueError:
+            source = None
+        if source is not None:
+            require_data_available(args.underlying or options.DEFAULT_UNDERLYINGS, source, args.data_dir)
+        from backtest.heatmaps.run import run_greg_sweetspot_sweep
+
+        with sigterm_as_interrupt(), warnings_as_lines(), _Progress(args.quiet) as progress:
             json_path = run_greg_sweetspot_sweep(
                 args.base_dir,
                 underlyings=args.underlying or options.DEFAULT_UNDERLYINGS,
@@ -137,35 +187,55 @@ def run_export(args: argparse.Namespace) -> int:
                 bin_mode=args.bin_mode, clip_pct=args.clip_pct, horizon_days=args.horizon,
                 min_episodes=args.min_episodes, rank_by=args.rank_by,
             )
-    except SweepConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except (SweepCancelled, KeyboardInterrupt):
-        print("cancelled: nothing written, previous results left intact", file=sys.stderr)
-        return EXIT_CANCELLED
-    except (MarketDataError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+            progress.close()
+            if not args.quiet:
+                _print_summary(output_dir_for(args.base_dir), json_path, time.perf_counter() - started)
+    except (SweepCancelled, KeyboardInterrupt) as exc:
+        # Say what is true: the interruption may have come after the switch to the new set.
+        if isinstance(exc, PublishInterrupted) and exc.published or _last_published(args.base_dir) != before:
+            print(f"interrupted: the new results were already published in {output_dir_for(args.base_dir)}",
+                  file=sys.stderr)
+        else:
+            print("cancelled: nothing written, previous results left intact", file=sys.stderr)
+        return interrupted_exit_code(exc)
+    except FolderBusyError as exc:
+        print_error(exc)
         return EXIT_FAILED
-    import json
-
-    output_dir = output_dir_for(args.base_dir)
-    manifest = json.loads((output_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
-    if not args.quiet:
-        print(f"wrote {len(manifest['files'])} files to {output_dir}")
-        print(f"  sweet spots: {json_path}")
-        print(f"  summary:     {output_dir / 'greg_heatmap_sweetspots.md'}")
-        for underlying, info in manifest["underlyings"].items():
-            span = info["span"]
-            print(f"  {underlying}: {info['samples']} samples"
-                  + (f" {span[0][:10]} .. {span[1][:10]}" if span else "")
-                  + f", {info['sweet_spots']} sweet spots ({info['description']})")
-            if info.get("absent_sensors"):
-                empty = sum(1 for n in info["pair_samples"].values() if n == 0)
-                print(f"    no data in this source for {', '.join(info['absent_sensors'])}: "
-                      f"{empty} of {len(info['pair_samples'])} pairs have no samples")
-        print(f"{manifest['sweet_spots']} sweet spots in {time.perf_counter() - started:.2f} s "
-              f"(compute {manifest['compute_seconds']:.2f} s); research only, no trades")
+    except GregError as exc:  # bad parameters, bad or missing data, an unusable regime file
+        print_error(exc)
+        return EXIT_USAGE
+    except OSError as exc:  # disk full, no permission: nothing was published
+        where = f" ({exc.filename})" if exc.filename else ""
+        print_error(f"{exc.strerror or exc}{where}; nothing written, previous results left intact")
+        return EXIT_FAILED
     return EXIT_OK
+
+
+def _last_published(base_dir: Path) -> str | None:
+    """The run this process last published into the results folder (None: none, or the
+    engine is not even loaded)."""
+    store = sys.modules.get("backtest.heatmaps.store")
+    return store.published_by_this_process(output_dir_for(base_dir)) if store is not None else None
+
+
+def _print_summary(output_dir: Path, json_path: Path, seconds: float) -> None:
+    from backtest.heatmaps.outputs import MANIFEST_NAME
+
+    manifest = json.loads((output_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
+    print(f"wrote {len(manifest['files'])} files to {output_dir}")
+    print(f"  sweet spots: {json_path}")
+    print(f"  summary:     {output_dir / 'greg_heatmap_sweetspots.md'}")
+    for underlying, info in manifest["underlyings"].items():
+        span = info["span"]
+        print(f"  {underlying}: {info['samples']} samples"
+              + (f" {span[0][:10]} .. {span[1][:10]}" if span else "")
+              + f", {info['sweet_spots']} sweet spots ({info['description']})")
+        if info.get("absent_sensors"):
+            empty = sum(1 for n in info["pair_samples"].values() if n == 0)
+            print(f"    no data in this source for {', '.join(info['absent_sensors'])}: "
+                  f"{empty} of {len(info['pair_samples'])} pairs have no samples")
+    print(f"{manifest['sweet_spots']} sweet spots in {seconds:.2f} s "
+          f"(compute {manifest['compute_seconds']:.2f} s); research only, no trades")
 
 
 def main(argv: list[str] | None = None, prog: str | None = None) -> int:

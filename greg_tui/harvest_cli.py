@@ -3,9 +3,12 @@
     greg-tui harvest --underlying BTC ETH [--data-dir data] [--interval 15m] [--once]
                      [--base-url URL]
 
-Prints one line per underlying per round. Exit codes: 0 done (or stopped with Ctrl-C),
-1 Deribit unreachable or (with ``--once``) an underlying failed, 2 bad arguments.
-Errors are one plain line on stderr, never a traceback.
+Prints one line per underlying per round: on stdout when it succeeded, on stderr when it
+failed. Exit codes (``greg_tui.command_line``): 0 done (or stopped with Ctrl-C); 1 Deribit
+unreachable or timed out, another harvester holds the data folder, or (with ``--once``) an
+underlying failed on Deribit's side; 2 bad arguments, a malformed base URL (``--base-url`` /
+``$GREG_DERIBIT_BASE_URL``), or (with ``--once``) a local data file that cannot be merged
+into. Errors are one plain line on stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -14,32 +17,33 @@ import argparse
 import re
 import sys
 from pathlib import Path
-from urllib.parse import urlparse
 
 from backtest.harvest.client import (
     BASE_URL_ENV_VAR,
+    DEFAULT_BASE_URL,
     DeribitClient,
     DeribitOffline,
-    resolve_base_url,
+    check_base_url,
 )
-from backtest.harvest.harvester import harvest_loop, harvest_once
+from backtest.harvest.harvester import HarvestReport, harvest_loop, harvest_once
+from greg_core.errors import DeribitConfigError, FolderBusyError
+from greg_tui.command_line import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    OneLineParser,
+    print_error,
+    warnings_as_lines,
+)
 
 PROG = "greg-tui harvest"
 DEFAULT_INTERVAL = "15m"
 _INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|hr)\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hr": 3600}
 _UNDERLYING = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,15}$")
-MIN_INTERVAL_SECONDS = 5.0  # below that the public rate limits bite and nothing changes
-
-
-class _UsageError(Exception):
-    """A bad command line; the message is the one line shown."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        # argparse would print the whole usage and exit; we want one line and a return code.
-        raise _UsageError(message)
+# Below that the public rate limits bite and nothing changes; it also keeps the names of a
+# loop's snapshots (to the second) unique.
+MIN_INTERVAL_SECONDS = 5.0
 
 
 def parse_interval(text: str) -> float:
@@ -62,16 +66,14 @@ def _underlying(text: str) -> str:
 
 
 def _base_url(text: str) -> str:
-    parsed = urlparse(text)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise argparse.ArgumentTypeError(
-            f"got {text!r}; use an http(s) URL such as https://www.deribit.com/api/v2"
-        )
-    return text.rstrip("/")
+    try:
+        return check_base_url(text)
+    except DeribitConfigError:
+        raise argparse.ArgumentTypeError(f"got {text!r}; use an http(s) URL such as {DEFAULT_BASE_URL}") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = OneLineParser(
         prog=PROG,
         description="Harvest Deribit option-chain snapshots and daily/hourly history "
         "(public API, no key).",
@@ -99,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--base-url",
         type=_base_url,
         default=None,
-        help=f"API base URL (default: ${BASE_URL_ENV_VAR} or {resolve_base_url(None)})",
+        help=f"API base URL (default: ${BASE_URL_ENV_VAR} or {DEFAULT_BASE_URL})",
     )
     return parser
 
@@ -117,34 +119,46 @@ def _data_dir(args) -> Path:
     return Path(args.data_dir) if args.data_dir else default_data_dir()
 
 
+def print_report(report: HarvestReport) -> None:
+    """Succeeded underlyings on stdout, failed ones on stderr."""
+    done, failed = report.lines_by_outcome()
+    for line in done:
+        print(line, flush=True)
+    for line in failed:
+        print(line, file=sys.stderr, flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command; returns the exit code."""
     try:
         args = _parse(list(sys.argv[1:] if argv is None else argv))
-    except _UsageError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 2
-    except SystemExit as exc:  # --help
+    except SystemExit as exc:  # a bad argument (one line printed) or --help
         return int(exc.code or 0)
 
     rounds = 0
     try:
-        with DeribitClient(base_url=args.base_url) as client:
+        with warnings_as_lines(), DeribitClient(base_url=args.base_url) as client:
             if args.once:
                 report = harvest_once(client, args.underlying, _data_dir(args))
-                print(report, flush=True)
-                return 0 if report.ok else 1
+                print_report(report)
+                return EXIT_OK if report.ok else EXIT_USAGE if report.data_errors else EXIT_FAILED
 
-            def show(report: object) -> None:
+            def show(report: HarvestReport) -> None:
                 nonlocal rounds
                 rounds += 1
-                print(report, flush=True)
+                print_report(report)
 
             harvest_loop(client, args.underlying, _data_dir(args), args.interval, on_report=show)
-            return 0
-    except DeribitOffline as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
-        return 1
+            return EXIT_OK
+    except DeribitConfigError as exc:
+        print_error(exc, PROG)
+        return EXIT_USAGE
+    except (DeribitOffline, FolderBusyError) as exc:
+        print_error(exc, PROG)
+        return EXIT_FAILED
+    except OSError as exc:  # the data folder cannot be created or written
+        print_error(f"{exc.strerror or exc} ({exc.filename or _data_dir(args)})", PROG)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         print(f"{PROG}: stopped (Ctrl-C) after {rounds} round(s)", flush=True)
-        return 0
+        return EXIT_OK

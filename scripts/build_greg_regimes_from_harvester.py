@@ -26,8 +26,20 @@ import _paths
 from backtest.data.csv_history import load_history_csv
 from backtest.regimes.builder import build_regime_model
 from backtest.sensors.pipeline import compute_sensors
-from greg_core.errors import MarketDataError, RegimeFileError
+from greg_core.errors import FolderBusyError, GregError
+from greg_core.locking import lock_for
+from greg_core.settings import default_regime_file
+from greg_tui.command_line import (
+    EXIT_FAILED,
+    EXIT_USAGE,
+    OneLineParser,
+    print_error,
+    warnings_as_lines,
+)
 from synthetic.regime_model import save_regime_model
+
+# A second builder (or the app saving regimes) waits this long for the regime file.
+LOCK_WAIT_SECONDS = 60.0
 
 
 def _load_raw(args: argparse.Namespace):
@@ -46,8 +58,21 @@ def _load_raw(args: argparse.Namespace):
     )
 
 
+def _why_unwritable(path: Path, exc: OSError) -> str:
+    blocker = next((p for p in Path(path).parents if p.exists() and not p.is_dir()), None)
+    return f"{blocker} is a file, not a folder" if blocker is not None else str(exc.strerror or exc)
+
+
+def _fingerprint(path: Path) -> tuple | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = OneLineParser(description=__doc__.splitlines()[0])
     parser.add_argument("--underlying", required=True, help="e.g. BTC or ETH")
     parser.add_argument("--n-clusters", type=int, default=6)
     parser.add_argument("--ohlc", help="daily OHLC CSV")
@@ -56,23 +81,38 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=None)
     args = parser.parse_args(argv)
     if args.n_clusters < 1:
-        print(f"error: --n-clusters must be >= 1, got {args.n_clusters}", file=sys.stderr)
-        return 2
+        print_error(f"--n-clusters must be >= 1, got {args.n_clusters}")
+        return EXIT_USAGE
     if args.iv and not args.ohlc:
-        print("error: --iv needs --ohlc", file=sys.stderr)
-        return 2
+        print_error("--iv needs --ohlc")
+        return EXIT_USAGE
     args.underlying = args.underlying.upper()
     started = time.perf_counter()
+    regime_file = args.output or default_regime_file()
+    before = _fingerprint(regime_file)
     try:
-        raw, source = _load_raw(args)
-        sensors = compute_sensors(raw)
-        print(f"{args.underlying}: {len(sensors)} rows of sensors from {source}; clustering and calibrating...",
-              file=sys.stderr, flush=True)
-        model = build_regime_model(sensors, args.underlying, args.n_clusters, source=source)
-        path = save_regime_model(model, args.output)
-    except (MarketDataError, RegimeFileError, ValueError, FileNotFoundError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        with warnings_as_lines():
+            raw, source = _load_raw(args)
+            sensors = compute_sensors(raw)
+            print(f"{args.underlying}: {len(sensors)} rows of sensors from {source}; clustering and calibrating...",
+                  file=sys.stderr, flush=True)
+            model = build_regime_model(sensors, args.underlying, args.n_clusters, source=source)
+            # One writer at a time: the file is read, changed (this underlying) and written back.
+            with lock_for(regime_file, wait_seconds=LOCK_WAIT_SECONDS, on_wait=lambda m: print(m, file=sys.stderr)):
+                path = save_regime_model(model, regime_file)
+    except FolderBusyError as exc:
+        print_error(exc)
+        return EXIT_FAILED
+    except (GregError, ValueError) as exc:  # bad or missing data, a corrupt regime file
+        print_error(exc)
+        return EXIT_USAGE
+    except OSError as exc:  # the regime file cannot be written (read-only folder, parent is a file)
+        print_error(f"cannot write the regime file {regime_file}: {_why_unwritable(regime_file, exc)}; it is unchanged")
+        return EXIT_FAILED
+    except KeyboardInterrupt:  # say what is true: the file is written in one atomic step
+        state = "is unchanged" if _fingerprint(regime_file) == before else "was already written"
+        print(f"cancelled: {regime_file} {state}", file=sys.stderr)
+        return 130
     prov = model.provenance
     print(f"{args.underlying}: {model.n_regimes} regimes from {source}")
     print(f"  clustered on {', '.join(prov['cluster_columns'])}; {prov['samples_used']} days used "

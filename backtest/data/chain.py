@@ -3,9 +3,9 @@
 The user's harvester writes one parquet file per chain snapshot (docs/data-sources.md "Option-chain
 snapshots")::
 
-    {data_dir}/live_deribit/{U}/{YYYY}/{MM}/{DD}/{U}_{YYYY-MM-DD}_{HHMM}.parquet
+    {data_dir}/live_deribit/{U}/{YYYY}/{MM}/{DD}/{U}_{YYYY-MM-DD}_{HHMMSS}.parquet
 
-Each snapshot becomes one row of the raw market data frame (``RAW_COLUMNS``, vol points):
+(older harvests, the user's files included, name them ``_{HHMM}``; both are read). Each snapshot becomes one row of the raw market data frame (``RAW_COLUMNS``, vol points):
 
 * ``open = high = low = close`` = spot, the median ``underlying_price`` of the snapshot's live
   quotes. Deribit quotes each expiry against its own synthetic future, so this is a blend of
@@ -70,7 +70,7 @@ from backtest.data.layout import CHAIN_FOLDER
 from backtest.data.parsing import utc_timestamp
 from greg_core.black_scholes import option_delta
 from greg_core.contract import MAX_IV_POINTS, PRICE_COLUMNS, RAW_COLUMNS, VOL_COLUMNS
-from greg_core.errors import ChainFileWarning, MarketDataError
+from greg_core.errors import ChainFileWarning, MarketDataError, one_line
 
 SECONDS_PER_YEAR = 365.0 * 86400.0  # ACT/365, time measured in seconds
 SHORT_TENOR_DAYS = 7.0
@@ -99,7 +99,8 @@ _IO_THREADS = 4  # parquet decoding releases the GIL; a small pool overlaps file
 
 @dataclass(frozen=True)
 class SnapshotFile:
-    """One harvester file and the time its name carries (UTC, minute precision)."""
+    """One harvester file and the time its name carries (UTC; seconds, or minutes for
+    names of older harvests)."""
 
     path: Path
     named_time: pd.Timestamp
@@ -189,13 +190,31 @@ def _numbered_dirs(folder: Path, digits: int) -> list[tuple[int, Path]]:
     return sorted(found)
 
 
+def _named_time(pattern: re.Pattern, path: Path) -> pd.Timestamp | None:
+    """The UTC time a snapshot's name carries (``HHMMSS``, or ``HHMM`` of older harvests),
+    None when the name does not follow the layout or is not a real time (``_2460``)."""
+    match = pattern.match(path.name)
+    if match is None:
+        return None
+    clock = match.group(2)
+    try:
+        return pd.Timestamp(
+            datetime.strptime(f"{match.group(1)} {clock}", "%Y-%m-%d %H%M%S" if len(clock) == 6 else "%Y-%m-%d %H%M"),
+            tz="UTC",
+        )
+    except ValueError:
+        return None
+
+
 def list_snapshot_files(
     data_dir: str | Path, underlying: str, start: object = None, end: object = None
 ) -> list[SnapshotFile]:
     """Snapshot files in time order, pruned by the folder and file names (nothing is opened).
 
-    The name carries the minute only, so a bound with seconds is applied exactly after
-    reading (``load_harvested_chain``); here the pruning is conservative.
+    A name may carry the minute only (older harvests), so a bound with seconds is applied
+    exactly after reading (``load_harvested_chain``); here the pruning is conservative. A
+    file whose name does not parse (``BTC_2025-12-11_2460.parquet``) is skipped with a
+    ``ChainFileWarning``, like an unreadable one.
     """
     chain_dir = resolve_chain_dir(data_dir, underlying)
     symbol = underlying.upper()
@@ -204,7 +223,7 @@ def list_snapshot_files(
     last_day = upper.date() if upper is not None else date.max
     first_month, last_month = (first_day.year, first_day.month), (last_day.year, last_day.month)
     name_pattern = re.compile(
-        rf"^{re.escape(symbol)}_(\d{{4}}-\d{{2}}-\d{{2}})_(\d{{4}})\.parquet$"
+        rf"^{re.escape(symbol)}_(\d{{4}}-\d{{2}}-\d{{2}})_(\d{{4}}|\d{{6}})\.parquet$"
     )
 
     files: list[SnapshotFile] = []
@@ -224,18 +243,15 @@ def list_snapshot_files(
                 for path in sorted(day_dir.glob("*.parquet")):
                     if path.name.startswith("."):
                         continue  # a writer's hidden temp file, not a snapshot
-                    match = name_pattern.match(path.name)
-                    if match is None:
+                    named = _named_time(name_pattern, path)
+                    if named is None:
                         warnings.warn(
-                            f"{path}: skipped, name does not follow "
-                            f"{symbol}_YYYY-MM-DD_HHMM.parquet",
+                            f"{path}: skipped, name is not "
+                            f"{symbol}_YYYY-MM-DD_HHMMSS.parquet (or _HHMM) with a real date and time",
                             ChainFileWarning,
                             stacklevel=2,
                         )
                         continue
-                    named = pd.Timestamp(
-                        f"{match.group(1)} {match.group(2)[:2]}:{match.group(2)[2:]}", tz="UTC"
-                    )
                     if lower is not None and named < lower.floor("min"):
                         continue
                     if upper is not None and named > upper:
@@ -341,7 +357,7 @@ def _read_snapshot(file: SnapshotFile) -> _Snapshot | SkippedFile:
             greek_delta=delta,
         )
     except (OSError, ValueError, TypeError, pa.ArrowException) as exc:
-        return SkippedFile(file.path, f"unreadable parquet ({type(exc).__name__}: {exc})")
+        return SkippedFile(file.path, f"unreadable parquet ({type(exc).__name__}: {one_line(exc, 200)})")
 
 
 def _read_all(files: list[SnapshotFile]) -> list[_Snapshot | SkippedFile]:

@@ -14,7 +14,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from backtest.data.parsing import check_iv_points, numeric_column, parse_utc_timestamps
+from backtest.data.parsing import (
+    check_iv_points,
+    check_prices,
+    numeric_column,
+    parse_utc_timestamps,
+)
 from greg_core.contract import PRICE_COLUMNS, RAW_COLUMNS
 from greg_core.errors import MarketDataError
 
@@ -29,15 +34,38 @@ def empty_raw_frame(index: pd.DatetimeIndex | None = None) -> pd.DataFrame:
     return pd.DataFrame(np.nan, index=index, columns=list(RAW_COLUMNS), dtype="float64")
 
 
+def _other_separator(path: Path) -> str | None:
+    """The separator the header line uses when it is not a comma (';' or a tab), else None."""
+    try:
+        with open(path, "rb") as stream:
+            header = stream.readline(4096).decode("utf-8", "replace")
+    except OSError:
+        return None
+    for separator, name in ((";", "';'"), ("\t", "tabs")):
+        if header.count(separator) > header.count(","):
+            return name
+    return None
+
+
 def _read_csv(path: Path, allow_empty: bool = False) -> pd.DataFrame:
+    if path.is_dir():
+        raise MarketDataError(f"{path}: is a folder, expected a CSV file")
+    separator = _other_separator(path)
+    if separator is not None:
+        raise MarketDataError(
+            f"{path}: columns are separated by {separator}; expected a comma-separated file "
+            "(export it as CSV with ',' between columns and '.' as decimal point)"
+        )
     try:
         frame = pd.read_csv(path)
     except FileNotFoundError:
         raise MarketDataError(f"{path}: file not found") from None
     except pd.errors.EmptyDataError:
         raise MarketDataError(f"{path}: file is empty") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise MarketDataError(f"{path}: not a readable CSV ({exc})") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        raise MarketDataError(f"{path}: not a readable CSV ({' '.join(str(exc).split())[:200]})") from None
+    except OSError as exc:
+        raise MarketDataError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     frame.columns = [str(c).strip().lower().replace(" ", "_") for c in frame.columns]
     if frame.empty and not allow_empty:
         raise MarketDataError(f"{path}: no data rows")
@@ -70,6 +98,18 @@ def _dedupe_dates(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     return frame.sort_index()
 
 
+def _daily_rows(path: Path, columns: Sequence[str], need: str | None, allow_empty: bool) -> pd.DataFrame:
+    """The float64 ``columns`` of a daily CSV in the file's row order, indexed by UTC day."""
+    frame = _read_csv(path, allow_empty=allow_empty)
+    index = _daily_utc_index(frame, path)
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise MarketDataError(f"{path}: missing column '{missing[0]}'" + (f" ({need})" if need else ""))
+    table = pd.DataFrame({c: numeric_column(frame, c, path, _CSV_ROW) for c in columns}, index=index)
+    table.index.name = "timestamp"
+    return table
+
+
 def read_daily_table(
     path: str | Path, columns: Sequence[str], *, need: str | None = None, allow_empty: bool = False
 ) -> pd.DataFrame:
@@ -78,19 +118,16 @@ def read_daily_table(
     daily history files, for the loaders and the harvester alike. ``need`` words the missing
     column message; ``allow_empty`` accepts a header-only file."""
     path = Path(path)
-    frame = _read_csv(path, allow_empty=allow_empty)
-    index = _daily_utc_index(frame, path)
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise MarketDataError(f"{path}: missing column '{missing[0]}'" + (f" ({need})" if need else ""))
-    table = pd.DataFrame({c: numeric_column(frame, c, path, _CSV_ROW) for c in columns}, index=index)
-    table.index.name = "timestamp"
-    return _dedupe_dates(table, path)
+    return _dedupe_dates(_daily_rows(path, columns, need, allow_empty), path)
 
 
 def load_ohlc_csv(path: str | Path) -> pd.DataFrame:
-    """Daily OHLC bars from a CSV (``date,open,high,low,close[,volume]`` or Yahoo style)."""
-    return read_daily_table(path, PRICE_COLUMNS, need="need open, high, low, close")
+    """Daily OHLC bars from a CSV (``date,open,high,low,close[,volume]`` or Yahoo style).
+    Every price is checked (``check_prices``): a bad row is an error naming file, row, column."""
+    path = Path(path)
+    table = _daily_rows(path, PRICE_COLUMNS, "need open, high, low, close", False)
+    check_prices(table, path, lambda position: f"row {position + _CSV_ROW}")
+    return _dedupe_dates(table, path)
 
 
 def load_iv_csv(path: str | Path) -> pd.Series:

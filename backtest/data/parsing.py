@@ -6,13 +6,14 @@ file is reported in one line wherever it is read (docs/data-sources.md).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from greg_core.contract import MAX_IV_POINTS
+from greg_core.contract import MAX_IV_POINTS, PRICE_COLUMNS
 from greg_core.errors import MarketDataError
 
 
@@ -64,4 +65,34 @@ def check_iv_points(values: np.ndarray, path: Path, column: str, row_offset: int
         raise MarketDataError(
             f"{path}: column '{column}' is not an implied vol in vol points at row {first + row_offset}: "
             f"{float(values[first])!r} (expected 0 < IV <= {MAX_IV_POINTS:g}; is this a price column?)"
+        )
+
+
+def check_prices(prices: pd.DataFrame, where: str | Path, row_name: Callable[[int], str]) -> None:
+    """Raise ``MarketDataError`` naming ``where``, the row and the column at the first price
+    that is not finite and positive, or the first row (all four present) breaking
+    ``high >= max(open, close) >= min(open, close) >= low``. ``prices`` has the columns
+    open, high, low, close; ``row_name(position)`` names a row ("row 7", "bar 2025-12-11"). Missing
+    values (NaN) are allowed: a source may lack a price, never hold a wrong one."""
+    values = prices[list(PRICE_COLUMNS)].to_numpy(dtype="float64")
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isnan(values) & ~(np.isfinite(values) & (values > 0))
+    if bad.any():
+        row, col = (int(i) for i in np.argwhere(bad)[0])
+        raise MarketDataError(
+            f"{where}: {row_name(row)}: column '{PRICE_COLUMNS[col]}' is {float(values[row, col])!r}, "
+            "a price must be finite and > 0"
+        )
+    open_, high, low, close = (values[:, PRICE_COLUMNS.index(c)] for c in ("open", "high", "low", "close"))
+    with np.errstate(invalid="ignore"):
+        top, bottom = np.maximum(open_, close), np.minimum(open_, close)
+        high_bad, low_bad = high < top, low > bottom
+    broken = np.flatnonzero(high_bad | low_bad)
+    if broken.size:
+        row = int(broken[0])
+        column, limit = ("high", "max(open, close)") if high_bad[row] else ("low", "min(open, close)")
+        raise MarketDataError(
+            f"{where}: {row_name(row)}: column '{column}' is {float(values[row, PRICE_COLUMNS.index(column)])!r}, "
+            f"beyond {limit} (open {float(open_[row])!r}, close {float(close[row])!r}); "
+            "need high >= max(open, close) >= min(open, close) >= low"
         )

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from backtest.data.availability import find_file
 from backtest.data.chain import SUPPORTED_BARS, load_harvested_chain_with_diagnostics
 from backtest.data.csv_history import empty_raw_frame, load_iv_csv, load_ohlc_csv
 from backtest.data.layout import (
@@ -19,9 +20,9 @@ from backtest.data.layout import (
     VOL_HISTORY_FOLDER,
     dvol_csv_name,
     ohlcv_csv_name,
-    readable_candidates,
     vol_history_name,
 )
+from backtest.data.parsing import check_prices
 from backtest.data.vol_history import load_volatility_history
 from greg_core.contract import PRICE_COLUMNS, RAW_COLUMNS
 from greg_core.errors import MarketDataError
@@ -51,17 +52,17 @@ def _span(index: pd.Index) -> dict:
 
 
 def _first_existing(root: Path | None, name: str, folder: str) -> Path | None:
-    if root is None:
-        return None
-    return next((p for p in readable_candidates(root, name, folder) if p.exists()), None)
+    return None if root is None else find_file(root, name, folder)
 
 
-def _required(path: str | Path | None, what: str) -> Path | None:
+def _required(path: str | Path | None, what: str, folder: bool = False) -> Path | None:
     if path is None:
         return None
     path = Path(path)
     if not path.exists():
         raise MarketDataError(f"{path}: {what} not found")
+    if not folder and path.is_dir():
+        raise MarketDataError(f"{path}: is a folder, expected the {what} file")
     return path
 
 
@@ -133,7 +134,7 @@ def build_real_raw_frame(
     vol_path = _required(vol_history, "volatility history") or _first_existing(
         root, vol_history_name(symbol), VOL_HISTORY_FOLDER
     )
-    chain_root = _required(chain_dir, "chain folder") or (
+    chain_root = _required(chain_dir, "chain folder", folder=True) or (
         root if include_chain and root is not None and (root / CHAIN_FOLDER / symbol).is_dir() else None
     )
     if not any((ohlc_path, iv_path, vol_path, chain_root)):
@@ -181,6 +182,9 @@ def build_real_raw_frame(
                 raise
             sources["chain"] = {"path": str(chain_root), "used": False, "reason": str(exc)}
         else:
+            # Spot is a median of positive forwards, so this holds by construction; checked
+            # anyway, as every price entering the frame is.
+            check_prices(chain.frame, chain.chain_dir, lambda i: f"bar {chain.frame.index[i]:%Y-%m-%d %H:%M}")
             candidates["chain"] = chain.frame
             summary = chain.summary()
             summary["bar_rows"] = summary.pop("rows")  # "rows" elsewhere means source rows

@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 
 from backtest.data.layout import vol_history_name, volatility_history_path
 from backtest.data.parsing import check_iv_points, numeric_column, parse_utc_timestamps
-from greg_core.errors import MarketDataError
+from greg_core.errors import MarketDataError, one_line
 
 VOLATILITY_HISTORY_ARROW_SCHEMA = pa.schema(
     [
@@ -63,8 +63,8 @@ def _read_columns(path: Path, required: tuple[str, ...], optional: tuple[str, ..
         others = names if optional is None else optional
         wanted = [*required, *(c for c in others if c in names and c not in required)]
         return parquet.read(columns=wanted).to_pandas()
-    except (OSError, pa.ArrowException) as exc:
-        raise MarketDataError(f"{path}: not a readable parquet file ({exc})") from None
+    except (OSError, ValueError, pa.ArrowException) as exc:  # ValueError: damaged pandas metadata
+        raise MarketDataError(f"{path}: not a readable parquet file ({one_line(exc, 200)})") from None
 
 
 def read_volatility_history(path: Path) -> pd.DataFrame:
@@ -86,6 +86,8 @@ def _existing_volatility_history(path_or_dir: str | Path, underlying: str) -> Pa
     path = Path(path_or_dir)
     if path.is_file():
         return path
+    if path.is_dir() and path.suffix == ".parquet":
+        raise MarketDataError(f"{path}: is a folder, expected a parquet file")
     expected = volatility_history_path(path, underlying)
     for candidate in (expected, path / vol_history_name(underlying)):
         if candidate.is_file():

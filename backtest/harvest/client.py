@@ -9,7 +9,10 @@ Failure policy:
   in ``TRANSIENT_ERROR_CODES``) are retried with exponential backoff plus a little jitter;
 - any other Deribit error raises ``DeribitApiError`` at once (retrying cannot fix it);
 - when the network stays unreachable after the retries, ``DeribitOffline`` is raised with a
-  plain one-line message meant to be shown to the user as is.
+  plain one-line message meant to be shown to the user as is, saying why (host name does
+  not resolve, connection refused...); when it stays silent, ``DeribitTimeout`` (a kind of
+  ``DeribitOffline``) says it timed out;
+- a malformed base URL raises ``DeribitConfigError`` before any request.
 
 The base URL defaults to the production API and can be overridden with the
 ``GREG_DERIBIT_BASE_URL`` environment variable (tests point it at a loopback server).
@@ -23,11 +26,18 @@ import random
 import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
+from urllib.parse import urlparse
 
 import httpx
 import pandas as pd
 
-from greg_core.errors import DeribitApiError, DeribitOffline, DeribitResponseError
+from greg_core.errors import (
+    DeribitApiError,
+    DeribitConfigError,
+    DeribitOffline,
+    DeribitResponseError,
+    DeribitTimeout,
+)
 
 DEFAULT_BASE_URL = "https://www.deribit.com/api/v2"
 BASE_URL_ENV_VAR = "GREG_DERIBIT_BASE_URL"
@@ -59,10 +69,27 @@ VOLATILITY_RESOLUTIONS = ("1", "60", "3600", "43200", "1D")
 CHART_RESOLUTIONS = ("1", "3", "5", "10", "15", "30", "60", "120", "180", "360", "720", "1D")
 
 
+def check_base_url(text: str, origin: str = "--base-url") -> str:
+    """``text`` without a trailing slash when it is an http(s) URL with a host; else
+    ``DeribitConfigError`` naming where it came from (``origin``). Checked before any
+    request, so a malformed URL is reported as such, not as "offline"."""
+    parsed = urlparse(text.strip())
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise DeribitConfigError(
+            f"{origin} {text!r} is not an http(s) URL with a host, such as {DEFAULT_BASE_URL}"
+        )
+    return text.strip().rstrip("/")
+
+
 def resolve_base_url(base_url: str | None = None) -> str:
-    """The explicit URL, else ``$GREG_DERIBIT_BASE_URL``, else production; no trailing slash."""
-    chosen = base_url or os.environ.get(BASE_URL_ENV_VAR) or DEFAULT_BASE_URL
-    return chosen.rstrip("/")
+    """The explicit URL, else ``$GREG_DERIBIT_BASE_URL``, else production; no trailing slash.
+    Raises ``DeribitConfigError`` for a malformed one (``check_base_url``)."""
+    if base_url:
+        return check_base_url(base_url)
+    configured = os.environ.get(BASE_URL_ENV_VAR, "").strip()
+    if configured:
+        return check_base_url(configured, f"${BASE_URL_ENV_VAR}")
+    return DEFAULT_BASE_URL
 
 
 def backoff_delay(attempt: int, backoff: float, jitter: float) -> float:
@@ -92,12 +119,14 @@ class _Transient(Exception):
         description: str,
         *,
         offline: bool = False,
+        timed_out: bool = False,
         api_code: int | None = None,
         api_message: str = "",
         wait_at_least: float = 0.0,
     ) -> None:
         super().__init__(description)
         self.offline = offline
+        self.timed_out = timed_out
         self.api_code = api_code
         self.api_message = api_message
         self.wait_at_least = wait_at_least
@@ -159,11 +188,16 @@ class DeribitClient:
                 delay = backoff_delay(attempt, self.backoff, self._rng.random())
                 self._sleep(max(delay, min(last.wait_at_least, MAX_BACKOFF_SECONDS)))
         assert last is not None
-        if last.offline:
-            raise DeribitOffline(
-                f"cannot reach Deribit at {self.base_url}: offline? ({last})",
+        if last.timed_out:
+            raise DeribitTimeout(
+                f"Deribit at {self.base_url} did not answer within {self.timeout:g}s "
+                f"({attempts} attempts): timed out",
                 self.base_url,
                 reason=str(last),
+            )
+        if last.offline:
+            raise DeribitOffline(
+                f"cannot reach Deribit at {self.base_url}: {last}", self.base_url, reason=str(last)
             )
         code = last.api_code if last.api_code is not None else -1
         raise DeribitApiError(
@@ -173,12 +207,12 @@ class DeribitClient:
     def _attempt(self, url: str, method: str, params: Mapping[str, Any]) -> Any:
         try:
             response = self._http.get(url, params=dict(params))
-        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-            raise _Transient(_plain_network_error(exc), offline=True) from exc
-        except httpx.TimeoutException as exc:
-            raise _Transient(f"no answer within {self.timeout:g}s", offline=True) from exc
-        except httpx.TransportError as exc:  # connection reset, protocol error, proxy...
-            raise _Transient(_plain_network_error(exc), offline=True) from exc
+        except httpx.TimeoutException as exc:  # connect, read or write timeout
+            raise _Transient(f"no answer within {self.timeout:g}s", offline=True, timed_out=True) from exc
+        except httpx.UnsupportedProtocol as exc:
+            raise DeribitConfigError(f"base URL {self.base_url!r}: {_plain_network_error(exc)}") from None
+        except httpx.TransportError as exc:  # refused, no DNS, connection reset, proxy...
+            raise _Transient(_network_reason(exc), offline=True) from exc
         return _interpret(response, method)
 
     # -- public methods --------------------------------------------------------------------
@@ -325,6 +359,17 @@ def _interpret(response: httpx.Response, method: str) -> Any:
 def _plain_network_error(exc: Exception) -> str:
     text = str(exc).strip()
     return text.splitlines()[0][:120] if text else type(exc).__name__
+
+
+def _network_reason(exc: Exception) -> str:
+    """Why a connection failed, in words that point at the likely cause."""
+    text = _plain_network_error(exc)
+    lowered = text.lower()
+    if "name or service not known" in lowered or "name resolution" in lowered or "nodename nor servname" in lowered:
+        return f"the host name does not resolve ({text}): offline, or a wrong base URL?"
+    if "connection refused" in lowered:
+        return f"connection refused ({text}): a wrong base URL or port?"
+    return f"{text}: offline?"
 
 
 def _int_or(value: Any, default: int) -> int:

@@ -3,8 +3,9 @@
 Files written (``U`` = underlying upper case, ``u`` = lower case), all atomically (a hidden
 temp file in the same folder, then ``os.replace``) so a reader never sees half a file:
 
-- ``live_deribit/{U}/{YYYY}/{MM}/{DD}/{U}_{YYYY-MM-DD}_{HHMM}.parquet``: one option-chain
-  snapshot per harvest, with exactly the columns and types of the user's existing harvester
+- ``live_deribit/{U}/{YYYY}/{MM}/{DD}/{U}_{YYYY-MM-DD}_{HHMMSS}.parquet``: one option-chain
+  snapshot per harvest (the second in the name: rounds never overwrite each other; the
+  readers still take the user's older ``_{HHMM}`` names), with exactly the columns and types of the user's existing harvester
   (``SNAPSHOT_COLUMNS``), so the readers of that layout take both alike;
 - ``history/{u}_usd_daily_ohlcv.csv`` (``date,open,high,low,close,volume``, from the
   ``{U}-PERPETUAL`` daily chart) and ``history/{u}_dvol_daily.csv`` (``date,dvol_close``);
@@ -52,7 +53,15 @@ from backtest.data.vol_history import (
 )
 from backtest.harvest.client import DeribitClient
 from greg_core.atomic_io import atomic_write
-from greg_core.errors import DeribitError, DeribitOffline, HarvestDataError, MarketDataError
+from greg_core.errors import (
+    DeribitConfigError,
+    DeribitError,
+    DeribitOffline,
+    DeribitTimeout,
+    HarvestDataError,
+    MarketDataError,
+)
+from greg_core.locking import lock_inside, writer_lock
 
 # -- snapshot schema (the user's harvester, column for column) -------------------------------
 SNAPSHOT_ARROW_SCHEMA = pa.schema(
@@ -418,6 +427,8 @@ class UnderlyingHarvest:
     history: HistoryUpdate | None = None
     error: str | None = None
     offline: bool = False
+    timed_out: bool = False
+    data_error: bool = False  # a local file is at fault (corrupt history file), not Deribit
 
     @property
     def history_rows_added(self) -> int:
@@ -456,9 +467,22 @@ class HarvestReport:
     def ok(self) -> bool:
         return not self.errors
 
+    @property
+    def data_errors(self) -> bool:
+        """Some underlying failed because of a local data file (bad input: exit code 2)."""
+        return any(r.data_error for r in self.underlyings)
+
     def lines(self) -> list[str]:
         stamp = f"{self.harvest_time:%Y-%m-%d %H:%M:%S} UTC"
         return [f"[{stamp}] {r.summary_line()}" for r in self.underlyings]
+
+    def lines_by_outcome(self) -> tuple[list[str], list[str]]:
+        """(lines of underlyings that succeeded, lines of those that failed): the command
+        line prints the first on stdout, the second on stderr."""
+        stamp = f"{self.harvest_time:%Y-%m-%d %H:%M:%S} UTC"
+        done = [f"[{stamp}] {r.summary_line()}" for r in self.underlyings if r.error is None]
+        failed = [f"[{stamp}] {r.summary_line()}" for r in self.underlyings if r.error is not None]
+        return done, failed
 
     def __str__(self) -> str:
         return "\n".join(self.lines())
@@ -493,11 +517,22 @@ def harvest_underlying(
         result.index_price = index_price
         if with_history:
             result.history = update_history(client, result.underlying, data_dir, now=harvest_time)
+    except DeribitConfigError:
+        raise  # the same for every underlying: not a per-underlying failure
     except DeribitOffline as exc:
         result.error, result.offline = str(exc), True
+        result.timed_out = isinstance(exc, DeribitTimeout)
+    except (HarvestDataError, MarketDataError) as exc:
+        result.error, result.data_error = str(exc), True
     except Exception as exc:  # one underlying failing must not stop the others
         result.error = _describe(exc)
     return result
+
+
+def harvest_lock(data_dir: str | Path):
+    """The data folder's harvest lock (``greg_core.locking``): one harvester per folder. A
+    second one is refused at once with ``FolderBusyError`` naming the first."""
+    return writer_lock(lock_inside(Path(data_dir), "harvest"), f"the data folder {data_dir}")
 
 
 def harvest_once(
@@ -507,7 +542,20 @@ def harvest_once(
     now: Any = None,
     with_history: bool = True,
 ) -> HarvestReport:
+    """One round (holding ``harvest_lock``); see ``harvest_round``."""
+    with harvest_lock(data_dir):
+        return harvest_round(client, underlyings, data_dir, now, with_history)
+
+
+def harvest_round(
+    client: DeribitClient,
+    underlyings: Sequence[str],
+    data_dir: str | Path,
+    now: Any = None,
+    with_history: bool = True,
+) -> HarvestReport:
     """One round over ``underlyings``: snapshot + history each, failures kept per underlying.
+    The caller holds ``harvest_lock``.
 
     Once Deribit proved unreachable (after the client's retries), the remaining underlyings
     of the round are marked offline without being tried: the retries already took long
@@ -529,11 +577,9 @@ def harvest_once(
     if report.underlyings and all(
         r.offline and r.snapshot_path is None for r in report.underlyings
     ):
-        raise DeribitOffline(
-            f"cannot reach Deribit at {client.base_url}: offline? (nothing was written)",
-            client.base_url,
-            reason=report.underlyings[0].error or "",
-        )
+        first = report.underlyings[0]
+        error = DeribitTimeout if first.timed_out else DeribitOffline
+        raise error(f"{first.error} (nothing was written)", client.base_url, reason=first.error or "")
     return report
 
 
@@ -552,7 +598,8 @@ def harvest_loop(
     max_rounds: int | None = None,
 ) -> int:
     """Harvest every ``interval_seconds`` (measured start to start) until ``stop_event`` is set
-    (or ``max_rounds`` rounds ran); returns the number of rounds.
+    (or ``max_rounds`` rounds ran); returns the number of rounds. Holds ``harvest_lock`` the
+    whole time.
 
     If Deribit has never been reached in this loop, ``DeribitOffline`` propagates (most likely
     no network or a wrong URL: better said at once). After that, an offline round is reported
@@ -562,19 +609,20 @@ def harvest_loop(
         raise ValueError("interval_seconds must be > 0")
     stop_event = stop_event or threading.Event()
     rounds, reached = 0, False
-    while not stop_event.is_set():
-        started = time.monotonic()
-        try:
-            report = harvest_once(client, underlyings, data_dir)
-        except DeribitOffline as exc:
-            if not reached:
-                raise
-            on_offline(f"{exc}; next try in {interval_seconds:g}s")
-        else:
-            reached = True
-            on_report(report)
-        rounds += 1
-        if max_rounds is not None and rounds >= max_rounds:
-            break
-        stop_event.wait(max(0.0, interval_seconds - (time.monotonic() - started)))
+    with harvest_lock(data_dir):
+        while not stop_event.is_set():
+            started = time.monotonic()
+            try:
+                report = harvest_round(client, underlyings, data_dir)
+            except DeribitOffline as exc:
+                if not reached:
+                    raise
+                on_offline(f"{exc}; next try in {interval_seconds:g}s")
+            else:
+                reached = True
+                on_report(report)
+            rounds += 1
+            if max_rounds is not None and rounds >= max_rounds:
+                break
+            stop_event.wait(max(0.0, interval_seconds - (time.monotonic() - started)))
     return rounds

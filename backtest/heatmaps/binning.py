@@ -233,6 +233,78 @@ def sample_cells(grid: PairGrid, x: np.ndarray, y: np.ndarray, bin_cache: BinCac
     return np.where(inside, ix.astype(np.int64) * grid.shape[1] + iy, -1)
 
 
+# Pairs binned in one bincount pass hold at most this many (pair, sample) entries, so memory
+# stays bounded on very long samples (28 pairs of 3 years go in one pass, of 1,000,000 days
+# four at a time).
+BATCH_ENTRIES = 1 << 22
+
+
+def compute_pair_grids(
+    pairs: list[tuple[np.ndarray, np.ndarray, str, str]],
+    weights: np.ndarray,
+    x_bins: int = 20,
+    y_bins: int = 20,
+    x_range: tuple[float, float] | None = None,
+    y_range: tuple[float, float] | None = None,
+    *,
+    bin_cache: BinCache | None = None,
+    binning: Binning = EQUAL_WIDTH,
+) -> list[PairGrid]:
+    """``compute_pair_grid`` for many (x, y, x_metric, y_metric) pairs of one data set: each
+    pair's edges and bins, then the per-cell sums of all pairs by one ``np.bincount`` per
+    weight column (each cell still summed in sample order, so the sums are the same)."""
+    n = weights.shape[0]
+    n_strategies = (weights.shape[1] - 1) // 2
+    if weights.shape != (n, 1 + 2 * n_strategies):
+        raise ValueError(f"weights must be (n, 1 + 2 * strategies), got {weights.shape}")
+    n_cells = x_bins * y_bins
+    prepared = []
+    for x, y, x_metric, y_metric in pairs:
+        x = np.asarray(x, dtype=float)
+        y = np.asarray(y, dtype=float)
+        if x.shape != (n,) or y.shape != (n,):
+            raise ValueError(f"x, y and weights disagree: {x.shape}, {y.shape}, {weights.shape}")
+        present = np.isfinite(x) & np.isfinite(y)
+        n_present = int(np.count_nonzero(present))
+        all_present = n_present == n
+        x_edges = axis_edges(x if all_present else x[present], x_bins, x_range, binning)
+        y_edges = axis_edges(y if all_present else y[present], y_bins, y_range, binning)
+        ix = _axis_bins(x, x_edges, x_metric, bin_cache)
+        iy = _axis_bins(y, y_edges, y_metric, bin_cache)
+        cell = np.where((ix >= 0) & (iy >= 0), ix.astype(np.int64) * y_bins + iy, -1)  # -1: no cell
+        prepared.append((x_metric, y_metric, x_edges, y_edges, cell, n_present))
+
+    grids: list[PairGrid] = []
+    per_batch = max(1, BATCH_ENTRIES // max(n, 1))
+    for first in range(0, len(prepared), per_batch):
+        batch = prepared[first : first + per_batch]
+        cells = np.stack([item[4] for item in batch]) if n else np.zeros((len(batch), 0), dtype=np.int64)
+        pair_index, sample = np.nonzero(cells >= 0)  # pair-major, then sample order
+        key = pair_index * n_cells + cells[pair_index, sample]
+        size = len(batch) * n_cells
+        counts = np.bincount(key, minlength=size).reshape(len(batch), x_bins, y_bins).astype(np.int64)
+        sums = np.empty((weights.shape[1] - 1, size))
+        for column in range(1, weights.shape[1]):
+            sums[column - 1] = np.bincount(key, weights=weights[sample, column], minlength=size)
+        sums = sums.reshape(weights.shape[1] - 1, len(batch), x_bins, y_bins)
+        for position, (x_metric, y_metric, x_edges, y_edges, _cell, n_present) in enumerate(batch):
+            grids.append(
+                PairGrid(
+                    x_metric=x_metric,
+                    y_metric=y_metric,
+                    x_edges=x_edges,
+                    y_edges=y_edges,
+                    counts=counts[position],
+                    selected=np.rint(sums[:n_strategies, position]).astype(np.int64),
+                    score_sum=np.ascontiguousarray(sums[n_strategies:, position]),
+                    total_samples=n_present,
+                    outside=n_present - int(counts[position].sum()),
+                    missing=n - n_present,
+                )
+            )
+    return grids
+
+
 def compute_pair_grid(
     x: np.ndarray,
     y: np.ndarray,
@@ -253,44 +325,13 @@ def compute_pair_grid(
     counts for (``counted``: bool (n, strategies)) and its score sum (``scores``: (n, strategies)).
 
     The per-cell sums are one ``np.bincount`` per column of the (n, 1 + 2 * strategies)
-    ``strategy_weights`` matrix: every strategy at once, each cell summed in sample order. A sweep passes ``weights`` (built once) and a ``bin_cache`` dict shared by
-    the pairs of one data set, so a metric is binned once per distinct set of edges (the
-    cache is keyed by metric name: one cache per data set).
+    ``strategy_weights`` matrix (built once by a sweep and passed as ``weights``): every
+    strategy at once, each cell summed in sample order. A ``bin_cache`` dict shared by the
+    pairs of one data set bins a metric once per distinct set of edges (it is keyed by metric
+    name: one cache per data set). ``compute_pair_grids`` does many pairs in one pass.
     """
-    x = np.asarray(x, dtype=float)
-    y = np.asarray(y, dtype=float)
     if weights is None:
         weights = strategy_weights(counted, scores)
-    n = len(x)
-    n_strategies = (weights.shape[1] - 1) // 2
-    if weights.shape != (n, 1 + 2 * n_strategies) or y.shape != x.shape:
-        raise ValueError(f"x, y and weights disagree: {x.shape}, {y.shape}, {weights.shape}")
-    present = np.isfinite(x) & np.isfinite(y)
-    n_present = int(np.count_nonzero(present))
-    all_present = n_present == n
-    x_edges = axis_edges(x if all_present else x[present], x_bins, x_range, binning)
-    y_edges = axis_edges(y if all_present else y[present], y_bins, y_range, binning)
-    ix = _axis_bins(x, x_edges, x_metric, bin_cache)
-    iy = _axis_bins(y, y_edges, y_metric, bin_cache)
-    inside = (ix >= 0) & (iy >= 0)  # implies present: a missing value has no bin
-    n_cells = x_bins * y_bins
-    cell = ix[inside] * y_bins + iy[inside]
-    inside_weights = weights[inside] if not inside.all() else weights
-    counts = np.bincount(cell, minlength=n_cells).astype(np.int64)
-    sums = np.empty((weights.shape[1] - 1, n_cells))
-    for column in range(1, weights.shape[1]):
-        sums[column - 1] = np.bincount(cell, weights=inside_weights[:, column], minlength=n_cells)
-    selected = np.rint(sums[:n_strategies]).astype(np.int64)
-    score_sum = sums[n_strategies:]
-    return PairGrid(
-        x_metric=x_metric,
-        y_metric=y_metric,
-        x_edges=x_edges,
-        y_edges=y_edges,
-        counts=counts.reshape(x_bins, y_bins),
-        selected=selected.reshape(n_strategies, x_bins, y_bins),
-        score_sum=score_sum.reshape(n_strategies, x_bins, y_bins),
-        total_samples=n_present,
-        outside=n_present - int(counts.sum()),
-        missing=n - n_present,
-    )
+    return compute_pair_grids(
+        [(x, y, x_metric, y_metric)], weights, x_bins, y_bins, x_range, y_range, bin_cache=bin_cache, binning=binning
+    )[0]

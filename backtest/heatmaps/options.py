@@ -51,6 +51,11 @@ DEFAULT_CLIP_PCT = 0.0  # percent of each tail left outside the axis range (0: n
 # A grid is held per pair in memory and on disk; 500 x 500 cells is already far past what a
 # terminal can show and keeps a sweep's memory bounded.
 MAX_BINS = 500
+# The longest lookback a run may ask for. Real data keeps its own span; the synthetic source
+# generates this many days, all in memory: a default sweep of one underlying over 1,000,000
+# days (2,700 years) took 40-70 s and 1.15 GB peak (scripts/bench_lookback.py); far beyond
+# that memory runs out (docs/data-sources.md, "Validation").
+MAX_LOOKBACK_DAYS = 1_000_000
 
 
 class SpecLabels(Sequence[str]):

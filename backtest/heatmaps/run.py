@@ -39,6 +39,7 @@ from backtest.heatmaps.sweep import (
     compute_sweep,
     validate_sweep_params,
 )
+from backtest.sensors.sources import require_data_available
 from greg_core.errors import SweepCancelled
 from greg_core.settings import output_dir_for
 
@@ -73,9 +74,10 @@ def run_greg_sweetspot_sweep(
     ``base_dir/backtest/output/``: the env heatmap CSVs, the sweet-spot JSON and Markdown,
     the compact grid file and the run manifest. Returns the path to the JSON file.
 
-    Parameters are validated before any work (``SweepConfigError``); outputs are written to a
-    staging folder and moved in only when everything succeeded, so a failure or a
-    cancellation (``SweepCancelled``) leaves the previous results untouched. ``progress``
+    Parameters are validated before any work (``SweepConfigError``), and so is the presence
+    of real data for every underlying (``MarketDataError``); outputs are published as one
+    atomic step only when everything succeeded (``backtest.heatmaps.store``), so a failure or
+    a cancellation (``SweepCancelled``) leaves the previous results untouched. ``progress``
     sees computing as 0..0.85 and writing as 0.85..1. ``regime_file`` chooses the synthetic
     universe's regime file (default ``data/greg_regimes.json``).
     """
@@ -98,6 +100,8 @@ def run_sweep(
 ) -> Path:
     """``run_greg_sweetspot_sweep`` for parameters already validated (the app's scan setup
     holds a ``SweepParams``): compute, then write, all or nothing. Returns the JSON path."""
+    # A real source missing an underlying fails here, in milliseconds, not after the others ran.
+    require_data_available(params.underlyings, params.source, data_dir)
     started_wall = time.time()
 
     def scaled(low: float, high: float) -> ProgressCallback | None:

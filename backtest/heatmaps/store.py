@@ -1,25 +1,47 @@
-"""Publishing a sweep's files all-or-nothing, and reading them back without recomputing.
+"""Publishing a sweep's files as one atomic step, and reading them back without recomputing.
 
-Everything is written into a hidden staging folder first and renamed into place at the end,
-manifest last: no file is ever half-written, a failed or cancelled run leaves the previous
-set untouched, and the manifest's SHA-256 of each file lets the reader refuse a set mixed by
-a crash in the middle of the renames. Heatmap CSVs of earlier runs that the new run did not
-produce are removed, so the folder holds one run's files. What each file holds:
-``backtest.heatmaps.outputs`` (docs/outputs.md).
+Layout (docs/outputs.md, "Publishing and reading back")::
+
+    <base>/backtest/output             symlink -> .output-runs/<run id> (the published run)
+    <base>/backtest/.output-runs/<id>/ one folder per run: every file of the run, manifest last
+    <base>/backtest/.output.lock       held while a run is staged and published
+
+The requested names stay as the requests name them (``backtest/output/env_heatmap_...csv``
+and so on, through the symlink). A run writes every file into its own new folder, fsyncs
+them, writes the manifest (SHA-256 of every file) and then replaces the symlink with one
+``rename(2)``: a reader sees the previous set or the new one, never a mix, whenever the run
+is interrupted or killed. Readers resolve the symlink once and read everything from that run
+folder (``load_sweep_results`` verifies every file against the manifest, and retries if a
+publish replaced the folder under it).
+
+One writer at a time (``greg_core.locking``): the lock is held from the first staged file to
+the switch, so two runs into one folder publish one after the other (the second waits, and
+says so through ``progress``), and a run deletes only folders no live run is writing: at its
+start, under the lock, every run folder but the published one (dead runs' leftovers, the run
+replaced last time). An ``output`` that is a plain folder (older greg-tui) is set aside when
+the first run publishes: into ``.output-runs`` when it holds only greg result files, else
+next to it as ``output.before-<time>``, untouched.
+
+What each file holds: ``backtest.heatmaps.outputs`` (docs/outputs.md). Which files a sweep
+writes: ``sweep_files``; adding one there needs no change in the publishing.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import json
 import os
+import re
 import shutil
-import tempfile
 import threading
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -43,89 +65,334 @@ from backtest.heatmaps.outputs import (
 )
 from backtest.heatmaps.sweep import SweepResult
 from backtest.heatmaps.sweetspots import SweetSpotRecord
-from greg_core.atomic_io import atomic_write
-from greg_core.errors import SweepCancelled, SweepResultsError
+from greg_core.errors import PublishInterrupted, SweepCancelled, SweepResultsError
+from greg_core.locking import lock_beside, writer_lock
+
+# A file of a run: its bytes, its text (UTF-8), or a function writing it to a binary stream.
+FileContent = bytes | str | Callable[[BinaryIO], object]
+ProgressCallback = Callable[[float, str], None]
+CancelCheck = Callable[[], bool] | threading.Event
+
+# How long a second writer waits for the first to finish publishing before giving up.
+LOCK_WAIT_SECONDS = 600.0
+_RUN_ID = re.compile(r"^\d{8}T\d{6}Z-\d+-[0-9a-f]{6}$")
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+# Tests set this to a function called with the name of each step of a publish ("locked",
+# "staged <file>", "manifest", "commit", "committed"), to interrupt or slow it there.
+PUBLISH_CHECKPOINT: Callable[[str], None] | None = None
+
+
+# The run each results folder last got from this process (output_dir -> run id): a command
+# line interrupted after ``publish_run`` returned can still say truthfully that it published.
+_PUBLISHED_HERE: dict[str, str] = {}
+
+
+def published_by_this_process(output_dir: Path) -> str | None:
+    """The id of the last run this process published into ``output_dir`` (None: none)."""
+    return _PUBLISHED_HERE.get(os.path.abspath(output_dir))
+
+
+def _checkpoint(step: str) -> None:
+    if PUBLISH_CHECKPOINT is not None:
+        PUBLISH_CHECKPOINT(step)
+
+
+def runs_dir_for(output_dir: Path) -> Path:
+    """Where the run folders of ``output_dir`` live (hidden, beside it)."""
+    output_dir = Path(output_dir)
+    return output_dir.parent / f".{output_dir.name}-runs"
+
+
+def results_lock_file(output_dir: Path) -> Path:
+    return lock_beside(Path(output_dir))
+
+
+def _is_cancelled(cancel: CancelCheck | None) -> bool:
+    if cancel is None:
+        return False
+    return cancel.is_set() if isinstance(cancel, threading.Event) else bool(cancel())
+
+
+def _cancelled_error() -> SweepCancelled:
+    return SweepCancelled("sweep cancelled; previous results left as they were")
 
 
 def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
-def _remove_stale_heatmaps(output_dir: Path, keep: set[str]) -> list[str]:
-    """Delete env heatmap CSVs of earlier runs that this run did not write, so a glob over
-    ``env_heatmap_*.csv`` never mixes parameter sets."""
+def _fsync_dir(folder: Path) -> None:
+    """Make a folder's entries (new files, a renamed link) durable; a no-op where the OS
+    cannot open folders (Windows)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _write_file(path: Path, content: FileContent) -> None:
+    with open(path, "xb") as stream:
+        if isinstance(content, bytes):
+            stream.write(content)
+        elif isinstance(content, str):
+            stream.write(content.encode("utf-8"))
+        else:
+            content(stream)
+        stream.flush()
+        os.fsync(stream.fileno())
+
+
+def _new_run_id() -> str:
+    return f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+def _link_target(output_dir: Path) -> str | None:
+    """The run folder name ``output_dir`` points at, None when it is not a symlink."""
+    try:
+        return Path(os.readlink(output_dir)).name
+    except OSError:
+        return None
+
+
+def _published_run_id(output_dir: Path) -> str | None:
+    """The id of the run ``output_dir`` shows (symlink target, else the manifest's run_id)."""
+    target = _link_target(output_dir)
+    if target is not None:
+        return target
+    try:
+        manifest = json.loads((Path(output_dir) / MANIFEST_NAME).read_text(encoding="utf-8"))
+        return manifest.get("run_id") if isinstance(manifest, dict) else None
+    except (OSError, ValueError):
+        return None
+
+
+def _remove_tree(path: Path) -> None:
+    if path.is_symlink() or path.is_file():
+        path.unlink(missing_ok=True)
+    else:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _remove_dead_runs(output_dir: Path, runs_dir: Path) -> list[str]:
+    """Delete every run folder but the published one, and stale temp links. Called with the
+    lock held, so no live run is writing any of them: they are runs replaced earlier or
+    leftovers of runs that died."""
+    keep = _link_target(output_dir)
     removed = []
-    for path in output_dir.glob("env_heatmap_*.csv"):
-        if path.name not in keep:
-            path.unlink(missing_ok=True)
-            removed.append(path.name)
+    if runs_dir.is_dir():
+        for child in runs_dir.iterdir():
+            if child.name != keep:
+                _remove_tree(child)
+                removed.append(child.name)
+    for link in output_dir.parent.glob(f".{output_dir.name}.tmp-*"):
+        link.unlink(missing_ok=True)
+        removed.append(link.name)
     return removed
+
+
+def _is_result_file(name: str, listed: set[str]) -> bool:
+    return name in listed or name in (JSON_NAME, MARKDOWN_NAME, GRIDS_NAME, MANIFEST_NAME, SCORECARD_NAME) or (
+        name.startswith("env_heatmap_") and name.endswith(".csv")
+    )
+
+
+def _set_aside_plain_folder(output_dir: Path, runs_dir: Path) -> Path:
+    """Move a plain ``output`` folder (older greg-tui) out of the way, in one rename.
+
+    Leftovers of interrupted older runs (``.staging-*``, hidden ``.tmp`` files) are deleted.
+    A folder holding only greg result files goes into ``runs_dir`` (deleted by a later run
+    like any replaced run); one holding anything else is kept next to it, renamed
+    ``<name>.before-<time>``, and never deleted."""
+    listed: set[str] = set()
+    with contextlib.suppress(OSError, ValueError, TypeError):
+        listed = set(json.loads((output_dir / MANIFEST_NAME).read_text(encoding="utf-8")).get("files", []))
+    others = []
+    for child in output_dir.iterdir():
+        if child.name.startswith(".staging-") or (child.name.startswith(".") and child.name.endswith(".tmp")):
+            _remove_tree(child)
+        elif not (child.is_file() and _is_result_file(child.name, listed)):
+            others.append(child.name)
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    if others:
+        destination = output_dir.with_name(f"{output_dir.name}.before-{stamp}")
+    else:
+        runs_dir.mkdir(parents=True, exist_ok=True)
+        destination = runs_dir / f"legacy-{stamp}-{uuid.uuid4().hex[:6]}"
+    os.rename(output_dir, destination)
+    return destination
+
+
+# Errors of os.symlink meaning "this system or file system has no symlinks for us".
+_NO_SYMLINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOSYS, errno.EACCES}
+
+
+def _switch_to(output_dir: Path, runs_dir: Path, run_dir: Path) -> None:
+    """Make ``output_dir`` show ``run_dir``: one atomic rename of a symlink.
+
+    Where symlinks cannot be made (Windows without developer mode, FAT drives) the run
+    folder itself is renamed to ``output_dir`` after the previous one is set aside: two
+    renames, between which readers find no results (never a mixed set)."""
+    aside = None
+    if output_dir.exists() and not output_dir.is_symlink():
+        aside = _set_aside_plain_folder(output_dir, runs_dir)
+    try:
+        temp_link = output_dir.parent / f".{output_dir.name}.tmp-{run_dir.name}"
+        try:
+            os.symlink(os.path.relpath(run_dir, output_dir.parent), temp_link, target_is_directory=True)
+        except (NotImplementedError, OSError) as exc:
+            if isinstance(exc, OSError) and exc.errno not in _NO_SYMLINKS and os.name != "nt":
+                raise
+            temp_link = None
+        _checkpoint("commit")
+        if temp_link is not None:
+            os.replace(temp_link, output_dir)
+        else:
+            if output_dir.is_symlink():
+                output_dir.unlink()
+            os.rename(run_dir, output_dir)
+    except BaseException:
+        # Not switched: put the set-aside folder back, so the previous results stay where
+        # they were.
+        if aside is not None and not os.path.lexists(output_dir):
+            with contextlib.suppress(OSError):
+                os.rename(aside, output_dir)
+        raise
+
+
+def publish_run(
+    output_dir: Path,
+    files: Mapping[str, FileContent],
+    make_manifest: Callable[[list[str]], dict],
+    *,
+    progress: ProgressCallback | None = None,
+    cancel: CancelCheck | None = None,
+    lock_wait_seconds: float | None = None,
+) -> Path:
+    """Publish the set of ``files`` (name -> content) plus a manifest as one atomic step into
+    ``output_dir`` (see module); returns the run folder.
+
+    ``make_manifest(names)`` gets the sorted file names (manifest included) and returns the
+    manifest; ``run_id`` and the SHA-256 of every file (``sha256``) are added to it.
+    ``progress(fraction, message)`` runs 0..1 over the files; ``cancel`` is honoured while
+    waiting for the lock (up to ``lock_wait_seconds``, default ``LOCK_WAIT_SECONDS``; then
+    ``FolderBusyError``) and between files (``SweepCancelled``); once the switch starts the
+    run completes. Ctrl-C raises ``PublishInterrupted`` telling whether the new set was
+    already published. On any failure the previous set is untouched and this run's folder
+    is deleted (or, if the process dies, deleted by the next run).
+    """
+    output_dir = Path(output_dir)
+    bad = [name for name in files if not _SAFE_NAME.match(name) or name == MANIFEST_NAME]
+    if bad:
+        raise ValueError(f"not a plain result file name: {bad[0]!r}")
+    output_dir.parent.mkdir(parents=True, exist_ok=True)
+    runs_dir = runs_dir_for(output_dir)
+    total = len(files) + 1
+
+    def report(done: int, message: str) -> None:
+        if progress is not None:
+            progress(min(done / total, 1.0), message)
+        if _is_cancelled(cancel):
+            raise _cancelled_error()
+
+    with writer_lock(
+        results_lock_file(output_dir),
+        f"the results folder {output_dir}",
+        wait_seconds=LOCK_WAIT_SECONDS if lock_wait_seconds is None else lock_wait_seconds,
+        on_wait=(lambda message: progress(0.0, message)) if progress is not None else None,
+        cancel=cancel,
+        cancelled=_cancelled_error,
+    ):
+        _checkpoint("locked")
+        _remove_dead_runs(output_dir, runs_dir)
+        run_id = _new_run_id()
+        run_dir = runs_dir / run_id
+        runs_dir.mkdir(parents=True, exist_ok=True)
+        run_dir.mkdir()
+        try:
+            digests: dict[str, str] = {}
+            for done, (name, content) in enumerate(files.items()):
+                report(done, f"writing {name}")
+                _write_file(run_dir / name, content)
+                digests[name] = _sha256(run_dir / name)
+                _checkpoint(f"staged {name}")
+            report(len(files), f"writing {MANIFEST_NAME}")
+            manifest = dict(make_manifest(sorted([*files, MANIFEST_NAME])))
+            manifest["run_id"] = run_id
+            manifest["sha256"] = digests
+            _write_file(run_dir / MANIFEST_NAME, json.dumps(manifest, indent=2, default=str))
+            _fsync_dir(run_dir)
+            _checkpoint("manifest")
+            if progress is not None:
+                progress(1.0, "moving results into place")
+            _switch_to(output_dir, runs_dir, run_dir)
+            _PUBLISHED_HERE[os.path.abspath(output_dir)] = run_id
+            _checkpoint("committed")
+            _fsync_dir(output_dir.parent)
+        except BaseException as exc:
+            published = _published_run_id(output_dir) == run_id
+            if published:
+                _PUBLISHED_HERE[os.path.abspath(output_dir)] = run_id
+            else:
+                _remove_tree(run_dir)
+                (output_dir.parent / f".{output_dir.name}.tmp-{run_id}").unlink(missing_ok=True)
+            if isinstance(exc, KeyboardInterrupt) and not isinstance(exc, PublishInterrupted):
+                raise PublishInterrupted(published, str(output_dir)) from None
+            if not published:
+                raise
+    return run_dir
+
+
+def _csv_writer(text: Callable[[], str]) -> Callable[[BinaryIO], object]:
+    return lambda stream: stream.write(text().encode("utf-8"))
+
+
+def sweep_files(result: SweepResult) -> tuple[dict[str, FileContent], dict[str, str]]:
+    """Every file a sweep writes (name -> content, computed when written) and its kind
+    ("csv:{U}:{x}:{y}", "json", "markdown", "scorecard", "grids") -> name. A new output file
+    is one more entry here; ``publish_run`` takes any set."""
+    files: dict[str, FileContent] = {}
+    kinds: dict[str, str] = {}
+    for sweep in result.underlyings:
+        for grid in sweep.grids:
+            name = env_csv_name(sweep.underlying, grid.x_metric, grid.y_metric)
+            files[name] = _csv_writer(lambda grid=grid, u=sweep.underlying: grid_csv_text(grid, u))
+            kinds[f"csv:{sweep.underlying}:{grid.x_metric}:{grid.y_metric}"] = name
+    files[JSON_NAME] = _csv_writer(lambda: records_json_text(result))
+    files[MARKDOWN_NAME] = _csv_writer(lambda: markdown_summary(result))
+    files[SCORECARD_NAME] = _csv_writer(lambda: scorecard_json_text(result))
+    files[GRIDS_NAME] = lambda stream: np.savez_compressed(stream, **grid_arrays(result))
+    kinds.update(json=JSON_NAME, markdown=MARKDOWN_NAME, scorecard=SCORECARD_NAME, grids=GRIDS_NAME)
+    return files, kinds
 
 
 def write_sweep_outputs(
     result: SweepResult,
     output_dir: Path,
     started_wall: float | None = None,
-    progress: Callable[[float, str], None] | None = None,
-    cancel: Callable[[], bool] | threading.Event | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelCheck | None = None,
 ) -> dict[str, Path]:
-    """Write every output of ``result`` into ``output_dir`` (see module); returns the paths
-    by kind ("json", "markdown", "grids", "manifest", and "csv:{U}:{x}:{y}").
-
-    Files are prepared in a staging folder (cancellable until then), then renamed into place
-    with the manifest last; the manifest holds each file's SHA-256 so ``load_sweep_results``
-    can tell a complete set from one interrupted mid-move. CSVs of earlier runs that this run
-    did not produce are removed.
-    """
-    output_dir.mkdir(parents=True, exist_ok=True)
+    """Publish every output of ``result`` into ``output_dir`` as one run (``publish_run``);
+    returns the paths (under ``output_dir``) by kind ("json", "markdown", "scorecard",
+    "grids", "manifest", and "csv:{U}:{x}:{y}")."""
+    output_dir = Path(output_dir)
     started_wall = time.time() if started_wall is None else started_wall
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=output_dir))
-    n_files = sum(len(s.grids) for s in result.underlyings) + 5
-
-    def report(done: int, message: str) -> None:
-        if progress is not None:
-            progress(min(done / n_files, 1.0), message)
-        if cancel is not None and (cancel.is_set() if isinstance(cancel, threading.Event) else cancel()):
-            raise SweepCancelled("sweep cancelled; previous results left as they were")
-
-    try:
-        written: dict[str, str] = {}
-        for sweep in result.underlyings:
-            for grid in sweep.grids:
-                name = env_csv_name(sweep.underlying, grid.x_metric, grid.y_metric)
-                report(len(written), f"writing {name}")
-                (staging / name).write_text(
-                    grid_csv_text(grid, sweep.underlying), encoding="utf-8"
-                )
-                written[f"csv:{sweep.underlying}:{grid.x_metric}:{grid.y_metric}"] = name
-        report(len(written), f"writing {JSON_NAME}")
-        (staging / JSON_NAME).write_text(records_json_text(result), encoding="utf-8")
-        written["json"] = JSON_NAME
-        (staging / MARKDOWN_NAME).write_text(markdown_summary(result), encoding="utf-8")
-        written["markdown"] = MARKDOWN_NAME
-        (staging / SCORECARD_NAME).write_text(scorecard_json_text(result), encoding="utf-8")
-        written["scorecard"] = SCORECARD_NAME
-        report(len(written), f"writing {GRIDS_NAME}")
-        with open(staging / GRIDS_NAME, "wb") as stream:
-            np.savez_compressed(stream, **grid_arrays(result))
-        written["grids"] = GRIDS_NAME
-        manifest = manifest_for(result, sorted(written.values()) + [MANIFEST_NAME], started_wall)
-        manifest["sha256"] = {name: _sha256(staging / name) for name in written.values()}
-        manifest_text = json.dumps(manifest, indent=2, default=str)
-        report(len(written), "moving results into place")
-        # From here on nothing is cancelled: renames within one folder, manifest last.
-        for name in written.values():
-            with open(staging / name, "rb") as handle:
-                os.fsync(handle.fileno())
-            os.replace(staging / name, output_dir / name)
-        atomic_write(output_dir / MANIFEST_NAME, lambda temp: temp.write_text(manifest_text, encoding="utf-8"))
-        written["manifest"] = MANIFEST_NAME
-        _remove_stale_heatmaps(output_dir, set(written.values()))
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    files, kinds = sweep_files(result)
+    publish_run(
+        output_dir, files, lambda names: manifest_for(result, names, started_wall), progress=progress, cancel=cancel
+    )
     if progress is not None:
-        progress(1.0, f"wrote {len(written)} files, {result.n_sweet_spots} sweet spots")
-    return {kind: output_dir / name for kind, name in written.items()}
+        progress(1.0, f"wrote {len(files) + 1} files, {result.n_sweet_spots} sweet spots")
+    kinds["manifest"] = MANIFEST_NAME
+    return {kind: output_dir / name for kind, name in kinds.items()}
 
 
 # ---------------------------------------------------------------------------- reading back
@@ -133,13 +400,17 @@ def write_sweep_outputs(
 
 @dataclass
 class StoredSweep:
-    """A finished sweep read from disk: manifest, sweet-spot records and every grid."""
+    """A finished sweep read from disk: manifest, sweet-spot records and every grid.
+
+    ``output_dir`` is the folder asked for; ``run_dir`` the run folder it showed when read
+    (every file was read from there)."""
 
     output_dir: Path
     manifest: dict
     records: list[SweetSpotRecord]
     arrays: dict[str, np.ndarray]
     scorecard: dict | None = None  # greg_heatmap_scorecard.json (None: a run without outcomes)
+    run_dir: Path | None = None
 
     @property
     def underlyings(self) -> list[str]:
@@ -201,58 +472,201 @@ class StoredSweep:
 
 def _read_json(path: Path):
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_bytes().decode("utf-8"))
     except FileNotFoundError:
         raise SweepResultsError(f"{path.name} is missing in {path.parent}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise SweepResultsError(f"{path.name} is not valid JSON ({exc})") from None
+    except (ValueError, RecursionError) as exc:  # JSON, UTF-8, nesting too deep
+        raise SweepResultsError(f"{path.name} is not valid JSON ({' '.join(str(exc).split())[:160]})") from None
+    except OSError as exc:
+        raise SweepResultsError(f"{path.name} cannot be read ({exc.strerror or exc})") from None
 
 
 def has_results(output_dir: Path) -> bool:
-    return (output_dir / MANIFEST_NAME).exists()
+    return (Path(output_dir) / MANIFEST_NAME).exists()
 
 
 def results_version(output_dir: Path) -> tuple | None:
     """A cheap token that changes whenever a new result set is published into ``output_dir``
     (None: nothing published). Readers poll it to notice a run written by another process."""
+    output_dir = Path(output_dir)
     try:
-        stat = (Path(output_dir) / MANIFEST_NAME).stat()
+        stat = (output_dir / MANIFEST_NAME).stat()
     except OSError:
         return None
-    return (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+    return (_link_target(output_dir), stat.st_mtime_ns, stat.st_size, stat.st_ino)
 
 
-def load_sweep_results(output_dir: Path) -> StoredSweep:
-    """Read a finished sweep; raises ``SweepResultsError`` naming the file for anything
-    missing, corrupt or of another format."""
-    output_dir = Path(output_dir)
-    manifest = _read_json(output_dir / MANIFEST_NAME)
+# ------------------------------------------------------------------ manifest shape
+
+
+def _shape_error(field: str, expected: str) -> SweepResultsError:
+    return SweepResultsError(f"{MANIFEST_NAME}: '{field}' must be {expected}")
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def check_manifest_shape(manifest) -> None:
+    """Refuse (``SweepResultsError`` naming the field) a manifest whose fields the readers use
+    have the wrong type: the right format with the wrong shape must not reach a screen."""
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
         raise SweepResultsError(f"{MANIFEST_NAME} is not a greg sweep manifest")
     if manifest.get("version") != FORMAT_VERSION:
         raise SweepResultsError(f"{MANIFEST_NAME} has version {manifest.get('version')!r}, expected {FORMAT_VERSION}")
-    for name, digest in (manifest.get("sha256") or {}).items():
-        if name in (JSON_NAME, GRIDS_NAME, SCORECARD_NAME) and (output_dir / name).exists() and _sha256(output_dir / name) != digest:
+    files = manifest.get("files")
+    if not isinstance(files, list) or not all(isinstance(n, str) and _SAFE_NAME.match(n) for n in files):
+        raise _shape_error("files", "a list of plain file names")
+    digests = manifest.get("sha256")
+    if not isinstance(digests, dict) or not all(isinstance(v, str) and _HEX64.match(v) for v in digests.values()):
+        raise _shape_error("sha256", "an object of SHA-256 hex digests")
+    pairs = manifest.get("pairs")
+    if not isinstance(pairs, list) or not all(
+        isinstance(p, list) and len(p) == 2 and all(isinstance(m, str) for m in p) for p in pairs
+    ):
+        raise _shape_error("pairs", "a list of [x_metric, y_metric]")
+    params = manifest.get("parameters")
+    if not isinstance(params, dict):
+        raise _shape_error("parameters", "an object")
+    strategies = params.get("strategies")
+    if not isinstance(strategies, list) or not strategies or not all(
+        isinstance(s, dict) and isinstance(s.get("key"), str) and isinstance(s.get("label"), str) for s in strategies
+    ):
+        raise _shape_error("parameters.strategies", "a non-empty list of {key, label}")
+    for name in ("x_bins", "y_bins", "top_k", "horizon_days", "min_episodes"):
+        if name in params and not _is_count(params[name]):
+            raise _shape_error(f"parameters.{name}", "a whole number")
+    for name in ("min_env_frac", "min_pass_frac"):
+        if name in params and not _is_number(params[name]):
+            raise _shape_error(f"parameters.{name}", "a number")
+    for name in ("missing_policy", "count_mode", "source", "rank_by"):
+        if name in params and not isinstance(params[name], str):
+            raise _shape_error(f"parameters.{name}", "text")
+    for name in ("compute_seconds", "total_seconds"):
+        if name in manifest and not _is_number(manifest[name]):
+            raise _shape_error(name, "a number")
+    if "sweet_spots" in manifest and not _is_count(manifest["sweet_spots"]):
+        raise _shape_error("sweet_spots", "a whole number")
+    if "created_at" in manifest and not isinstance(manifest["created_at"], str):
+        raise _shape_error("created_at", "text")
+    groups = manifest.get("outcome_groups", [])
+    if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
+        raise _shape_error("outcome_groups", "a list of group names")
+    underlyings = manifest.get("underlyings")
+    if not isinstance(underlyings, dict) or not all(isinstance(info, dict) for info in underlyings.values()):
+        raise _shape_error("underlyings", "an object of objects")
+    for name, info in underlyings.items():
+        where = f"underlyings.{name}"
+        span = info.get("span")
+        if span is not None and not (isinstance(span, list) and len(span) == 2 and all(isinstance(s, str) for s in span)):
+            raise _shape_error(f"{where}.span", "null or [start, end]")
+        for key in ("samples", "sweet_spots"):
+            if key in info and not _is_count(info[key]):
+                raise _shape_error(f"{where}.{key}", "a whole number")
+        for key in ("source", "description"):
+            if key in info and not isinstance(info[key], str):
+                raise _shape_error(f"{where}.{key}", "text")
+        for key in ("absent_sensors",):
+            if key in info and not (isinstance(info[key], list) and all(isinstance(s, str) for s in info[key])):
+                raise _shape_error(f"{where}.{key}", "a list of sensor names")
+        for key in ("pair_samples", "sensor_availability", "selected_counts", "pass_counts"):
+            if key in info and not (isinstance(info[key], dict) and all(_is_count(v) for v in info[key].values())):
+                raise _shape_error(f"{where}.{key}", "an object of whole numbers")
+
+
+def _check_arrays(arrays: dict[str, np.ndarray], manifest: dict) -> None:
+    n_pairs = len(manifest["pairs"])
+    n_strategies = len(manifest["parameters"]["strategies"])
+    for underlying in manifest["underlyings"]:
+        prefix = f"{underlying}__"
+        missing = [k for k in ("counts", "selected", "score_sum", "x_edges", "y_edges", "totals") if prefix + k not in arrays]
+        if missing:
+            raise SweepResultsError(f"{GRIDS_NAME} has no {missing[0]} grids for {underlying}")
+        counts = arrays[prefix + "counts"]
+        if counts.ndim != 3 or counts.shape[0] != n_pairs:
+            raise SweepResultsError(f"{GRIDS_NAME}: {underlying} counts have shape {counts.shape}, expected ({n_pairs}, x, y)")
+        _pairs, x_bins, y_bins = counts.shape
+        expected = {
+            "selected": (n_pairs, n_strategies, x_bins, y_bins),
+            "score_sum": (n_pairs, n_strategies, x_bins, y_bins),
+            "x_edges": (n_pairs, x_bins + 1),
+            "y_edges": (n_pairs, y_bins + 1),
+            "totals": (n_pairs, 3),
+        }
+        for key, shape in expected.items():
+            if arrays[prefix + key].shape != shape:
+                raise SweepResultsError(
+                    f"{GRIDS_NAME}: {underlying} {key} have shape {arrays[prefix + key].shape}, expected {shape}"
+                )
+
+
+# ------------------------------------------------------------------ loading
+
+
+def _verify_files(run_dir: Path, manifest: dict) -> None:
+    """Every file the manifest lists exists and matches its SHA-256."""
+    digests = manifest["sha256"]
+    for name in manifest["files"]:
+        if name == MANIFEST_NAME:
+            continue
+        digest = digests.get(name)
+        if digest is None:
+            raise SweepResultsError(f"{MANIFEST_NAME} lists {name} without a checksum")
+        try:
+            actual = _sha256(run_dir / name)
+        except FileNotFoundError:
+            raise SweepResultsError(f"{name}, listed in {MANIFEST_NAME}, is missing; run the scan again") from None
+        except OSError as exc:
+            raise SweepResultsError(f"{name} cannot be read ({exc.strerror or exc})") from None
+        if actual != digest:
             raise SweepResultsError(
-                f"{name} does not match {MANIFEST_NAME} (a scan was interrupted while moving its files); run the scan again"
+                f"{name} does not match {MANIFEST_NAME} (changed or damaged since the scan); run the scan again"
             )
-    payload = _read_json(output_dir / JSON_NAME)
+
+
+def _load_run(output_dir: Path, run_dir: Path) -> StoredSweep:
+    manifest = _read_json(run_dir / MANIFEST_NAME)
+    check_manifest_shape(manifest)
+    for name in (JSON_NAME, GRIDS_NAME):
+        if name not in manifest["files"]:
+            raise SweepResultsError(f"{MANIFEST_NAME} does not list {name}")
+    _verify_files(run_dir, manifest)
+    payload = _read_json(run_dir / JSON_NAME)
     if not isinstance(payload, list):
         raise SweepResultsError(f"{JSON_NAME} is not a list of sweet-spot records")
     records = [SweetSpotRecord.from_json(r, f"{JSON_NAME} record {n}") for n, r in enumerate(payload, 1)]
     try:
-        with np.load(output_dir / GRIDS_NAME, allow_pickle=False) as archive:
+        with np.load(run_dir / GRIDS_NAME, allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in archive.files}
     except FileNotFoundError:
         raise SweepResultsError(f"{GRIDS_NAME} is missing in {output_dir}") from None
     except Exception as exc:  # zipfile/numpy raise several types for a damaged archive
         raise SweepResultsError(f"{GRIDS_NAME} cannot be read ({type(exc).__name__}: {exc})") from None
-    for underlying in manifest.get("underlyings", {}):
-        if f"{underlying}__counts" not in arrays:
-            raise SweepResultsError(f"{GRIDS_NAME} has no grids for {underlying}")
+    _check_arrays(arrays, manifest)
     scorecard = None
-    if SCORECARD_NAME in (manifest.get("files") or []):
-        scorecard = _read_json(output_dir / SCORECARD_NAME)
+    if SCORECARD_NAME in manifest["files"]:
+        scorecard = _read_json(run_dir / SCORECARD_NAME)
         if not isinstance(scorecard, dict) or not isinstance(scorecard.get("underlyings"), dict):
             raise SweepResultsError(f"{SCORECARD_NAME} is not a scorecard")
-    return StoredSweep(output_dir, manifest, records, arrays, scorecard)
+    return StoredSweep(output_dir, manifest, records, arrays, scorecard=scorecard, run_dir=run_dir)
+
+
+def load_sweep_results(output_dir: Path) -> StoredSweep:
+    """Read a finished sweep; raises ``SweepResultsError`` naming the file for anything
+    missing, corrupt, of another format or shape, or not matching the manifest.
+
+    Everything is read from the run folder ``output_dir`` shows at the start; if a publish
+    replaced it meanwhile (the old folder may be gone), the read starts again."""
+    output_dir = Path(output_dir)
+    for _attempt in range(3):
+        run_dir = Path(os.path.realpath(output_dir))
+        try:
+            return _load_run(output_dir, run_dir)
+        except SweepResultsError:
+            if Path(os.path.realpath(output_dir)) == run_dir:
+                raise
+    return _load_run(output_dir, Path(os.path.realpath(output_dir)))

@@ -2,7 +2,7 @@
 
 Work per underlying: sensors once (``backtest.sensors.sources``), Greg's selector once per
 sample for all strategies (``evaluate_frame``), then one binning pass per metric pair for all
-strategies (``compute_pair_grid``). Nothing here writes a file: ``backtest.heatmaps.store``
+strategies (``compute_pair_grids``). Nothing here writes a file: ``backtest.heatmaps.store``
 does, and ``backtest.heatmaps.run.run_greg_sweetspot_sweep`` joins the two (docs/heatmaps.md).
 """
 
@@ -21,7 +21,7 @@ import numpy as np
 from backtest.heatmaps.binning import (
     Binning,
     PairGrid,
-    compute_pair_grid,
+    compute_pair_grids,
     sample_cells,
     strategy_weights,
 )
@@ -36,6 +36,7 @@ from backtest.heatmaps.options import (
     DEFAULT_SOURCE,
     MAX_BINS,
     MAX_HORIZON_DAYS,
+    MAX_LOOKBACK_DAYS,
     RANK_BY,
     CountMode,
     parse_count_mode,
@@ -171,8 +172,11 @@ def validate_sweep_params(
                 raise ValueError(f"{name} must be a fraction in [0, 1], got {value!r}")
         if isinstance(top_k, bool) or not isinstance(top_k, int | np.integer) or top_k <= 0:
             raise ValueError(f"top_k must be a whole number > 0, got {top_k!r}")
-        if lookback_days is not None and (not isinstance(lookback_days, int | np.integer) or lookback_days <= 0):
-            raise ValueError(f"lookback_days must be a whole number > 0, got {lookback_days!r}")
+        if lookback_days is not None and (
+            isinstance(lookback_days, bool) or not isinstance(lookback_days, int | np.integer)
+            or not 0 < lookback_days <= MAX_LOOKBACK_DAYS
+        ):
+            raise ValueError(f"lookback_days must be a whole number from 1 to {MAX_LOOKBACK_DAYS:,}, got {lookback_days!r}")
         policy = parse_missing_policy(missing_policy)
         count_mode = parse_count_mode(count_mode)
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0):
@@ -386,25 +390,21 @@ def _sweep_underlying(
     report(f"{underlying}: decisions and forward outcomes ({len(sensors)} samples)", 1)
 
     metric_values = {name: sensors[name].to_numpy(dtype=float) for name in params.metrics}
-    grids, cells_by_pair, early_by_pair = [], [], []
+    pair_columns = [(metric_values[x], metric_values[y], x, y) for x, y in pairs]
     bin_cache: dict = {}  # this underlying's metrics, binned once per distinct edges
-    for number, (x_metric, y_metric) in enumerate(pairs, start=1):
-        report(f"{underlying}: {x_metric} vs {y_metric} ({number}/{len(pairs)}), {len(columns)} strategies", number)
-        x, y = metric_values[x_metric], metric_values[y_metric]
-        with clock("grids"):
-            grid = compute_pair_grid(
-                x, y, counted, scores, params.x_bins, params.y_bins, x_metric=x_metric, y_metric=y_metric,
-                weights=weights, bin_cache=bin_cache, binning=params.binning,
-            )
-            grids.append(grid)
-        with clock("outcomes"):
-            cells_by_pair.append(sample_cells(grid, x, y, bin_cache))
-            early_by_pair.append(early_spots(
-                x, y, counted, scores, split.in_sample, split.out_of_sample, edge, pnl,
-                x_bins=params.x_bins, y_bins=params.y_bins, binning=params.binning,
-                min_env_frac=params.min_env_frac, min_pass_frac=params.min_pass_frac, top_k=params.top_k,
-                names=(x_metric, y_metric),
-            ))
+    report(f"{underlying}: {len(pairs)} pairs x {len(columns)} strategies", len(pairs) // 2)
+    with clock("grids"):
+        grids = compute_pair_grids(
+            pair_columns, weights, params.x_bins, params.y_bins, bin_cache=bin_cache, binning=params.binning
+        )
+    with clock("outcomes"):
+        cells_by_pair = [sample_cells(grid, x, y, bin_cache) for grid, (x, y, _, _) in zip(grids, pair_columns, strict=True)]
+        early_by_pair = early_spots(
+            pair_columns, counted, scores, split.in_sample, split.out_of_sample, edge, pnl,
+            x_bins=params.x_bins, y_bins=params.y_bins, binning=params.binning,
+            min_env_frac=params.min_env_frac, min_pass_frac=params.min_pass_frac, top_k=params.top_k,
+        )
+    report(f"{underlying}: outcomes per cell", len(pairs))
     with clock("outcomes"):
         shape = (params.x_bins, params.y_bins)
         times = sensors.index.as_unit("ns").asi8 if hasattr(sensors.index, "asi8") else None

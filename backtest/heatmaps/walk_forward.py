@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from backtest.heatmaps.binning import Binning, PairGrid, compute_pair_grid
+from backtest.heatmaps.binning import Binning, compute_pair_grids, strategy_weights
 from backtest.heatmaps.sweetspots import SweetSpot, sweet_spots
 
 
@@ -43,8 +43,7 @@ def _mean(values: np.ndarray) -> tuple[float | None, int]:
 
 
 def early_spots(
-    x: np.ndarray,
-    y: np.ndarray,
+    pairs: list[tuple[np.ndarray, np.ndarray, str, str]],
     counted: np.ndarray,
     scores: np.ndarray,
     in_sample: np.ndarray,
@@ -58,26 +57,31 @@ def early_spots(
     min_env_frac: float,
     min_pass_frac: float,
     top_k: int,
-    names: tuple[str, str],
-) -> list[list[EarlySpot]]:
-    """Per strategy column of ``counted``: the early sweet spots (by sweetness) and their
-    later-third means of the edge and of the strategy's own P&L on its days in the cell."""
-    early: PairGrid = compute_pair_grid(
-        x[in_sample], y[in_sample], counted[in_sample], scores[in_sample], x_bins, y_bins,
-        x_metric=names[0], y_metric=names[1], binning=binning,
+) -> list[list[list[EarlySpot]]]:
+    """Per (x, y, x_metric, y_metric) pair and strategy column of ``counted``: the early
+    sweet spots (by sweetness) and their later-third means of the edge and of the strategy's
+    own P&L on its days in the cell. Every pair's early grid in one pass."""
+    early_grids = compute_pair_grids(
+        [(x[in_sample], y[in_sample], xm, ym) for x, y, xm, ym in pairs],
+        strategy_weights(counted[in_sample], scores[in_sample]), x_bins, y_bins, binning=binning,
     )
-    late_x, late_y = x[out_of_sample], y[out_of_sample]
+    late_edge = edge[out_of_sample]
+    late_pnl = [values[out_of_sample] for values in pnl]
+    late_counted = counted[out_of_sample]
     result = []
-    for column, spots in enumerate(sweet_spots(early, min_env_frac, min_pass_frac, top_k)):
-        late_days = counted[out_of_sample, column]
-        found = []
-        for spot in spots:
-            inside = (
-                late_days & (late_x >= spot.x_low) & (late_x <= spot.x_high)
-                & (late_y >= spot.y_low) & (late_y <= spot.y_high)
-            )
-            edge_mean, edge_n = _mean(edge[out_of_sample][inside])
-            pnl_mean, pnl_n = _mean(pnl[column][out_of_sample][inside])
-            found.append(EarlySpot(spot.x_low, spot.x_high, spot.y_low, spot.y_high, edge_mean, edge_n, pnl_mean, pnl_n))
-        result.append(found)
+    for (x, y, _xm, _ym), early in zip(pairs, early_grids, strict=True):
+        late_x, late_y = x[out_of_sample], y[out_of_sample]
+        per_column = []
+        for column, spots in enumerate(sweet_spots(early, min_env_frac, min_pass_frac, top_k)):
+            found = []
+            for spot in spots:
+                inside = (
+                    late_counted[:, column] & (late_x >= spot.x_low) & (late_x <= spot.x_high)
+                    & (late_y >= spot.y_low) & (late_y <= spot.y_high)
+                )
+                edge_mean, edge_n = _mean(late_edge[inside])
+                pnl_mean, pnl_n = _mean(late_pnl[column][inside])
+                found.append(EarlySpot(spot.x_low, spot.x_high, spot.y_low, spot.y_high, edge_mean, edge_n, pnl_mean, pnl_n))
+            per_column.append(found)
+        result.append(per_column)
     return result

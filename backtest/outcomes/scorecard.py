@@ -27,14 +27,13 @@ import pandas as pd
 
 from backtest.outcomes.edge import DEFAULT_HORIZON_DAYS, edge_column
 from backtest.outcomes.stats import (
-    OutcomeSummary,
+    Z_95,
     bartlett_by_key,
     bartlett_sum,
     benjamini_hochberg,
     day_numbers,
     episode_mask,
     json_ready,
-    summarize_outcomes,
     two_sided_p,
 )
 from backtest.outcomes.structures import hedged_pnl_column, pnl_column, structure_for_key
@@ -150,35 +149,95 @@ def difference_of_means(
     return difference, difference / math.sqrt(variance) if variance > 0 else math.nan
 
 
-def _row(
-    group: str,
-    kind: str,
-    column: str,
-    values: np.ndarray,
-    days: np.ndarray,
-    mask: np.ndarray,
-    no_trade: np.ndarray,
-    horizon_days: int,
-    min_episodes: int,
-) -> ScorecardRow:
-    summary: OutcomeSummary = summarize_outcomes(values, days, horizon_days, mask)
-    difference, t = difference_of_means(values, days, mask, no_trade, horizon_days - 1)
-    if summary.episodes < 2:
-        t = math.nan  # one bet: no standard error to divide by (see OutcomeSummary)
-    figures = asdict(summary)
-    figures.pop("horizon_days")
-    n = figures.pop("n")
-    return ScorecardRow(
-        group=group,
-        kind=kind,
-        measure=column,
-        horizon_days=horizon_days,
-        days=n,
-        diff_vs_no_trade=difference,
-        diff_t=t,
-        thin=summary.episodes < min_episodes,
-        **figures,
+@dataclass(frozen=True)
+class _RowSpec:
+    group: str
+    kind: str
+    column: str
+    values: np.ndarray
+    mask: np.ndarray
+
+
+def _rows(specs: Sequence[_RowSpec], days: np.ndarray, reference: np.ndarray, horizon_days: int,
+          min_episodes: int) -> list[ScorecardRow]:
+    """The ``ScorecardRow`` of every spec, all in one pass (groups may overlap): each row's
+    ``OutcomeSummary`` figures and its difference to the ``reference`` days (NO_TRADE) of the
+    same column with the difference's HAC t, as ``summarize_outcomes`` and
+    ``difference_of_means`` define them row by row."""
+    k, lags = len(specs), horizon_days - 1
+    members = [np.flatnonzero(spec.mask & np.isfinite(spec.values)) for spec in specs]
+    keys = np.concatenate([np.full(len(m), i, dtype=np.int64) for i, m in enumerate(members)])
+    rows_of = np.concatenate(members).astype(np.int64)
+    x = np.concatenate([spec.values[m] for spec, m in zip(specs, members, strict=True)])
+    d = days[rows_of]
+    n = np.bincount(keys, minlength=k)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.bincount(keys, weights=x, minlength=k) / n
+        hit = np.bincount(keys, weights=x > 0, minlength=k) / n
+    worst = np.full(k, np.inf)
+    np.minimum.at(worst, keys, x)
+    order = np.lexsort((x, keys))
+    ordered = x[order]
+    starts = np.searchsorted(keys[order], np.arange(k))
+
+    def quantile(q: float) -> np.ndarray:
+        position = starts + q * np.maximum(n - 1, 0)
+        below = np.minimum(np.floor(position).astype(np.int64), max(len(ordered) - 1, 0))
+        above = np.minimum(below + 1, starts + np.maximum(n - 1, 0))
+        if not len(ordered):
+            return np.full(k, np.nan)
+        return ordered[below] + (ordered[np.minimum(above, len(ordered) - 1)] - ordered[below]) * (position - below)
+
+    median, p10 = quantile(0.5), quantile(0.1)
+    episodes = np.bincount(keys[episode_mask(d, horizon_days, keys)], minlength=k) if len(keys) else np.zeros(k, int)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        se = np.sqrt(bartlett_by_key(x - mean[keys], d, keys, lags, k)) / n
+    se = np.where(episodes >= 2, se, np.nan)  # one episode is one bet
+
+    # Differences to the reference days: u_t = 1_g (x - m_g)/n_g - 1_r (x - m_r)/n_r over g U r.
+    diff_keys, diff_days, diff_u = [], [], []
+    difference = np.full(k, np.nan)
+    same = np.zeros(k, dtype=bool)
+    for i, spec in enumerate(specs):
+        in_ref = reference & np.isfinite(spec.values)
+        n_ref = int(in_ref.sum())
+        if n[i] == 0 or n_ref == 0:
+            continue
+        mean_ref = float(spec.values[in_ref].mean())
+        difference[i] = mean[i] - mean_ref
+        in_group = np.zeros(len(days), dtype=bool)
+        in_group[members[i]] = True
+        if np.array_equal(in_group, in_ref):
+            same[i], difference[i] = True, 0.0  # the same days (NO_TRADE itself)
+            continue
+        either = np.flatnonzero(in_group | in_ref)
+        xe = spec.values[either]
+        u = np.where(in_group[either], (xe - mean[i]) / n[i], 0.0) - np.where(
+            in_ref[either], (xe - mean_ref) / n_ref, 0.0
+        )
+        diff_keys.append(np.full(len(either), i, dtype=np.int64))
+        diff_days.append(days[either])
+        diff_u.append(u)
+    variance = (
+        bartlett_by_key(np.concatenate(diff_u), np.concatenate(diff_days), np.concatenate(diff_keys), lags, k)
+        if diff_u else np.zeros(k)
     )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = np.where((variance > 0) & ~same & (episodes >= 2), difference / np.sqrt(variance), np.nan)
+    rows = []
+    for i, spec in enumerate(specs):
+        empty = n[i] == 0
+        nan = math.nan
+        rows.append(ScorecardRow(
+            group=spec.group, kind=spec.kind, measure=spec.column, horizon_days=horizon_days, days=int(n[i]),
+            episodes=int(episodes[i]),
+            mean=nan if empty else float(mean[i]), median=nan if empty else float(median[i]),
+            hit_rate=nan if empty else float(hit[i]), p10=nan if empty else float(p10[i]),
+            worst=nan if empty else float(worst[i]), se=float(se[i]),
+            ci_low=float(mean[i] - Z_95 * se[i]), ci_high=float(mean[i] + Z_95 * se[i]),
+            diff_vs_no_trade=float(difference[i]), diff_t=float(t[i]), thin=bool(episodes[i] < min_episodes),
+        ))
+    return rows
 
 
 def _aligned(frame: pd.DataFrame | pd.Series, index: pd.Index, what: str) -> None:
@@ -227,32 +286,36 @@ def compute_scorecard(
     if measure == "edge":
         column = edge_column(horizon)
         values = _column(outcomes, column)
-
-        def add(group: str, kind: str, mask: np.ndarray) -> None:
-            rows.append(_row(group, kind, column, values, days, mask, no_trade, horizon, min_episodes))
-
-        add(ALL_GROUP, "all", evaluable)
-        add(TRADE_GROUP, "trade", evaluable & (selected < n_strategies))
-        add(NO_TRADE, "no_trade", no_trade)
-        for code, key in enumerate(decisions.strategy_keys):
-            add(key, "strategy", selected == code)
+        specs = [
+            _RowSpec(ALL_GROUP, "all", column, values, evaluable),
+            _RowSpec(TRADE_GROUP, "trade", column, values, evaluable & (selected < n_strategies)),
+            _RowSpec(NO_TRADE, "no_trade", column, values, no_trade),
+            *(_RowSpec(key, "strategy", column, values, selected == code)
+              for code, key in enumerate(decisions.strategy_keys)),
+        ]
         blocking = [step.name for step in spec.steps if step.outcome == NO_TRADE]
         for name in dict.fromkeys(blocking):
             positions = [p for p, step in enumerate(spec.steps) if step.name == name]
-            add(name, "step", evaluable & np.isin(decisions.step_position, positions))
+            specs.append(_RowSpec(name, "step", column, values, evaluable & np.isin(decisions.step_position, positions)))
+        rows = _rows(specs, days, no_trade, horizon, min_episodes)
         without_outcome = int((evaluable & ~np.isfinite(values)).sum())
     else:
         column_of = pnl_column if measure == "pnl" else hedged_pnl_column
         without_outcome = 0
+        by_holding: dict[int, list[_RowSpec]] = {}
         for code, key in enumerate(decisions.strategy_keys):
             column = column_of(key)
             structure = structure_for_key(key)
             holding = structure.holding_days(horizon) if structure else horizon
             values = _column(outcomes, column)
-            rows.append(
-                _row(key, "strategy", column, values, days, selected == code, no_trade, holding, min_episodes)
-            )
+            by_holding.setdefault(holding, []).append(_RowSpec(key, "strategy", column, values, selected == code))
             without_outcome += int(((selected == code) & ~np.isfinite(values)).sum())
+        built = {
+            spec_row.group: row
+            for holding, specs in by_holding.items()
+            for spec_row, row in zip(specs, _rows(specs, days, no_trade, holding, min_episodes), strict=True)
+        }
+        rows = [built[key] for key in decisions.strategy_keys]
     notes = tuple(outcomes.attrs.get("outcome_notes", ()))
     return Scorecard(
         underlying=underlying,

@@ -23,16 +23,25 @@ from pathlib import Path
 
 import pandas as pd
 
+from backtest.data.availability import (
+    HARVESTED,
+    HISTORY,
+    SOURCES,
+    SYNTHETIC,
+    check_data_available,
+    real_data_folder,
+    require_data_available,
+    validate_source,
+)
 from backtest.sensors.pipeline import compute_sensors
 from greg_core.contract import SENSOR_NAMES
-from greg_core.settings import default_data_dir
 from synthetic.regime_model import RegimeModel, load_regime_model
 from synthetic.universe import DEFAULT_DAYS, generate_market, seed_for
 
-SYNTHETIC = "synthetic"
-HISTORY = "history"
-HARVESTED = "harvested"
-SOURCES: tuple[str, ...] = (SYNTHETIC, HISTORY, HARVESTED)
+__all__ = [
+    "HARVESTED", "HISTORY", "SOURCES", "SYNTHETIC", "SensorData", "check_data_available", "load_sensor_data",
+    "real_data_folder", "real_sensor_data", "require_data_available", "synthetic_sensor_data", "validate_source",
+]
 
 
 @dataclass(frozen=True)
@@ -112,16 +121,6 @@ class SensorData:
         return self.summary().warnings
 
 
-def validate_source(source: str) -> str:
-    """A known source name, or an existing folder; raises ValueError listing the choices."""
-    text = str(source).strip()
-    if text.lower() in SOURCES:
-        return text.lower()
-    if text and Path(text).expanduser().is_dir():
-        return str(Path(text).expanduser())
-    raise ValueError(f"unknown data source {source!r}; choose one of: {', '.join(SOURCES)}, or a data folder")
-
-
 def synthetic_sensor_data(
     underlying: str,
     days: int | None = None,
@@ -157,8 +156,7 @@ def real_sensor_data(
     # Imported here: the real-data readers pull in pyarrow, which a synthetic run never needs.
     from backtest.data.real_frame import build_real_raw_frame
 
-    folder = Path(source) if source not in SOURCES else Path(data_dir) if data_dir else default_data_dir()
-    kind = HISTORY if source == HISTORY else HARVESTED
+    folder, kind = real_data_folder(source, data_dir)
     raw, provenance = build_real_raw_frame(underlying, data_dir=folder, include_chain=kind == HARVESTED)
     sensors = compute_sensors(raw)
     gaps = {name: int(sensors.attrs.get(name, 0)) for name in ("bridged_gaps", "restarted_gaps")}

@@ -272,7 +272,8 @@ def closed_port_url() -> str:
 
 
 def files_under(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.is_file())
+    """Every file but the harvester's lock (which only says who harvests)."""
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.name != ".greg-harvest.lock")
 
 
 # -- instrument names ------------------------------------------------------------------------
@@ -302,7 +303,7 @@ def test_snapshot_written_in_user_layout_and_readable(
 
     assert report.ok, report.errors
     result = report.underlyings[0]
-    expected = tmp_path / "live_deribit/BTC/2025/12/11/BTC_2025-12-11_0004.parquet"
+    expected = tmp_path / "live_deribit/BTC/2025/12/11/BTC_2025-12-11_000426.parquet"
     assert result.snapshot_path == expected and expected.is_file()
     assert (result.instruments, result.skipped_rows, result.index_price) == (30, 1, SPOT["BTC"])
 
@@ -328,7 +329,7 @@ def test_snapshot_schema_matches_the_users_real_files(
     real_hourly = real_dir / "volatility_history/btc_volatility_history.parquet"
     harvest_once(client, ["BTC"], tmp_path, now=NOW)
 
-    ours = tmp_path / "live_deribit/BTC/2025/12/11/BTC_2025-12-11_0004.parquet"
+    ours = tmp_path / "live_deribit/BTC/2025/12/11/BTC_2025-12-11_000426.parquet"
     assert pq.read_schema(ours).remove_metadata() == pq.read_schema(real_snapshot).remove_metadata()
     pd.testing.assert_series_equal(
         pd.read_parquet(ours).dtypes, pd.read_parquet(real_snapshot).dtypes
@@ -530,7 +531,8 @@ def test_offline_raises_plain_error_and_writes_nothing(tmp_path: Path) -> None:
         harvest_once(offline, ["BTC", "ETH"], tmp_path, now=NOW)
     message = str(raised.value)
     assert message.startswith("cannot reach Deribit at http://127.0.0.1:")
-    assert message.endswith("offline? (nothing was written)")
+    assert "connection refused" in message and "a wrong base URL or port?" in message
+    assert message.endswith("(nothing was written)") and "\n" not in message
     assert len(slept) == 4  # BTC retried 4 times; ETH then not tried at all
     assert files_under(tmp_path) == []
 
@@ -614,10 +616,11 @@ def test_one_failing_underlying_does_not_stop_the_others(
             fake.base_url,
         ]
     )
-    out = capsys.readouterr().out.splitlines()
+    captured = capsys.readouterr()
+    out, err = captured.out.splitlines(), captured.err.splitlines()
     assert code == 1
-    assert "XRP: FAILED: Deribit error 10009 (invalid_argument)" in out[0]
-    assert "BTC: 30 instruments" in out[1]
+    assert len(err) == 1 and "XRP: FAILED: Deribit error 10009 (invalid_argument)" in err[0]
+    assert len(out) == 1 and "BTC: 30 instruments" in out[0]
 
 
 def test_cli_ctrl_c_in_loop_exits_cleanly(

@@ -102,9 +102,9 @@ def test_early_spots_measure_the_later_third_inside_their_cell():
     days = np.arange(n)
     in_sample, out_of_sample = days < 570, days >= 600
     found = early_spots(
-        x, y, counted, scores, in_sample, out_of_sample, edge, [edge * 0.1],
-        x_bins=4, y_bins=4, binning=Binning(), min_env_frac=0.0, min_pass_frac=0.5, top_k=2, names=("x", "y"),
-    )[0]
+        [(x, y, "x", "y")], counted, scores, in_sample, out_of_sample, edge, [edge * 0.1],
+        x_bins=4, y_bins=4, binning=Binning(), min_env_frac=0.0, min_pass_frac=0.5, top_k=2,
+    )[0][0]
     assert len(found) == 2
     for spot in found:
         inside = out_of_sample & counted[:, 0] & (x >= spot.x_low) & (x <= spot.x_high) & (y >= spot.y_low) & (y <= spot.y_high)
