@@ -383,6 +383,8 @@ class GregApp(App):
         validation = self.validation
         if not validation.ok or validation.params is None:
             return validation.error or "the scan setup is not valid"
+        if validation.missing_data:
+            return "; ".join(validation.missing_data)
         check = self.data_check
         if check is not None and check.key == self._data_key() and check.problem:
             return f"no usable {validation.params.source} data for {check.problem}"

@@ -194,12 +194,12 @@ async def test_setup_shows_per_sensor_coverage_and_missing_underlyings(tmp_path,
         assert "option-chain snapshots (2025-12-11..2025-12-12) do not overlap" in panel
         assert "ETH: no usable data" in panel and str(real_dir) in panel
         message = _text(app.screen.query_one("#setup-message", Static))
-        assert "no usable harvested data for ETH" in message
+        assert f"no ETH prices in {real_dir}: looked for" in message  # the engine's own check
         app.screen.set_focus(None)
         await pilot.press("r")
         assert not app.scan.running and any(n[0] == "Cannot run the scan yet" for n in app.notes)
         await pilot.press("1")  # every screen's status strip says it too
-        assert "no usable harvested data for ETH" in str(app.screen.query_one("#scan-message").render())
+        assert "no ETH prices in" in str(app.screen.query_one("#scan-message").render())
         await pilot.press("3")
         # BTC alone is ready.
         app.set_config(app.config.with_values(underlyings=("BTC",)))

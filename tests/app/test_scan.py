@@ -180,14 +180,18 @@ async def test_scan_without_real_data_is_refused_before_any_work(tmp_path):
         (tmp_path / "no-data").mkdir()
         app.set_config(app.config)
         assert app.validation.ok and app.validation.data_dir == tmp_path / "no-data"
-        await wait_until(pilot, lambda: app.data_check is not None, what="the data check")
-        assert set(app.data_check.errors) == {"BTC", "ETH"}
+        # The engine's availability check (file names only) says so at once...
+        assert [p.split(":")[0] for p in app.validation.missing_data] == [
+            f"no BTC prices in {tmp_path / 'no-data'}", f"no ETH prices in {tmp_path / 'no-data'}"]
         await pilot.press("r")
         await pilot.pause()
         assert not app.scan.running and not [w for w in app.workers if w.group == "sweep"]
         refused = [n for n in app.notes if n[0] == "Cannot run the scan yet"]
-        assert refused and "no usable history data for BTC" in refused[0][1]
-        assert str(tmp_path / "no-data") in refused[0][1] and "setup (3)" in refused[0][1]
+        assert refused and f"no BTC prices in {tmp_path / 'no-data'}" in refused[0][1]
+        assert "looked for" in refused[0][1] and "setup (3)" in refused[0][1]
+        # ...and the setup's coverage check (loading the sensors) agrees.
+        await wait_until(pilot, lambda: app.data_check is not None, what="the data check")
+        assert set(app.data_check.errors) == {"BTC", "ETH"}
         assert app.results is None and isinstance(app.screen, SweetSpotsScreen)
 
 
