@@ -1,7 +1,9 @@
-"""Every message the app's workers and widgets exchange, in one place.
+"""The messages the app's own workers post to the app (a widget's messages are nested in the
+widget that sends them).
 
 Worker threads only ever *post* these (``post_message`` is thread-safe); all state changes
-happen on the UI thread in the handlers.
+happen on the UI thread in the handlers. Progress messages ``can_replace`` the previous one
+still in the queue: when the UI falls behind a fast engine it handles only the latest step.
 """
 
 from __future__ import annotations
@@ -28,6 +30,18 @@ class EngineFailed(Message):
     error: str
 
 
+@dataclass
+class ResultsRead(Message):
+    """The results folder was read: ``results`` (a ``StoredSweep``) or ``error`` (one line),
+    both None when it holds no results; ``token`` is its ``results_version`` when read;
+    ``first``: the read at start-up (the rest of the engine loads after it)."""
+
+    results: object | None
+    error: str | None
+    token: tuple | None
+    first: bool = False
+
+
 # ----------------------------------------------------------------------------- the sweep
 
 
@@ -39,6 +53,9 @@ class SweepProgress(Message):
     fraction: float
     message: str
     at: float  # time.monotonic() when the engine called back
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, SweepProgress)
 
 
 @dataclass
@@ -72,6 +89,9 @@ class RegimeBuildProgress(Message):
     fraction: float
     message: str
 
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, RegimeBuildProgress) and message.underlying == self.underlying
+
 
 @dataclass
 class RegimeBuildDone(Message):
@@ -84,35 +104,3 @@ class RegimeBuildDone(Message):
 class RegimeBuildFailed(Message):
     underlying: str
     error: str
-
-
-# ----------------------------------------------------------------------------- selector
-
-
-@dataclass
-class SelectorDataLoaded(Message):
-    """Sensors for the selector screen (``data`` is a ``backtest.samples.SensorData``)."""
-
-    key: tuple
-    data: object
-
-
-@dataclass
-class SelectorDataFailed(Message):
-    key: tuple
-    error: str
-
-
-# ----------------------------------------------------------------------------- navigation
-
-
-@dataclass
-class OpenGrid(Message):
-    """Show the occupancy grid of one (underlying, strategy, pair), cursor on a cell."""
-
-    underlying: str
-    strategy_key: str
-    x_metric: str
-    y_metric: str
-    x_bin: int | None = None
-    y_bin: int | None = None

@@ -65,6 +65,7 @@ __all__ = [
     "MissingPolicy",
     "Criterion",
     "StrategyStatus",
+    "StepCheck",
     "GregDecision",
     "SelectorFrame",
     "resolve_strategy",
@@ -151,6 +152,19 @@ class StrategyStatus:
 
 
 @dataclass(frozen=True)
+class StepCheck:
+    """One waterfall step on this sample: its rule (thresholds as numbers), whether it
+    matched, and each comparison with its value (which clause fired, which failed)."""
+
+    name: str
+    index: str
+    condition: str
+    outcome: str
+    matched: bool
+    criteria: tuple[Criterion, ...]
+
+
+@dataclass(frozen=True)
 class GregDecision:
     selected_key: str  # strategy key, NO_TRADE or NOT_EVALUABLE
     selected_label: str
@@ -161,6 +175,7 @@ class GregDecision:
     policy: MissingPolicy = "strict"
     underlying: str | None = None
     missing_core: tuple[str, ...] = ()  # core sensors missing (ignore-missing: not evaluable)
+    steps: tuple[StepCheck, ...] = ()  # every step in waterfall order
 
     @property
     def evaluable(self) -> bool:
@@ -281,6 +296,7 @@ class _SamplePlan:
     sensors: tuple[str, ...]
     comparisons: tuple[tuple[OperandFn, OperandFn, Callable[[Any, Any], Any]], ...]
     step_conditions: tuple[ConditionFn, ...]
+    step_criteria: tuple[tuple[_CriterionTemplate, ...], ...]  # per step, spec order
     strategy_criteria: tuple[tuple[_CriterionTemplate, ...], ...]  # per strategy, spec order
 
 
@@ -292,11 +308,10 @@ def _build_sample_plan(spec: SelectorSpec) -> _SamplePlan:
     comparisons = tuple(
         (_compile_operand(c.left), _compile_operand(c.right), COMPARATORS[c.op]) for c in slot_of
     )
-    strategy_criteria = []
-    for key in spec.strategies:
-        tree = spec.step_for(key).condition_tree
+    step_criteria = []
+    for step in spec.steps:
         templates = []
-        for comparison in iter_comparisons(tree):
+        for comparison in iter_comparisons(step.condition_tree):
             sensors = comparison_sensors(comparison)
             templates.append(
                 _CriterionTemplate(
@@ -306,12 +321,13 @@ def _build_sample_plan(spec: SelectorSpec) -> _SamplePlan:
                     op=comparison.op,
                 )
             )
-        strategy_criteria.append(tuple(templates))
+        step_criteria.append(tuple(templates))
     return _SamplePlan(
         sensors=spec.sensors_used,
         comparisons=comparisons,
         step_conditions=tuple(_compile_condition(s.condition_tree, slot_of) for s in spec.steps),
-        strategy_criteria=tuple(strategy_criteria),
+        step_criteria=tuple(step_criteria),
+        strategy_criteria=tuple(step_criteria[spec.step_position_for(key)] for key in spec.strategies),
     )
 
 
@@ -377,6 +393,20 @@ def evaluate_sample(
     matched = [condition(truths) is True for condition in plan.step_conditions]
     winner: int | None = matched.index(True) if True in matched and not missing_core else None
 
+    def criteria_of(templates: tuple[_CriterionTemplate, ...]) -> tuple[Criterion, ...]:
+        return tuple(
+            Criterion(
+                text=t.text,
+                sensor=t.sensor,
+                value=sides[t.slot][0],
+                op=t.op,
+                threshold=sides[t.slot][1],
+                ok=holds[t.slot],
+                missing=missing[t.slot],
+            )
+            for t in templates
+        )
+
     statuses = []
     for (key, label), templates in zip(
         spec.strategies.items(), plan.strategy_criteria, strict=True
@@ -392,18 +422,7 @@ def evaluate_sample(
             "not evaluable" if missing_core
             else "selected" if selected else f"blocked by {blocked_by}" if blocked_by else "fails"
         )
-        criteria = tuple(
-            Criterion(
-                text=t.text,
-                sensor=t.sensor,
-                value=sides[t.slot][0],
-                op=t.op,
-                threshold=sides[t.slot][1],
-                ok=holds[t.slot],
-                missing=missing[t.slot],
-            )
-            for t in templates
-        )
+        criteria = criteria_of(templates)
         counted = sum(not dropped[t.slot] for t in templates)
         score = _score(sum(c.ok for c in criteria), counted)
         statuses.append(
@@ -439,6 +458,11 @@ def evaluate_sample(
         policy=policy,
         underlying=underlying,
         missing_core=missing_core,
+        steps=tuple(
+            StepCheck(step.name, step.index, step.condition_tree.to_text(resolved=True), step.outcome,
+                      matched[position], criteria_of(plan.step_criteria[position]))
+            for position, step in enumerate(spec.steps)
+        ),
     )
 
 

@@ -9,16 +9,15 @@ from textual.binding import Binding
 from textual.containers import Horizontal, ScrollableContainer, Vertical
 from textual.css.query import NoMatches
 from textual.reactive import reactive
-from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from backtest.heatmaps.binning import PairGrid
+from greg_tui.areas import GridTarget
+from greg_tui.grid_export import write_grid_csv
 from greg_tui.markup import escape
-from greg_tui.messages import OpenGrid
-from greg_tui.widgets.chrome import TopBar
+from greg_tui.screens.area import AreaScreen
 from greg_tui.widgets.grid.heatmap import LAYERS, GridView, Heatmap
 from greg_tui.widgets.grid.panel import cell_text, legend_text, no_samples_reason, title_text
-from greg_tui.widgets.scan.status import ScanStatus
 
 MOVE = Binding.Group("Move", compact=True)
 
@@ -30,7 +29,11 @@ class GridViewport(ScrollableContainer, can_focus=False):
         self.query_one(Heatmap).refresh(layout=True)
 
 
-class GridScreen(Screen):
+class GridScreen(AreaScreen):
+    MODE = "grid"
+    HELP_WIDGETS = (Heatmap,)
+    HELP_EXTRA = (("← ↓ ↑ →", "move the cursor (same as h j k l)"), ("home end pgup pgdn", "jump to an edge of the grid"),
+                  ("click a cell", "put the cursor on it"))
     BINDINGS = [
         Binding("h", "move(-1, 0)", "Left", group=MOVE),
         Binding("j", "move(0, -1)", "Down", group=MOVE),
@@ -46,7 +49,7 @@ class GridScreen(Screen):
         Binding("T", "strategy(-1)", "Previous strategy", show=False),
         Binding("u", "underlying(1)", "Underlying"),
         Binding("U", "underlying(-1)", "Previous underlying", show=False),
-        Binding("escape", "back", "Back", show=False),
+        Binding("x", "export", "Export", tooltip="Write this grid (every cell, with the layer) as CSV"),
     ]
 
     underlying: reactive[str] = reactive("")
@@ -54,8 +57,14 @@ class GridScreen(Screen):
     pair_index: reactive[int] = reactive(0)
     layer: reactive[str] = reactive("occupancy")
 
-    def compose(self) -> ComposeResult:
-        yield TopBar("grid")
+    def __init__(self) -> None:
+        super().__init__()
+        self._grid: PairGrid | None = None  # the grid drawn (None: nothing, or no samples)
+        self._column = 0  # its strategy's index in the stored arrays
+        self._sweet: dict[tuple[int, int], int] = {}  # (x_bin, y_bin) -> sweet-spot rank
+        self._cursor_placed = False  # until then, the cursor goes to the busiest cell
+
+    def compose_body(self) -> ComposeResult:
         with Vertical(id="grid-main"):
             with Horizontal(id="grid-body"):
                 with GridViewport(id="grid-viewport"):
@@ -66,37 +75,35 @@ class GridScreen(Screen):
                     yield Static("", id="grid-cell")
                     yield Static("", id="grid-legend")
             yield Static("", id="grid-empty")
-        yield ScanStatus()
-        yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self._grid: PairGrid | None = None
-        self._cursor_placed = False  # until then, the cursor goes to the busiest cell
-        self.watch(self.app, "results_version", self._results_changed, init=True)
+        self.watch(self.app, "results_loaded", self._results_changed, init=True)
         self.watch(self.app, "theme", lambda _t: self._draw(), init=False)
 
     # ------------------------------------------------------------------ targets
-    def show_target(self, target: OpenGrid) -> None:
-        """Show one grid (from the sweet-spot table), the cursor on the spot's cell."""
+    def show_target(self, target: GridTarget) -> None:
+        """Show what ``target`` names (the rest stays), the cursor on its cell if it has one."""
         results = self.app.results
         if results is None:
             return
-        self.set_reactive(GridScreen.underlying, target.underlying)
-        self.set_reactive(GridScreen.strategy_key, target.strategy_key)
-        pairs = results.pairs
-        pair = (target.x_metric, target.y_metric)
-        if pair not in pairs and pair[::-1] in pairs:
-            pair = pair[::-1]
-        self.set_reactive(GridScreen.pair_index, pairs.index(pair) if pair in pairs else 0)
-        if self.layer == "occupancy":
-            self.set_reactive(GridScreen.layer, "pass")
+        if target.underlying in results.underlyings:
+            self.set_reactive(GridScreen.underlying, target.underlying)
+        if target.strategy_key in [s["key"] for s in results.strategies]:
+            self.set_reactive(GridScreen.strategy_key, target.strategy_key)
+        if target.pair is not None:
+            pairs = results.pairs
+            pair = target.pair if target.pair in pairs else target.pair[::-1]
+            if pair in pairs:
+                self.set_reactive(GridScreen.pair_index, pairs.index(pair))
+        if target.layer in LAYERS:
+            self.set_reactive(GridScreen.layer, target.layer)
         self._draw()
-        if target.x_bin is not None and target.y_bin is not None:
-            self.query_one(Heatmap).cursor = (int(target.x_bin), int(target.y_bin))
+        if target.cell is not None:
+            self.query_one(Heatmap).cursor = target.cell
             self._cursor_placed = True
         self.query_one(Heatmap).focus()
 
-    def _results_changed(self, _version: int) -> None:
+    def _results_changed(self, _loaded: int) -> None:
         results = self.app.results
         self.set_class(results is None, "-empty")
         self.refresh_bindings()
@@ -133,8 +140,7 @@ class GridScreen(Screen):
         self._draw()
 
     def _strategy(self) -> tuple[int, str, int]:
-        results = self.app.results
-        strategies = results.strategies
+        strategies = self.app.results.strategies
         keys = [s["key"] for s in strategies]
         index = keys.index(self.strategy_key) if self.strategy_key in keys else 0
         return index, strategies[index]["label"], len(strategies)
@@ -160,9 +166,8 @@ class GridScreen(Screen):
             self.query_one("#grid-cell", Static).update(f"[b]Cannot draw this grid:[/b]\n{escape(str(exc))}")
             return
         info = (results.manifest.get("underlyings") or {}).get(self.underlying)
-        count_mode = results.manifest.get("parameters", {}).get("count_mode", "selected")
         title = title_text(self.underlying, label, grid, self.layer, self.pair_index + 1, len(results.pairs),
-                           column + 1, n_strategies, count_mode, info)
+                           column + 1, n_strategies, self._count_mode(), info)
         self.query_one("#grid-title", Static).update(title)
         if grid.total_samples == 0:  # a message instead of an empty grid
             self._grid = None
@@ -183,14 +188,7 @@ class GridScreen(Screen):
             self.set_class(False, "-nodata")
             self.refresh_bindings()
         self._grid, self._column = grid, column
-        if self.layer == "occupancy":
-            values = grid.occupancy
-            scale = float(values.max()) if values.size else 0.0
-        elif self.layer == "pass":
-            values, scale = grid.pass_rate[column], 1.0
-        else:
-            values = grid.sweetness[column]
-            scale = float(values.max()) if values.size else 0.0
+        values, scale = self._layer_values(grid, column)
         self._sweet = {
             (spot.x_bin, spot.y_bin): rank
             for record in results.records
@@ -211,6 +209,16 @@ class GridScreen(Screen):
         self.query_one("#grid-legend", Static).update(legend_text(view, heatmap.palette))
         self._update_cell(*heatmap.cursor)
 
+    def _layer_values(self, grid: PairGrid, column: int) -> tuple[np.ndarray, float]:
+        """The layer drawn and the value drawn with the fullest shade."""
+        if self.layer == "pass":
+            return grid.pass_rate[column], 1.0
+        values = grid.occupancy if self.layer == "occupancy" else grid.sweetness[column]
+        return values, float(values.max()) if values.size else 0.0
+
+    def _count_mode(self) -> str:
+        return self.app.results.manifest.get("parameters", {}).get("count_mode", "selected")
+
     @on(Heatmap.CursorMoved)
     def _cursor_moved(self, event: Heatmap.CursorMoved) -> None:
         self._update_cell(event.x, event.y)
@@ -228,7 +236,7 @@ class GridScreen(Screen):
 
     # ------------------------------------------------------------------ actions
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "move":
+        if action in ("move", "export"):
             return self.app.results is not None and not self.has_class("-nodata")
         if action in ("cycle_layer", "layer", "pair", "strategy", "underlying"):
             return self.app.results is not None  # nothing to switch without results
@@ -265,5 +273,18 @@ class GridScreen(Screen):
             index = names.index(self.underlying) if self.underlying in names else 0
             self.underlying = names[(index + step) % len(names)]
 
-    def action_back(self) -> None:
-        self.app.switch_mode("spots")
+    def action_export(self) -> None:
+        """Write the grid on screen as CSV (every cell, the layer shown and the others)."""
+        grid = self._grid
+        if grid is None:
+            self.notify("No grid on screen to export.", title="Nothing to export", severity="warning")
+            return
+        _index, label, _n = self._strategy()
+        try:
+            path = write_grid_csv(self.app.output_dir, grid, self._column, underlying=self.underlying,
+                                  strategy_key=self.strategy_key, strategy_label=label, layer=self.layer,
+                                  count_mode=self._count_mode(), sweet=self._sweet)
+        except OSError as exc:
+            self.notify(f"Cannot write the CSV: {exc}", title="Export failed", severity="error")
+            return
+        self.notify(f"{grid.counts.size} cells, layer {self.layer}: {path}", title="Grid exported", timeout=8)

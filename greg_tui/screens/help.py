@@ -10,12 +10,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-EXTRA: dict[str, list[tuple[str, str]]] = {
-    "Sweet spots": [("click a header", "sort by that column (again: reverse)"), ("↑ ↓ pgup pgdn", "move in the table")],
-    "Grid": [("← ↓ ↑ →", "move the cursor (same as h j k l)"), ("home end pgup pgdn", "jump to an edge of the grid")],
-    "Setup": [("tab / shift+tab", "next / previous field"), ("space", "toggle a list entry"),
-              ("enter (in a field)", "run the scan")],
-}
+from greg_tui.areas import AREAS
 
 
 def _key_name(app, binding: Binding) -> str:
@@ -24,39 +19,35 @@ def _key_name(app, binding: Binding) -> str:
     return " ".join(app.get_key_display(Binding(key, binding.action)) for key in binding.key.split(","))
 
 
-def bindings_table(app) -> Table:
-    from greg_tui.screens.grid import GridScreen
-    from greg_tui.screens.regimes import RegimesScreen
-    from greg_tui.screens.selector import SelectorScreen
-    from greg_tui.screens.setup import SetupScreen
-    from greg_tui.screens.sweetspots import SweetSpotsScreen
-    from greg_tui.widgets.sweetspots.table import SpotTable
+def _rows(app, bindings, extra: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
+    """(key, what it does) per binding with a description, each (key, description) once."""
+    rows: list[tuple[str, str]] = []
+    for binding in bindings:
+        if not isinstance(binding, Binding) or binding.system:
+            continue
+        description = binding.tooltip or binding.description
+        row = (_key_name(app, binding), description)
+        if description and row not in rows and all(d != description for _k, d in rows):
+            rows.append(row)
+    return rows + list(extra)
 
+
+def bindings_table(app) -> Table:
+    """Every key: the app's, then each area's (its screen's bindings, the bindings of the
+    widgets it lists in ``HELP_WIDGETS`` and the keys in its ``HELP_EXTRA``)."""
     table = Table(box=None, show_header=False, padding=(0, 2, 0, 0), expand=True)
     table.add_column("key", style="bold", width=16)
     table.add_column("does", ratio=1)
-    sections = [
-        ("Everywhere", app.BINDINGS),
-        ("Sweet spots", SweetSpotsScreen.BINDINGS + SpotTable.BINDINGS),
-        ("Grid", GridScreen.BINDINGS),
-        ("Setup", SetupScreen.BINDINGS),
-        ("Regimes", RegimesScreen.BINDINGS),
-        ("Selector", SelectorScreen.BINDINGS),
-    ]
-    for title, bindings in sections:
+    sections = [("Everywhere", _rows(app, app.BINDINGS, ()))]
+    for area in AREAS:
+        screen = area.screen_class()
+        bindings = list(screen.BINDINGS)
+        for widget in screen.HELP_WIDGETS:
+            bindings += widget.BINDINGS
+        sections.append((f"{area.key} {area.title}", _rows(app, bindings, screen.HELP_EXTRA)))
+    for title, rows in sections:
         table.add_row(Text(title, style="bold underline"), "")
-        seen = set()
-        for binding in bindings:
-            if not isinstance(binding, Binding) or binding.system:
-                continue
-            description = binding.description or binding.tooltip
-            if binding.action in seen or not description:
-                continue
-            seen.add(binding.action)
-            if title == "Everywhere" and binding.action == "cancel_scan":
-                description = "Cancel the running scan (previous results stay)"
-            table.add_row(_key_name(app, binding), description)
-        for key, description in EXTRA.get(title, []):
+        for key, description in rows:
             table.add_row(key, description)
         table.add_row("", "")
     return table

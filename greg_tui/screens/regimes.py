@@ -9,24 +9,23 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.reactive import reactive
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label, ProgressBar, Static
+from textual.widgets import Label, ProgressBar, Static
 
 from backtest.heatmaps.options import DEFAULT_UNDERLYINGS
 from greg_core.settings import default_regime_file
 from greg_tui.markup import escape
-from greg_tui.widgets.chrome import TopBar
+from greg_tui.screens.area import AreaScreen
 from greg_tui.widgets.regimes.render import (
-    PARAM_COLUMNS,
-    parameter_rows,
+    parameter_table,
     provenance_text,
+    skew_table,
     transition_table,
 )
-from greg_tui.widgets.scan.status import ScanStatus
 from synthetic.regime_model import load_regime_model
 
 
-class RegimesScreen(Screen):
+class RegimesScreen(AreaScreen):
+    MODE = "regimes"
     BINDINGS = [
         Binding("u", "underlying(1)", "Underlying"),
         Binding("b", "rebuild", "Rebuild from data"),
@@ -35,23 +34,18 @@ class RegimesScreen(Screen):
 
     underlying: reactive[str] = reactive(DEFAULT_UNDERLYINGS[0])
 
-    def compose(self) -> ComposeResult:
-        yield TopBar("regimes")
+    def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="regimes-body"):
             yield Static("", id="regime-head")
             yield Static("", id="regime-provenance")
             with Vertical(id="regime-build"):
                 yield Label("", id="regime-build-message")
                 yield ProgressBar(total=1000, show_eta=False, id="regime-build-bar")
-            yield DataTable(id="regime-table", cursor_type="row", zebra_stripes=True)
+            yield Static("", id="regime-table")
+            yield Static("", id="regime-skew")
             yield Static("", id="regime-matrix")
-        yield ScanStatus()
-        yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        table = self.query_one("#regime-table", DataTable)
-        for key, label in PARAM_COLUMNS:
-            table.add_column(label, key=key)
         self.watch(self.app, "regime_version", lambda _v: self._load(), init=False)
         self.watch(self.app, "regime_build", self._build_changed, init=True)
         self.watch(self.app, "theme", lambda _t: self._load(), init=False)
@@ -74,17 +68,13 @@ class RegimesScreen(Screen):
                 self.query_one("#regime-head", Static).update(f"[b]Cannot load regimes:[/b] {escape(str(exc))}")
                 return
         warning = "; ".join(str(w.message) for w in caught) or None
-        self.model = model
         self.query_one("#regime-head", Static).update(
             f"Regimes for [b]{escape(self.underlying)}[/b]: {model.n_regimes} regimes  "
-            "[dim]([b]u[/b] other underlying, [b]b[/b] rebuild from real data; dim values are defaults, "
-            "not fitted)[/dim]"
+            "[dim]([b]u[/b] other underlying, [b]b[/b] rebuild from real data)[/dim]"
         )
         self.query_one("#regime-provenance", Static).update(provenance_text(model, self.regime_file, Path(self.regime_file).exists(), warning))
-        table = self.query_one("#regime-table", DataTable)
-        table.clear()
-        for row in parameter_rows(model):
-            table.add_row(*row)
+        self.query_one("#regime-table", Static).update(parameter_table(model))
+        self.query_one("#regime-skew", Static).update(skew_table(model))
         theme = self.app.current_theme
         self.query_one("#regime-matrix", Static).update(transition_table(model, theme is None or theme.dark))
 
@@ -110,4 +100,4 @@ class RegimesScreen(Screen):
         if self.app.cancel_regime_build():
             self.notify("The rebuild stops after its current step; the regime file stays unchanged.")
         else:
-            self.app.switch_mode("spots")
+            self.action_home()

@@ -1,25 +1,28 @@
 """Scan setup: what the next ``r`` runs. Every change is validated at once; while a value is
-invalid the message shows here (and in the status strip elsewhere) and the run key is off."""
+invalid the message shows here (and in the status strip elsewhere) and ``r`` or Run says
+why and goes to the field. For a real-data source, what each underlying has (per sensor:
+first and last day, days present) shows below the fields once checked."""
 
 from __future__ import annotations
 
+from rich.console import Group
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, Select, SelectionList, Static
+from textual.widgets import Button, Input, Label, Select, SelectionList, Static
 
 from backtest.heatmaps.options import COUNT_MODES, DEFAULT_METRICS, DEFAULT_UNDERLYINGS
-from backtest.selector.evaluate import MISSING_POLICIES
+from backtest.selector.evaluate import MISSING_POLICIES, policy_note
 from backtest.selector.spec import load_selector_spec
 from backtest.sensors.sources import SOURCES
 from greg_core.contract import SENSOR_NAMES
 from greg_tui.markup import escape
+from greg_tui.screens.area import AreaScreen
 from greg_tui.widgets.checklist import CheckList
-from greg_tui.widgets.chrome import TopBar
 from greg_tui.widgets.scan.config import ScanConfig, Validation
-from greg_tui.widgets.scan.status import ScanStatus
+from greg_tui.widgets.scan.coverage import DataCheck, coverage_table
 
 INPUTS: tuple[tuple[str, str, str], ...] = (
     ("x_bins", "X bins", "whole number"),
@@ -47,20 +50,25 @@ COUNT_HELP = {
 }
 
 
-class SetupScreen(Screen):
+class SetupScreen(AreaScreen):
+    MODE = "setup"
+    HELP_EXTRA = (("tab / shift+tab", "next / previous field"), ("space", "tick or untick a list entry"),
+                  ("enter (in a list)", "next field"), ("enter (in a field)", "run the scan"),
+                  ("escape", "leave the field (then 1-5, r work)"))
     AUTO_FOCUS = "#underlyings"  # the first list, so space toggles at once (not the scroll area)
     BINDINGS = [
-        Binding("ctrl+d", "defaults", "Defaults"),
-        Binding("escape", "back", "Back", show=False),
+        # priority: a text field's own ctrl+d (delete right) must not swallow it.
+        Binding("ctrl+d", "defaults", "Defaults", priority=True),
+        # escape leaves a field or list (so single keys such as r or 4 work again), not the screen.
+        Binding("escape", "leave_field", "Leave the field", show=False),
     ]
 
-    def compose(self) -> ComposeResult:
+    def compose_body(self) -> ComposeResult:
         config: ScanConfig = self.app.config.resolved(self.app.data_dir)
-        yield TopBar("setup")
         with VerticalScroll(id="setup-form"):
             yield Static(
-                "[b]Scan setup[/b]  [dim]changes apply at once; [b]ctrl+r[/b] or [b]r[/b] (outside a field) "
-                "or the Run button runs it; tab moves between fields; space toggles a list entry[/dim]",
+                "[b]Scan setup[/b] [dim]applies at once; [b]r[/b] (outside a field), [b]ctrl+r[/b] or Run runs it; "
+                "[b]tab[/b] next field, [b]space[/b] ticks[/dim]",
                 id="setup-intro",
             )
             with Horizontal(id="setup-lists"):
@@ -101,16 +109,17 @@ class SetupScreen(Screen):
                 yield Label("Count mode", classes="field-label")
                 yield Select([(c, c) for c in COUNT_MODES], value=config.count_mode, allow_blank=False,
                              id="count_mode", compact=True)
+            yield Static("", id="setup-coverage")
+            yield Static("", id="setup-help")
+        with Vertical(id="setup-actions"):
             yield Static("", id="setup-message")
             with Horizontal(id="setup-buttons"):
                 yield Button("Run scan", id="run", variant="primary", compact=True)
                 yield Button("Defaults", id="defaults", compact=True)
-            yield Static("", id="setup-help")
-        yield ScanStatus()
-        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.watch(self.app, "validation", self._show_validation, init=True)
+        self.watch(self.app, "data_check", lambda _c: self._show_validation(self.app.validation), init=False)
         self.watch(self.app, "scan", lambda _s: self._show_validation(self.app.validation), init=False)
 
     # ------------------------------------------------------------------ reading the form
@@ -132,9 +141,11 @@ class SetupScreen(Screen):
         self.app.set_config(self._form_config())
 
     @on(Input.Submitted, ".setup-input")
-    def _submitted(self) -> None:
-        self.app.run_action("run_scan")
+    @on(Button.Pressed, "#run")
+    def _run(self) -> None:
+        self.app.action_run_scan()
 
+    # ------------------------------------------------------------------ showing the state
     def _show_validation(self, validation: Validation) -> None:
         message = self.query_one("#setup-message", Static)
         for name, _l, _p in (*INPUTS, ("data_dir", "", "")):
@@ -142,11 +153,12 @@ class SetupScreen(Screen):
         for name in ("underlyings", "metrics", "strategies"):
             self.query_one(f"#box-{name}").set_class(validation.field == name, "-invalid")
         running = self.app.scan.running
-        self.query_one("#run", Button).disabled = not validation.ok or running
-        message.set_class(not validation.ok, "-error")
-        if not validation.ok:
-            message.update(f"✗ {escape(validation.error or '')}  [dim](the run key is disabled until this is fixed)[/dim]")
-        else:
+        self.query_one("#run", Button).disabled = running
+        problem = self.app.run_problem() if not validation.pending else None
+        message.set_class(problem is not None, "-error")
+        if problem is not None:
+            message.update(f"✗ {escape(problem)}")
+        elif validation.ok:
             params = validation.params
             grids = len(params.underlyings) * len(params.pairs)
             message.update(
@@ -154,21 +166,50 @@ class SetupScreen(Screen):
                 f"of {params.x_bins}x{params.y_bins}, {len(params.strategies)} strategies"
                 + ("  [dim](a scan is running)[/dim]" if running else "")
             )
-        source = self.app.config.source
-        self.query_one("#data_dir", Input).set_class(source == "synthetic", "-unused")
+        else:
+            message.update("[dim]checking...[/dim]")
+        self._show_coverage(validation)
+        config = self.app.config
+        self.query_one("#data_dir", Input).set_class(config.source == "synthetic", "-unused")
         self.query_one("#setup-help", Static).update(
-            "[dim]" + escape(SOURCE_HELP.get(source, source)) + "\n"
-            + escape(COUNT_HELP.get(self.app.config.count_mode, "")) + "\n"
-            "missing policy strict: a rule on a missing sensor is false; ignore-missing: rules on sensors the "
-            "source lacks altogether are dropped\n"
+            "[dim]" + escape(SOURCE_HELP.get(config.source, config.source)) + "\n"
+            + escape(COUNT_HELP.get(config.count_mode, "")) + "\n"
+            + "missing policy " + escape(policy_note(config.missing_policy)) + "\n"
             "lookback: synthetic generates that many days (default 1095); real sources keep the last N days[/dim]"
         )
 
-    # ------------------------------------------------------------------ actions
-    @on(Button.Pressed, "#run")
-    def _run(self) -> None:
-        self.app.run_action("run_scan")
+    def _show_coverage(self, validation: Validation) -> None:
+        panel = self.query_one("#setup-coverage", Static)
+        params = validation.params
+        if params is None or params.source == "synthetic":
+            panel.update("")
+            return
+        check: DataCheck | None = self.app.data_check
+        if check is None:
+            panel.update(f"[dim]Checking the {escape(params.source)} data of {escape(', '.join(params.underlyings))}...[/dim]")
+            return
+        lines = []
+        for underlying, error in check.errors.items():
+            lines.append(f"[b]{escape(underlying)}: no usable data[/b] - {escape(error)}")
+        for underlying, cover in check.coverage.items():
+            for warning in cover.warnings:
+                lines.append(f"[b]{escape(underlying)}: ⚠ {escape(warning)}[/b]")
+        if check.coverage:
+            panel.update(Group(Text.from_markup("\n".join(["[b]Data per sensor[/b] first..last day (days with a value)",
+                                                            *lines])), coverage_table(check)))
+        else:
+            panel.update("\n".join(lines))
 
+    def show_problem(self, validation: Validation) -> None:
+        """``r`` on an invalid setup: go to the field at fault (the message says why)."""
+        if validation.field is not None:
+            target = self.query_one(f"#{validation.field}")
+            if not isinstance(target, Input | SelectionList):
+                target = target.query_one(SelectionList)
+            target.focus()
+            self.query_one("#setup-form").scroll_to_widget(target)
+
+    # ------------------------------------------------------------------ actions
     @on(Button.Pressed, "#defaults")
     def action_defaults(self) -> None:
         defaults = ScanConfig().resolved(self.app.data_dir)
@@ -184,5 +225,5 @@ class SetupScreen(Screen):
                 selection.select(value)
         self.app.set_config(defaults)
 
-    def action_back(self) -> None:
-        self.app.switch_mode("spots")
+    def action_leave_field(self) -> None:
+        self.set_focus(None)

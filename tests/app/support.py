@@ -7,14 +7,42 @@ once per session and copied where a test needs results already on disk.
 
 from __future__ import annotations
 
+import io
 import time
 from pathlib import Path
+
+from rich.console import Console
+from rich.segment import Segment
 
 from backtest.heatmaps.run import run_greg_sweetspot_sweep
 from greg_core.settings import output_dir_for
 from greg_tui.app import GregApp
 
 SMALL_LOOKBACK = 400
+
+
+def screen_lines(app) -> list[list[Segment]]:
+    """The terminal as the user sees it: per row, its segments (text and resolved style).
+    Read from the screen's compositor, as ``App.export_screenshot`` does."""
+    update = app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
+    return [[segment for strip in line for segment in strip] for line in update.strips]
+
+
+def screen_text(app) -> str:
+    """The terminal as plain text, one line per row."""
+    return "\n".join("".join(segment.text for segment in line) for line in screen_lines(app))
+
+
+def rich_text(renderable, width: int = 200) -> str:
+    """A Rich renderable (or markup) as plain text at ``width``."""
+    console = Console(width=width, record=True, file=io.StringIO())
+    console.print(renderable)
+    return console.export_text()
+
+
+def static_text(widget, width: int = 200) -> str:
+    """What a Static holds (markup or a Rich renderable) as plain text at ``width``."""
+    return rich_text(widget.content, width)
 
 
 def make_app(base: Path, **kwargs) -> GregApp:
@@ -39,12 +67,18 @@ def small_app(base: Path) -> GregApp:
 
 async def wait_for_scan(pilot, app: GregApp, timeout: float = 60.0) -> None:
     """Until the running scan ended and its messages were handled."""
+    await wait_until(pilot, lambda: not app.scan.running, timeout, "the scan to end")
+
+
+async def wait_until(pilot, predicate, timeout: float = 30.0, what: str = "the condition") -> None:
+    """Pause until ``predicate()`` holds (a cancelled thread worker keeps running after its
+    Textual worker is cancelled, so tests wait for the app state, not for the workers)."""
     deadline = time.monotonic() + timeout
-    await app.workers.wait_for_complete()
-    while app.scan.running and time.monotonic() < deadline:
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
         await pilot.pause(0.02)
     await pilot.pause()
-    assert not app.scan.running, "scan did not finish"
 
 
 def slow_sweep(delay: float):

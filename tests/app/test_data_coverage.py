@@ -5,14 +5,10 @@ the readable selection lists, and the deferred engine import (a fast first frame
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
-from textual.widgets import Button, Input, Select, SelectionList, Static
+from textual.widgets import Input, Select, SelectionList, Static
 
 from backtest.heatmaps.outputs import GRIDS_NAME, JSON_NAME, MANIFEST_NAME
 from backtest.sensors.sources import SOURCES
@@ -20,7 +16,6 @@ from greg_core.settings import output_dir_for
 from greg_tui.screens.grid import GridScreen
 from greg_tui.screens.selector import SelectorScreen
 from greg_tui.screens.setup import SetupScreen
-from greg_tui.screens.sweetspots import SweetSpotsScreen
 from greg_tui.widgets.grid.heatmap import Heatmap
 from tests.app.support import ABSENT, make_app, small_app, wait_for_scan
 
@@ -97,7 +92,10 @@ async def test_setup_offers_sources_and_validates_the_data_folder(tmp_path):
         assert not app.validation.ok and app.validation.field == "data_dir"
         message = _text(screen.query_one("#setup-message", Static))
         assert "does not exist" in message and "nowhere" in message
-        assert folder.has_class("-invalid") and screen.query_one("#run", Button).disabled
+        assert folder.has_class("-invalid")
+        await pilot.click("#run")  # the Run button says why instead of doing nothing
+        assert any(n[0] == "Cannot run the scan yet" and "does not exist" in n[1] for n in app.notes)
+        assert not app.scan.running and app.screen.focused is folder
         # Synthetic data needs no folder: the same value is fine there.
         source.value = "synthetic"
         await pilot.pause()
@@ -106,7 +104,7 @@ async def test_setup_offers_sources_and_validates_the_data_folder(tmp_path):
         source.value = "history"
         folder.value = str(data_dir)
         await pilot.pause()
-        await pilot.press("5")
+        await pilot.press("escape", "5")  # leave the folder field, then go to the selector
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert isinstance(app.screen, SelectorScreen) and app.screen.source == "history"
@@ -163,56 +161,6 @@ async def test_a_tampered_result_set_shows_the_error_panel(absent_results, tmp_p
         assert app.results is not None and not app.screen.has_class("-error")
 
 
-def test_importing_the_app_leaves_the_engine_for_later():
-    """The first frame needs Textual only: pandas, scipy and the engine load afterwards."""
-    code = ("import sys, greg_tui.app; print(sorted(m for m in ('pandas', 'scipy', 'numpy', 'sklearn', "
-            "'backtest.samples', 'backtest.greg_sweetspots') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).resolve().parents[2], env={**os.environ, "PYTHONPATH": ""})
-    assert out.stdout.strip() == "[]", out.stdout + out.stderr
-
-
-async def test_keys_pressed_while_the_engine_loads_are_carried_out(results_base, tmp_path, monkeypatch):
-    """A slow engine import (simulated): the start screen says it is loading, a key that needs
-    the engine is remembered and carried out when it is ready, and the results appear."""
-    import greg_tui.app as app_module
-
-    (tmp_path / "slow_engine_probe.py").write_text(textwrap.dedent("""
-        import time
-        time.sleep(0.6)
-    """))
-    monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setattr(app_module, "ENGINE_MODULES", app_module.ENGINE_MODULES + ("slow_engine_probe",))
-    app = make_app(results_base)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, SweetSpotsScreen) and not app.engine_ready
-        assert "Loading the research engine" in _text(screen.query_one("#spots-empty", Static))
-        await pilot.press("2")
-        assert isinstance(app.screen, SweetSpotsScreen)
-        assert any(n[0] == "One moment" for n in app.notes)
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert app.engine_ready and app.results is not None
-        assert isinstance(app.screen, GridScreen)
-    sys.modules.pop("slow_engine_probe", None)
-
-
-async def test_engine_that_cannot_load_is_reported(tmp_path, monkeypatch):
-    import greg_tui.app as app_module
-
-    monkeypatch.setattr(app_module, "ENGINE_MODULES", ("no_such_engine_module_here",))
-    app = make_app(tmp_path)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        panel = _text(app.screen.query_one("#spots-empty", Static))
-        assert "research engine cannot be loaded" in panel and "no_such_engine_module_here" in panel
-        await pilot.press("r")
-        assert any(n[0] == "Engine not loaded" and "Cannot run the scan" in n[1] for n in app.notes)
-
-
 def test_manifest_summary_handles_old_manifests():
     from greg_tui.widgets.sweetspots.summary import manifest_summary
 
@@ -222,3 +170,55 @@ def test_manifest_summary_handles_old_manifests():
     text = manifest_summary(json.loads(json.dumps(old)), wide=False)
     assert "no data in this source:[/b] skew_25d" in text and "ignore-missing" in text
     assert "no data" in manifest_summary({"underlyings": {"ETH": {}}})
+
+
+async def test_setup_shows_per_sensor_coverage_and_missing_underlyings(tmp_path, real_dir):
+    """Issue 12 #1/#2, app side: per sensor first..last day and days present; sources that never
+    meet (chains in December, bars until November) flagged; ETH without data refused before
+    anything runs, naming the folder."""
+    from tests.app.support import static_text, wait_until
+
+    app = make_app(tmp_path, data_dir=real_dir)
+    async with app.run_test(size=(120, 50)) as pilot:
+        await pilot.press("3")
+        app.set_config(app.config.with_values(source="harvested"))
+        await wait_until(pilot, lambda: app.data_check is not None, what="the data check")
+        check = app.data_check
+        assert set(check.coverage) == {"BTC"} and "ETH" in check.errors
+        btc = check.coverage["BTC"]
+        assert btc.sensor("vrp_30d").first == "2022-11-06" and btc.sensor("vrp_30d").days == 1100
+        assert btc.sensor("skew_25d").days == 2 and btc.sensor("skew_25d").first == "2025-12-11"
+        assert any("do not overlap" in w for w in btc.warnings)
+        panel = static_text(app.screen.query_one("#setup-coverage", Static), width=160)
+        assert "Data per sensor" in panel and "2022-11-06.." in panel and "(1100)" in panel
+        assert "option-chain snapshots (2025-12-11..2025-12-12) do not overlap" in panel
+        assert "ETH: no usable data" in panel and str(real_dir) in panel
+        message = _text(app.screen.query_one("#setup-message", Static))
+        assert f"no ETH prices in {real_dir}: looked for" in message  # the engine's own check
+        app.screen.set_focus(None)
+        await pilot.press("r")
+        assert not app.scan.running and any(n[0] == "Cannot run the scan yet" for n in app.notes)
+        await pilot.press("1")  # every screen's status strip says it too
+        assert "no ETH prices in" in str(app.screen.query_one("#scan-message").render())
+        await pilot.press("3")
+        # BTC alone is ready.
+        app.set_config(app.config.with_values(underlyings=("BTC",)))
+        await wait_until(pilot, lambda: app.data_check is not None and app.data_check.key[2] == ("BTC",),
+                         what="the new check")
+        assert app.run_problem() is None
+        assert "✓ Ready" in _text(app.screen.query_one("#setup-message", Static))
+
+
+def test_results_header_shows_sparse_sensors_and_the_engines_warnings():
+    from greg_tui.widgets.sweetspots.summary import manifest_summary
+
+    manifest = {"parameters": {"missing_policy": "strict"}, "sweet_spots": 1, "underlyings": {"BTC": {
+        "source": "harvested", "samples": 1362, "span": ["2022-02-19", "2025-12-12"],
+        "sensor_availability": {"vrp_30d": 1100, "skew_25d": 2, "vrp_7d": 0},
+        "sensor_coverage": {"skew_25d": {"days": 2, "first": "2025-12-11", "last": "2025-12-12"}},
+        "warnings": ["the daily bars (2022-02-19..2025-11-09) and the option-chain snapshots "
+                     "(2025-12-11..2025-12-12) do not overlap"]}}}
+    text = manifest_summary(manifest, wide=False)
+    assert "no data in this source:[/b] vrp_7d" in text
+    assert "sparse:[/b] skew_25d 2 of 1362 (2025-12-11..2025-12-12)" in text
+    assert "⚠ the daily bars (2022-02-19..2025-11-09) and the option-chain snapshots" in text

@@ -10,7 +10,7 @@ from textual.widgets import Input
 
 from backtest.regimes.builder import build_regime_model
 from greg_tui.screens.setup import SetupScreen
-from tests.app.support import make_app
+from tests.app.support import make_app, wait_until
 
 
 async def start_rebuild(pilot, started: threading.Event) -> None:
@@ -57,8 +57,7 @@ async def test_cancelled_regime_rebuild_leaves_the_file_alone(tmp_path, real_dir
         await start_rebuild(pilot, started)
         assert app.cancel_regime_build()
         release.set()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await wait_until(pilot, lambda: app.regime_build is None, what="the rebuild to stop")
         assert not app.regime_file.exists()
         assert any("cancelled" in n[1] for n in app.notes), app.notes
 
@@ -78,4 +77,7 @@ async def test_quitting_during_a_rebuild_cancels_it(tmp_path, real_dir):
     async with app.run_test(size=(120, 40)) as pilot:
         await start_rebuild(pilot, started)
         await app.action_quit()
+        assert app.is_running  # it waits for the rebuild to stop between two steps...
+        await wait_until(pilot, lambda: app.regime_build is None, what="the rebuild to stop")
+        assert app.return_code == 0  # ...then quits by itself
     assert not app.regime_file.exists()

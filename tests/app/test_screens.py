@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from functools import partial
 
-from rich.console import Console
 from rich.text import Text
 from textual.widgets import DataTable, Static
 from textual.widgets.data_table import ColumnKey
@@ -13,14 +12,14 @@ from textual.widgets.data_table import ColumnKey
 from backtest.heatmaps.outputs import GRIDS_NAME, JSON_NAME, MANIFEST_NAME
 from backtest.regimes.builder import build_regime_model
 from greg_core.settings import output_dir_for
-from greg_tui.screens.help import HelpScreen, bindings_table
+from greg_tui.app import DARK_THEME, LIGHT_THEME
 from greg_tui.screens.regimes import RegimesScreen
 from greg_tui.screens.selector import SelectorScreen
 from greg_tui.screens.sweetspots import SweetSpotsScreen
 from greg_tui.widgets.grid.heatmap import DARK_PALETTE, LIGHT_PALETTE, Heatmap
 from greg_tui.widgets.sweetspots.rows import ALL, COLUMN_KEYS, RowFilter
 from greg_tui.widgets.sweetspots.table import SpotTable
-from tests.app.support import make_app
+from tests.app.support import make_app, static_text
 
 
 def _text(widget) -> str:
@@ -35,7 +34,7 @@ async def test_table_sorts_and_filters(results_base):
         total = table.row_count
         scores = [r.sweetness for r in table.shown_rows]
         assert scores == sorted(scores, reverse=True)  # default: best score first
-        assert "Score ▼" in str(table.columns[ColumnKey("score")].label)
+        assert "Score▼" in str(table.columns[ColumnKey("score")].label)
         await pilot.press("s")  # next column: pass rate, descending
         assert table.sort_column == "pass"
         passes = [r.pass_rate for r in table.shown_rows]
@@ -113,12 +112,13 @@ async def test_regimes_screen_shows_default_model_and_rebuild_without_data(tmp_p
         assert isinstance(screen, RegimesScreen)
         provenance = _text(screen.query_one("#regime-provenance", Static))
         assert "built-in defaults" in provenance and str(app.regime_file) in provenance
-        table = screen.query_one("#regime-table", DataTable)
-        assert table.row_count == 6
-        row = [str(c) for c in table.get_row_at(0)]
-        assert row[1] and "%" in row[2]
-        matrix = screen.query_one("#regime-matrix", Static).render()
-        assert matrix is not None
+        params = static_text(screen.query_one("#regime-table", Static))
+        for header in ("mu_rv_30d", "mu_vrp_30d", "%RV (pts)", "phi_iv", "phi_skew"):
+            assert header in params
+        assert params.count("%") >= 7  # share and mu_vrp_30d in percent
+        skew = static_text(screen.query_one("#regime-skew", Static))
+        assert "% of ATM IV" in skew and "d 0.25" in skew
+        assert "dwell" in static_text(screen.query_one("#regime-matrix", Static))
         await pilot.press("u")
         assert screen.underlying == "ETH"
         await pilot.press("b")
@@ -160,9 +160,9 @@ async def test_selector_screen_shows_a_decision(tmp_path):
         decision = screen.query_one("#decision-table", Static).render()
         assert decision is not None
         first_head = _text(screen.query_one("#selector-head", Static))
-        assert "latest" in first_head
+        assert "latest day with data" in first_head
         await pilot.press("left_square_bracket")
-        assert "1 back" in _text(screen.query_one("#selector-head", Static))
+        assert "1 before the latest day with data" in _text(screen.query_one("#selector-head", Static))
         await pilot.press("p")
         assert screen.policy == "ignore-missing"
         assert "ignore-missing" in _text(screen.query_one("#decision-head", Static))
@@ -171,23 +171,6 @@ async def test_selector_screen_shows_a_decision(tmp_path):
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert "No usable history data" in _text(screen.query_one("#selector-head", Static))
-
-
-async def test_help_screen_lists_bindings(tmp_path):
-    app = make_app(tmp_path)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("question_mark")
-        assert isinstance(app.screen, HelpScreen)
-        console = Console(width=100, record=True)
-        console.print(bindings_table(app))
-        text = console.export_text()
-        for expected in ("Run scan", "Cancel the running scan", "Open grid", "Layer", "Rebuild", "Quit"):
-            assert expected in text
-        await pilot.press("escape")
-        assert isinstance(app.screen, SweetSpotsScreen)
-        await pilot.press("q")
-        await pilot.pause()
-    assert app.return_code == 0 or app.return_code is None
 
 
 async def _tour(app, pilot, keys=("1", "2", "3", "4", "5")) -> None:
@@ -201,7 +184,7 @@ async def test_every_screen_renders_at_80x24_and_200x50_in_both_themes(results_b
     """One app, resized (each area re-lays out for the new size), in both themes."""
     app = make_app(results_base)
     async with app.run_test(size=(80, 24)) as pilot:
-        for size, theme in (((80, 24), "textual-dark"), ((200, 50), "textual-light")):
+        for size, theme in (((80, 24), DARK_THEME), ((200, 50), LIGHT_THEME)):
             await pilot.resize_terminal(*size)
             app.theme = theme
             await _tour(app, pilot)
@@ -212,6 +195,6 @@ async def test_every_screen_renders_at_80x24_and_200x50_in_both_themes(results_b
                 await _tour(app, pilot, ("5",))  # the screens choosing their own colours
             await _tour(app, pilot, ("2",))
             heatmap = app.screen.query_one(Heatmap)
-            assert heatmap.palette is (DARK_PALETTE if app.theme == "textual-dark" else LIGHT_PALETTE)
+            assert heatmap.palette is (DARK_PALETTE if app.theme == DARK_THEME else LIGHT_PALETTE)
             assert app.screen.query_one("#grid-side").region.right <= size[0]
     assert not [n for n in app.notes if n[2] == "error"], app.notes

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.binding import Binding
 from textual.geometry import Region, Size
 from textual.message import Message
@@ -45,7 +46,8 @@ class Palette:
 
 
 DARK_PALETTE = Palette(("#3e6f9e", "#35b779", "#b5de2b", "#fde725"), "#5c5c5c", "#ff5fd7", "#9a9a9a", "#000000")
-# Light: on textual-light's #E0E0E0 background the faintest level still has a contrast of 2.9.
+# Light: on the light theme's #E0E0E0 background the faintest level still has a contrast of 2.9
+# (shading is graphics, not text: tests/app/test_contrast.py leaves it out).
 LIGHT_PALETTE = Palette(("#4a86c5", "#2f6fb0", "#123d73", "#0a2552"), "#808080", "#b5006e", "#555555", "#ffffff")
 
 
@@ -210,8 +212,17 @@ def render_grid(view: GridView, cursor: tuple[int, int], layout: Layout, palette
 
 
 class Heatmap(Widget, can_focus=True):
-    """The grid widget; the cursor moves cell by cell (arrows or hjkl)."""
+    """The grid widget; the cursor moves cell by cell (arrows or hjkl) or to a clicked cell."""
 
+    DEFAULT_CSS = """
+    Heatmap {
+        width: auto;
+        height: auto;
+        &:focus {
+            background-tint: $foreground 0%;
+        }
+    }
+    """
     BINDINGS = [
         Binding("left,h", "move(-1, 0)", "Left", show=False),
         Binding("right,l", "move(1, 0)", "Right", show=False),
@@ -231,8 +242,11 @@ class Heatmap(Widget, can_focus=True):
             super().__init__()
             self.x, self.y = x, y
 
-    def on_mount(self) -> None:
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
         self._space = Size(80, 20)  # the space the parent offers, as last measured
+
+    def on_mount(self) -> None:
         self.watch(self.app, "theme", lambda _theme: self.refresh(), init=False)
 
     @property
@@ -262,6 +276,24 @@ class Heatmap(Widget, can_focus=True):
         if self.view is None or layout is None:
             return Text("no grid")
         return render_grid(self.view, self.cursor, layout, self.palette)
+
+    def cell_at(self, x: int, y: int) -> tuple[int, int] | None:
+        """The cell drawn at content offset (x, y), None outside the cells (axes, labels)."""
+        layout = self.layout_now
+        if self.view is None or layout is None:
+            return None
+        column = (x - layout.grid_x(0)) // layout.cell_w if x >= layout.grid_x(0) else -1
+        row = y // layout.cell_h
+        if not (0 <= column < self.view.nx and 0 <= row < self.view.ny):
+            return None
+        return column, self.view.ny - 1 - row
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        cell = self.cell_at(offset.x, offset.y) if offset is not None else None
+        if cell is not None:
+            self.focus()
+            self.cursor = cell
 
     def _validate_cursor(self, cursor: tuple[int, int]) -> tuple[int, int]:
         if self.view is None:

@@ -11,17 +11,19 @@ from rich.text import Text
 from greg_tui.markup import escape
 from synthetic.regime_model import RegimeModel
 
+# (field, header): two header lines, the name the regime file uses and its unit. mu_vrp_30d
+# is a fraction of RV (IV target = RV x (1 + mu_vrp_30d)); shown in % of RV and, in
+# brackets, in vol points at the regime's mean RV (the unit every vrp sensor uses).
 PARAM_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("id", "#"),
-    ("name", "Regime"),
-    ("share", "Share"),
-    ("mu_rv_30d", "mu_rv_30d"),
-    ("mu_vrp_30d", "mu_vrp_30d"),
-    ("iv_level_sigma", "sigma"),
-    ("phi_iv", "phi_iv"),
-    ("phi_skew", "phi_skew"),
-    ("skew_template", "Skew template (delta: offset)"),
+    ("name", "Regime\n"),
+    ("share", "Share\ndays"),
+    ("mu_rv_30d", "mu_rv_30d\nvol pts"),
+    ("mu_vrp_30d", "mu_vrp_30d\n%RV (pts)"),
+    ("iv_level_sigma", "sigma\npts"),
+    ("phi_iv", "phi_iv\n/day"),
+    ("phi_skew", "phi_skew\n/day"),
 )
+NAME_WIDTH = 22
 
 
 def _delta_label(key: str) -> str:
@@ -35,27 +37,50 @@ def skew_text(template: dict) -> str:
     return "  ".join(f"{_delta_label(k)}:{float(v):+.3f}" for k, v in template.items())
 
 
-def parameter_rows(model: RegimeModel) -> list[list[Text]]:
+def _regime_name(regime_id: int, name: str) -> Text:
+    return Text(f"{regime_id} {name}", no_wrap=True, overflow="ellipsis")
+
+
+def parameter_table(model: RegimeModel) -> Table:
     """One row per regime; values the builder did not fit (defaults) are dimmed."""
-    rows = []
+    table = Table(box=None, padding=(0, 1, 0, 0), header_style="bold", show_edge=False,
+                  title="Parameters (dim: defaults, not fitted)", title_justify="left", title_style="bold")
+    for key, header in PARAM_COLUMNS:
+        table.add_column(header, justify="left" if key == "name" else "right", no_wrap=True,
+                         max_width=NAME_WIDTH if key == "name" else None)
     for regime_id, params in sorted(model.regimes.items()):
         fitted = set(params.fitted)
 
         def cell(field: str, text: str, fitted: set[str] = fitted) -> Text:
             return Text(text, style="" if not fitted or field in fitted else "dim")
 
-        rows.append([
-            Text(str(regime_id)),
-            Text(params.name),
+        table.add_row(
+            _regime_name(regime_id, params.name),
             Text(f"{params.share * 100:.1f}%"),
             cell("mu_rv_30d", f"{params.mu_rv_30d:.1f}"),
-            cell("mu_vrp_30d", f"{params.mu_vrp_30d:+.3f}"),
+            cell("mu_vrp_30d", f"{params.mu_vrp_30d * 100:+.1f}% ({params.mu_rv_30d * params.mu_vrp_30d:+.1f})"),
             cell("iv_level_sigma", f"{params.iv_level_sigma:.2f}"),
             cell("phi_iv", f"{params.phi_iv:.3f}"),
             cell("phi_skew", f"{params.phi_skew:.3f}"),
-            cell("skew_template", skew_text(params.skew_template)),
-        ])
-    return rows
+        )
+    return table
+
+
+def skew_table(model: RegimeModel) -> Table:
+    """Each regime's skew template: the IV offset at each call delta, in % of ATM IV."""
+    deltas = list(next(iter(model.regimes.values())).skew_template) if model.regimes else []
+    table = Table(box=None, padding=(0, 1, 0, 0), header_style="bold", show_edge=False,
+                  title="Skew template: IV at call delta d = ATM IV x (1 + offset); offset in % of ATM IV",
+                  title_justify="left", title_style="bold")
+    table.add_column("Regime", no_wrap=True, max_width=NAME_WIDTH)
+    for key in deltas:
+        table.add_column(f"d {_delta_label(key)}", justify="right", no_wrap=True)
+    for regime_id, params in sorted(model.regimes.items()):
+        fitted = set(params.fitted)
+        style = "" if not fitted or "skew_template" in fitted else "dim"
+        table.add_row(_regime_name(regime_id, params.name),
+                      *(Text(f"{float(params.skew_template.get(k, 0.0)) * 100:+.1f}%", style=style) for k in deltas))
+    return table
 
 
 def _blend(low: tuple[int, int, int], high: tuple[int, int, int], t: float) -> str:
@@ -75,7 +100,7 @@ def transition_table(model: RegimeModel, dark: bool) -> Table:
                   title_style="bold")
     stationary = model.stationary()
     dwell = model.dwell_times()
-    table.add_column("from \\ to", no_wrap=True)
+    table.add_column("from \\ to", no_wrap=True, max_width=NAME_WIDTH)
     for regime_id in sorted(model.regimes):
         table.add_column(f" {regime_id:>3}", justify="right", no_wrap=True)
     table.add_column("long-run", justify="right", no_wrap=True)
@@ -90,7 +115,7 @@ def transition_table(model: RegimeModel, dark: bool) -> Table:
         stay = dwell[i]
         cells.append(Text(f"{stationary[i] * 100:.1f}%"))
         cells.append(Text("∞" if not math.isfinite(stay) else f"{stay:.1f}"))
-        table.add_row(Text(f"{regime_id} {name[:20]}"), *cells)
+        table.add_row(_regime_name(regime_id, name), *cells)
     return table
 
 

@@ -66,6 +66,7 @@ class Validation:
     field: str | None = None  # the form field to blame, when known
     data_dir: Path | None = None  # the data folder the sweep reads (real sources)
     pending: bool = False  # not validated yet: the engine is still loading
+    missing_data: tuple[str, ...] = ()  # valid values, but underlyings without data (one line each)
 
     @property
     def ok(self) -> bool:
@@ -122,6 +123,18 @@ def _data_folder(config: ScanConfig) -> Path | None:
     return folder
 
 
+def _missing_real_data(config: ScanConfig, data_dir: Path | None) -> tuple[str, ...]:
+    """For a real source, why underlyings have no data in the folder (the engine's own check
+    that a run makes first: names only, a few stat calls), so the setup is not ready before
+    any work is done."""
+    from backtest.data.availability import check_data_available
+
+    if config.source == "synthetic":
+        return ()
+    return tuple(a.problem for a in check_data_available(config.underlyings, config.source, data_dir)
+                 if not a.usable and a.problem)
+
+
 def validate_config(config: ScanConfig) -> Validation:
     """Check every value; the first problem is returned as one line (and its field)."""
     from backtest.heatmaps.sweep import validate_sweep_params
@@ -154,4 +167,5 @@ def validate_config(config: ScanConfig) -> Validation:
         )
     except SweepConfigError as exc:
         return Validation(None, str(exc), None)
-    return Validation(params, data_dir=data_dir)
+    missing = _missing_real_data(config, data_dir)
+    return Validation(params, data_dir=data_dir, missing_data=missing, field="underlyings" if missing else None)

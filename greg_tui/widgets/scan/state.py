@@ -1,28 +1,33 @@
 """What the app knows about the running sweep, and how far along it is.
 
 The engine's progress callback covers the whole run: 0..0.85 while computing (loading an
-underlying, one metric pair), 0.85..1 while writing the files ("writing env_heatmap_...",
-"moving results into place"). Cancelling works until the move starts; after that the run
-finishes by itself (its files are never left half moved).
+underlying, one metric pair), 0.85..1 while writing the files. Cancelling works until the
+files start moving into place; after that the run finishes by itself (its files are never
+left half moved).
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
-MOVING_PREFIX = "moving"  # the engine's message once the files are being moved into place
-WRITING_PREFIXES = ("writing", MOVING_PREFIX, "wrote")
+
+def engine_is_committing(message: str) -> bool:
+    """Whether the engine's progress ``message`` says the results are being moved into place
+    (too late to cancel). The engine has no structured signal for this yet, only the text of
+    its last messages ("moving results into place", then "wrote N files"); this is the one
+    place that reads it (docs/app.md "Cancelling")."""
+    return message.startswith(("moving results into place", "wrote "))
 
 
 @dataclass(frozen=True)
 class ScanState:
     running: bool = False
     cancelling: bool = False
+    committing: bool = False  # the engine is moving the results into place
     started: float = 0.0  # time.monotonic()
     engine_fraction: float = 0.0
     message: str = ""
-    engine_updates: tuple[float, ...] = field(default=(), repr=False)  # arrival times
     finished: float = 0.0  # time.monotonic() when the run ended (0 while running)
 
     @classmethod
@@ -34,18 +39,8 @@ class ScanState:
             self,
             engine_fraction=max(self.engine_fraction, min(max(fraction, 0.0), 1.0)),
             message=message,
-            engine_updates=self.engine_updates + (at,),
+            committing=self.committing or engine_is_committing(message),
         )
-
-    @property
-    def writing(self) -> bool:
-        """The engine is writing the result files (its messages say so)."""
-        return self.running and self.message.startswith(WRITING_PREFIXES)
-
-    @property
-    def committing(self) -> bool:
-        """The files are being moved into place: too late to cancel."""
-        return self.running and self.message.startswith((MOVING_PREFIX, "wrote"))
 
     def elapsed(self, now: float | None = None) -> float:
         return (time.monotonic() if now is None else now) - self.started
@@ -71,17 +66,32 @@ def format_seconds(seconds: float | None) -> str:
     return f"{hours}h{minutes:02d}m"
 
 
-def remaining_seconds(samples: list[tuple[float, float]], window: float = 1.5) -> float | None:
-    """Time left at the pace of the last ``window`` seconds of (time, fraction) samples; None
-    while there is too little to go on (the first steps of a sweep are not representative)."""
-    if len(samples) < 2:
-        return None
-    now, fraction = samples[-1]
-    if fraction < 0.1:
-        return None
-    then, before = next(((t, f) for t, f in samples if now - t <= window), samples[0])
-    if now - then < 0.05 or fraction <= before:
-        then, before = samples[0]
-    if fraction <= before or now <= then:
-        return None
-    return (1.0 - fraction) * (now - then) / (fraction - before)
+class RemainingEstimate:
+    """Time left, steady enough to read.
+
+    The raw estimate is the whole run's average pace so far (elapsed x (1 - f) / f): a
+    short-window pace jumped between the fast computing steps and the slower file writing
+    (1.2 s left, then 6.9 s left). What is shown counts down with the clock and moves a
+    fraction ``follow`` of the way towards the raw estimate at each update, so a change of
+    pace shows as a drift, not a jump. None until ``min_fraction`` of the run is done.
+    """
+
+    def __init__(self, started: float, min_fraction: float = 0.1, follow: float = 0.25) -> None:
+        self.started = started
+        self.min_fraction = min_fraction
+        self.follow = follow
+        self._shown: float | None = None
+        self._shown_at = started
+
+    def update(self, now: float, fraction: float) -> float | None:
+        elapsed = now - self.started
+        if fraction < self.min_fraction or elapsed <= 0:
+            return None
+        raw = elapsed * (1.0 - fraction) / fraction
+        if self._shown is None:
+            shown = raw
+        else:
+            counted_down = max(0.0, self._shown - (now - self._shown_at))
+            shown = counted_down + self.follow * (raw - counted_down)
+        self._shown, self._shown_at = shown, now
+        return shown

@@ -8,7 +8,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from backtest.selector.evaluate import Criterion, GregDecision
+from backtest.selector.evaluate import NO_TRADE, Criterion, GregDecision, StepCheck
 from greg_core.contract import SENSOR_INFO
 from greg_core.formatting import fmt_num
 
@@ -35,7 +35,7 @@ def sensor_rows(values: dict[str, float | None]) -> list[tuple[Text, Text, Text]
 
 
 # (ok, failed, missing/passing-but-blocked) colours readable on each theme's background.
-COLOURS = {True: ("#5fd75f", "#ff6b6b", "#e5c07b"), False: ("#1b7f2a", "#b3261e", "#8a5a00")}
+COLOURS = {True: ("#5fd75f", "#ff6b6b", "#e5c07b"), False: ("#17602d", "#9b2743", "#7a4500")}
 
 
 def criterion_text(criterion: Criterion, dark: bool = True) -> Text:
@@ -87,4 +87,60 @@ def decision_table(decision: GregDecision, dark: bool = True) -> Table:
         name.append(f"  score {status.score * 100:.0f}%")
         criteria = Text("\n").join(criterion_text(c, dark) for c in status.criteria) if status.criteria else Text("-")
         table.add_row(name, criteria)
+    return table
+
+
+def _step_result(step: StepCheck, reached: bool, winner: bool, dark: bool, unevaluated: str | None = None) -> Text:
+    good, bad, unsure = COLOURS[dark]
+    text = Text()
+    if unevaluated:
+        text.append(f"not evaluated: {unevaluated}", style="dim")
+        return text
+    if not reached:
+        text.append("not reached (an earlier step matched)" + ("; would match too" if step.matched and step.criteria
+                                                               else ""), style="dim")
+        return text
+    if not step.criteria:  # "always"
+        text.append("✓ matches every day", style=f"bold {good}" if winner else good)
+        return text
+    held = [c for c in step.criteria if c.ok]
+    if step.matched:
+        text.append("✓ fired: " if winner else "✓ holds: ", style=f"bold {good}")
+        text.append_text(Text("; ").join(criterion_value(c) for c in held))
+    else:
+        failed = [c for c in step.criteria if not c.ok]
+        text.append("✗ ", style=f"bold {bad}")
+        text.append_text(Text("; ").join(criterion_value(c, unsure) for c in failed))
+    return text
+
+
+def criterion_value(criterion: Criterion, missing_style: str = "") -> Text:
+    """'adx_14d > 35 (is 40.2)', or '(missing)'."""
+    text = Text(criterion.text)
+    if criterion.missing:
+        text.append(" (missing)", style=f"italic {missing_style}")
+    else:
+        text.append(f" (is {fmt_value(criterion.value)})", style="italic")
+    return text
+
+
+def waterfall_table(decision: GregDecision, dark: bool = True) -> Table:
+    """Every step in order: its rule, what it picks, and on this day whether it matched and
+    which clauses fired (or failed); steps after the one that matched were not reached."""
+    table = Table(expand=True, header_style="bold", pad_edge=False, box=box.SIMPLE_HEAD, show_edge=False,
+                  title="The waterfall: first matching step wins", title_justify="left", title_style="bold")
+    table.add_column("Step", ratio=2, overflow="fold")
+    table.add_column("Rule -> outcome", ratio=4)
+    table.add_column("This day", ratio=4)
+    winner_seen = False
+    for step in decision.steps:
+        winner = step.name == decision.step_name and step.index == decision.step_index
+        reached = not winner_seen and decision.evaluable
+        outcome = "No trade" if step.outcome == NO_TRADE else step.outcome
+        name = Text(f"{step.index} {step.name}", style="bold reverse" if winner else "bold" if reached else "dim")
+        rule = Text(step.condition)
+        rule.append(f" -> {outcome}", style="dim")
+        unevaluated = None if decision.evaluable else f"{', '.join(decision.missing_core)} missing"
+        table.add_row(name, rule, _step_result(step, reached, winner, dark, unevaluated))
+        winner_seen = winner_seen or winner
     return table

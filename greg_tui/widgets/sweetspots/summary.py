@@ -7,14 +7,14 @@ from datetime import UTC, datetime
 from greg_tui.markup import escape
 
 
-def _when(created_at: str | None) -> str:
+def _when(created_at: str | None, now: datetime | None = None) -> str:
     if not created_at:
         return "unknown time"
     try:
         stamp = datetime.strptime(created_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     except ValueError:
         return escape(created_at)
-    age = datetime.now(UTC) - stamp
+    age = (now or datetime.now(UTC)) - stamp
     minutes = age.total_seconds() / 60
     if minutes < 1:
         ago = "just now"
@@ -38,9 +38,36 @@ def absent_sensors(info: dict) -> list[str] | None:
     return None
 
 
+SPARSE_SHARE = 0.5  # a sensor present on fewer of the samples than this is called sparse
+
+
+def sparse_sensors(info: dict) -> list[tuple[str, str]]:
+    """Sensors present on some but fewer than ``SPARSE_SHARE`` of the samples, with how many
+    and, when the manifest records it, which days (a harvested chain covering 2 of 1,362
+    days, for example)."""
+    availability = info.get("sensor_availability")
+    samples = info.get("samples")
+    if not isinstance(availability, dict) or not isinstance(samples, int) or samples <= 0:
+        return []
+    coverage = info.get("sensor_coverage") if isinstance(info.get("sensor_coverage"), dict) else {}
+    sparse = []
+    for name, n in availability.items():
+        if isinstance(n, int) and 0 < n < SPARSE_SHARE * samples:
+            days = coverage.get(name) or {}
+            when = f" ({days['first']}..{days['last']})" if days.get("first") else ""
+            sparse.append((str(name), f"{n} of {samples}{when}"))
+    return sparse
+
+
+def data_warnings(info: dict) -> list[str]:
+    """The engine's warnings about an underlying's data (sources that do not overlap, ...)."""
+    warnings = info.get("warnings")
+    return [str(w) for w in warnings] if isinstance(warnings, list) else []
+
+
 POLICY_EFFECT = {
     "strict": "missing policy strict: rules reading them are false",
-    "ignore-missing": "missing policy ignore-missing: rules reading only them are dropped",
+    "ignore-missing": "missing policy ignore-missing: comparisons on them are dropped",
 }
 
 
@@ -60,12 +87,13 @@ def coverage_lines(manifest: dict, wide: bool = True) -> list[str]:
         info = info if isinstance(info, dict) else {}
         absent = absent_sensors(info)
         key = (str(info.get("source", "?")), _span(info), info.get("samples", "?"),
-               tuple(absent) if absent is not None else None)
+               tuple(absent) if absent is not None else None, tuple(sparse_sensors(info)),
+               tuple(data_warnings(info)))
         if wide:
             key += (info.get("description"),)  # wide: every description in full
         groups.setdefault(key, []).append((name, info))
     lines = []
-    for (source, span, samples, absent, *_rest), members in groups.items():
+    for (source, span, samples, absent, sparse, warnings, *_rest), members in groups.items():
         names = ", ".join(name for name, _info in members)
         descriptions = {str(info.get("description") or source) for _name, info in members}
         about = descriptions.pop() if len(descriptions) == 1 else source
@@ -75,13 +103,19 @@ def coverage_lines(manifest: dict, wide: bool = True) -> list[str]:
             effect = note or POLICY_EFFECT.get(policy, f"missing policy {policy}")
             line += (f"\n  [b]no data in this source:[/b] {escape(', '.join(absent))} "
                      f"[dim]({escape(str(effect))})[/dim]")
-        elif absent is not None and wide:
+        if sparse:
+            line += ("\n  [b]sparse:[/b] " + ", ".join(f"{escape(name)} {escape(days)}" for name, days in sparse)
+                     + " [dim](their pairs rest on these samples only)[/dim]")
+        for warning in warnings:
+            line += f"\n  [b]⚠ {escape(warning)}[/b]"
+        if not absent and not sparse and not warnings and absent is not None and wide:
             line += " [dim]every sensor has data[/dim]"
         lines.append(line)
     return lines
 
 
-def manifest_summary(manifest: dict, shown: int | None = None, total: int | None = None, wide: bool = True) -> str:
+def manifest_summary(manifest: dict, shown: int | None = None, total: int | None = None, wide: bool = True,
+                     now: datetime | None = None) -> str:
     """Rich markup describing a stored sweep: counts and when, the data of each underlying
     (source, span, samples, sensors without data) and (wide) the parameters."""
     params = manifest.get("parameters", {}) or {}
@@ -91,7 +125,7 @@ def manifest_summary(manifest: dict, shown: int | None = None, total: int | None
     if shown is not None and total is not None and shown != total:
         count += f" ({shown} shown)"
     line1 = (
-        f"{count} - computed {_when(manifest.get('created_at'))}"
+        f"{count} - computed {_when(manifest.get('created_at'), now)}"
         + (f" in {seconds:.1f}s" if isinstance(seconds, int | float) else "")
     )
     lines = [line1, *coverage_lines(manifest, wide)]

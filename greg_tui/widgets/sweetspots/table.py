@@ -1,19 +1,25 @@
-"""The sweet-spot DataTable: sortable by any column (keys or header click), filterable."""
+"""The sweet-spot DataTable: sortable by any column (keys or header click), filterable.
+
+Its filter and width class are the screen's (bound with ``data_bind``); ``enter`` or a click
+on a row posts ``SpotTable.SpotChosen`` for the screen to open the spot's grid.
+"""
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on
 from textual.binding import Binding
+from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
-from greg_tui.messages import OpenGrid
 from greg_tui.widgets.sweetspots.rows import (
     COLUMN_BY_KEY,
     COLUMN_KEYS,
     COLUMNS,
+    Column,
     RowFilter,
     SpotRow,
     sorted_rows,
@@ -35,16 +41,32 @@ def _keyed(text: str, row_key: str) -> _KeyedCell:
 class SpotTable(DataTable):
     """Every sweet spot of the loaded results; ``enter`` opens the spot's grid."""
 
+    DEFAULT_CSS = """
+    SpotTable {
+        height: 1fr;
+        scrollbar-size-vertical: 1;
+    }
+    """
     BINDINGS = [
         Binding("enter", "select_cursor", "Open grid", key_display="⏎"),
         Binding("s", "sort_next", "Sort", tooltip="Sort by the next column"),
         Binding("S", "reverse", "Reverse", tooltip="Reverse the sort order"),
     ]
 
+    class SpotChosen(Message):
+        """The user chose a sweet spot (enter or click on its row)."""
+
+        def __init__(self, row: SpotRow) -> None:
+            super().__init__()
+            self.row = row
+
+    class SortChanged(Message):
+        """The sort column or direction changed (the screen says so outside the table)."""
+
     sort_column: reactive[str] = reactive("score")
     descending: reactive[bool] = reactive(True)
     row_filter: reactive[RowFilter] = reactive(RowFilter())
-    narrow: reactive[bool] = reactive(False)  # short sensor names in the pair column
+    narrow: reactive[bool] = reactive(False)  # short names and labels for a narrow terminal
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
@@ -54,6 +76,11 @@ class SpotTable(DataTable):
     def set_rows(self, rows: list[SpotRow]) -> None:
         self.all_rows = list(rows)
         self._rebuild(keep_cursor=False)
+
+    @property
+    def sort_text(self) -> str:
+        """'Score ▼': the sort column and direction, for a line outside the table."""
+        return COLUMN_BY_KEY[self.sort_column].title(self.narrow) + (" ▼" if self.descending else " ▲")
 
     # ------------------------------------------------------------------ sorting
     def sort_by(self, column: str, descending: bool | None = None) -> None:
@@ -89,27 +116,33 @@ class SpotTable(DataTable):
             self.sort_by(column)
 
     # ------------------------------------------------------------------ building
-    def _label(self, column) -> str:
-        # Every label keeps two cells for the arrow, so re-sorting never changes widths.
-        arrow = (" ▼" if self.descending else " ▲") if column.key == self.sort_column else "  "
-        return column.label + arrow
+    def _label(self, column: Column) -> str:
+        # Every label keeps a cell for the arrow, so re-sorting never changes widths.
+        arrow = ("▼" if self.descending else "▲") if column.key == self.sort_column else " "
+        return column.title(self.narrow) + arrow
 
     def _rebuild(self, keep_cursor: bool = True) -> None:
-        """New rows, a new filter or a new width: rebuild the table (sorted)."""
+        """New rows, a new filter or a new width: rebuild the table (sorted). Column widths
+        are measured here, from the text (DataTable's own lazy measuring can leave rows drawn
+        at the header's width when they are drawn before it ran)."""
         if not self.is_mounted:
             return
         current = self.current_row if keep_cursor else None
         self.clear(columns=True)
-        for column in COLUMNS:
-            self.add_column(self._label(column), key=column.key)
         rows = [r for r in self.all_rows if self.row_filter.accepts(r)]
         self.shown_rows = sorted_rows(rows, self.sort_column, self.descending)
-        for row in self.shown_rows:
-            cells = [column.text(row, self.narrow) for column in COLUMNS]
+        narrow = self.narrow
+        table = [[column.text(row, narrow) for column in COLUMNS] for row in self.shown_rows]
+        for index, column in enumerate(COLUMNS):
+            label = self._label(column)
+            width = max([cell_len(label), *(cell_len(cells[index]) for cells in table)])
+            self.add_column(label, key=column.key, width=width)
+        for row, cells in zip(self.shown_rows, table, strict=True):
             cells[0] = _keyed(cells[0], row.key)
             self.add_row(*cells, key=row.key)
         if current is not None and current in self.shown_rows:
             self.move_cursor(row=self.shown_rows.index(current), animate=False)
+        self.post_message(self.SortChanged())
 
     def _resort(self) -> None:
         """Only the order changed: reorder the rows in place (no re-measuring: fast) and go
@@ -124,6 +157,7 @@ class SpotTable(DataTable):
         self.move_cursor(row=0, animate=False)  # a new order starts at its top
         if self.shown_rows:  # row 0 may have been the cursor row already: say what it is now
             self.post_message(DataTable.RowHighlighted(self, 0, RowKey(self.shown_rows[0].key)))
+        self.post_message(self.SortChanged())
 
     def on_mount(self) -> None:
         if self.all_rows:
@@ -140,6 +174,4 @@ class SpotTable(DataTable):
         event.stop()
         row = self.current_row
         if row is not None:
-            self.post_message(
-                OpenGrid(row.underlying, row.strategy_key, row.x_metric, row.y_metric, row.x_bin, row.y_bin)
-            )
+            self.post_message(self.SpotChosen(row))

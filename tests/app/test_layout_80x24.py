@@ -1,0 +1,63 @@
+"""Everything reachable and legible at 80x24 (issue 12 #8), asserted on the text as drawn:
+the table's key columns and sort arrow, setup's Run button and status, the selector's
+footer, the regimes' phi_skew and skew template; and n per pair next to each sweet spot (#4)."""
+
+from __future__ import annotations
+
+from textual.widgets import Button
+
+from greg_tui.widgets.sweetspots.table import SpotTable
+from tests.app.support import make_app, screen_text
+
+
+def _row(text: str, starts: str) -> str:
+    return next(line for line in text.splitlines() if line.strip().startswith(starts))
+
+
+async def test_sweet_spot_table_at_80x24(results_base):
+    app = make_app(results_base)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        text = screen_text(app)
+        header = _row(text, "Und")
+        for column in ("Strategy", "Pair", "Score▼", "Pass%", "Wil≥", "Occ%", "n/N"):
+            assert column in header, header
+        assert "s Score ▼" in text  # the sort, outside the table too
+        table = app.screen.query_one(SpotTable)
+        first = table.shown_rows[0]
+        row = _row(text.split(header, 1)[1], first.underlying)  # the first row under the header
+        assert f"{first.count}/{first.pair_samples}" in row
+        assert f"of the pair's {first.pair_samples} samples" in text  # the detail line says it
+        await pilot.press("s")  # sorting by another column moves the arrow
+        text = screen_text(app)
+        assert "Pass%▼" in _row(text, "Und") and "s Pass% ▼" in text
+        for line in text.splitlines():
+            assert len(line) <= 80
+
+
+async def test_setup_run_button_and_status_are_on_screen_at_80x24(results_base):
+    app = make_app(results_base)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3")
+        await pilot.pause()
+        run = app.screen.query_one("#run", Button)
+        assert run.region.bottom <= 24 - 1 and run.region.area > 0  # above the footer
+        text = screen_text(app)
+        assert "Run scan" in text and "✓ Ready" in text
+        assert "^d Defaults" in text.splitlines()[-1]
+
+
+async def test_selector_footer_and_regimes_columns_at_80x24(results_base):
+    app = make_app(results_base)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("5")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        footer = screen_text(app).splitlines()[-1]
+        for key in ("u Underlying", "c Source", "p Policy", "[]", "g Date", "r Run", "? Help", "q Quit"):
+            assert key in footer, footer
+        await pilot.press("4")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "phi_skew" in text and "mu_vrp_30d" in text and "%RV (pts)" in text
+        assert "Skew template" in text
