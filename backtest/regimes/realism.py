@@ -123,7 +123,7 @@ def _checks() -> list[Check]:
         Check("largest daily log move", "syn/real", 1.6, "set here"),
         Check("iv_30d 99th percentile", "syn/real", 1.5),
         Check(f"share of days iv_30d > {IV_SPIKE_LEVEL:g}", "syn", 0.002, "set here"),
-        Check("autocorr of daily iv_30d changes", "|syn - real|", 0.15, "set here"),
+        Check("autocorr of daily iv_30d changes", "|syn - real|", 0.10, "set here"),
         Check("spearman iv_rank_6m x price_vs_ma200", "|syn - real|", 0.35, "set here"),
         Check("spearman iv_rank_6m x adx_14d", "|syn - real|", 0.35, "set here"),
         Check("classifier AUC (real col: baseline)", "syn - real", 0.15, "set here"),
