@@ -259,3 +259,12 @@ def test_bars_without_iv_exit_2_instead_of_placeholder_regimes(
     assert code == 2
     assert "no 30-day implied vol" in capsys.readouterr().err
     assert not output.exists()
+
+
+def test_built_in_defaults_are_the_checkouts_regime_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    """synthetic/default_regimes.py is write_default_regimes.py's rendering of
+    data/greg_regimes.json: rebuilding one without the other fails here."""
+    module = load_script("write_default_regimes", monkeypatch)
+    regime_file = SCRIPTS.parent / "data" / "greg_regimes.json"
+    btc = json.loads(regime_file.read_text(encoding="utf-8"))["underlyings"]["BTC"]
+    assert module.render(btc) == module.TARGET.read_text(encoding="utf-8")
