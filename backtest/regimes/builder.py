@@ -1,68 +1,343 @@
-"""Build a ``RegimeModel`` from a sensor frame: cluster, fit, estimate transitions, calibrate.
+"""Build a ``RegimeModel`` from a sensor frame: cluster, fit, calibrate by simulation, judge.
 
 Used by ``scripts/build_greg_regimes_from_harvester.py`` and the app's regimes screen. The
-sensor frame comes from ``backtest.sensors.compute_sensors`` whatever the data source, and the
-calibration step simulates with ``synthetic.universe`` and measures with the same pipeline.
+sensor frame comes from ``backtest.sensors.compute_sensors`` whatever the data source (its raw
+columns ride along), and the calibration simulates with ``synthetic.universe`` and measures
+with the same definitions as the real data (docs/synthetic.md, "Building a model"):
+
+1. KMeans regimes on the standardized sensors (``synthetic.regimes.fit_regime_clustering``)
+   and their Markov transition matrix;
+2. per-regime levels, premia and drifts (``fit_regime_params_from_clusters``, with the RV
+   realized over the next 30 days from ``backtest.outcomes.edge``);
+3. indirect inference for what no single-day statistic identifies: the vol dynamics
+   (persistence, latent vol shocks, response to large moves, return tails) and the IV noise
+   around its target (``phi_iv``, ``iv_level_sigma``), chosen so that simulated paths
+   reproduce the real history's ``calibration_moments``; the per-regime ``mu_vrp_30d`` are
+   scaled so that each regime's mean IV over mean forward RV matches the real one;
+4. the realism judge (``backtest.regimes.realism``) on the finished model; its verdict and
+   figures go into the provenance, so outputs and the app show them without recomputing.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
 
-from backtest.sensors.pipeline import compute_sensors
+from backtest.outcomes.edge import forward_edge, forward_realized_vol
+from backtest.regimes import realism
+from greg_core.contract import RAW_COLUMNS
+from greg_core.realized_vol import realized_vol
 from synthetic.regime_model import RegimeModel
 from synthetic.regimes import (
-    cluster_greg_sensors_from_real_data,
+    RegimeParams,
     estimate_transition_matrix,
+    fit_regime_clustering,
     fit_regime_params_from_clusters,
+    regime_premia,
 )
 from synthetic.universe import generate_market
+from synthetic.volatility import NEWS_CAP, VolDynamics, VolProcess
 
-# Candidate exponents for phi_iv (phi -> phi**k); k = 1 is plain least squares.
-PHI_EXPONENTS: tuple[float, ...] = (1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 10.0, 12.0, 14.0, 17.0, 20.0)
-CALIBRATION_DAYS = 3000
-CALIBRATION_SEEDS: tuple[int, ...] = (101, 202, 303, 404, 505, 606)
+CALIBRATION_DAYS = 4000
+CALIBRATION_SEEDS: tuple[int, ...] = (101, 202, 303, 404)
+T_DOF_GRID: tuple[float, ...] = (4.6, 5.0, 5.5, 6.5, 8.0, 12.0, 20.0)
+MAX_EVALUATIONS = 14
+NOISE_PATHS = 8
+# Fewer days of implied vol than this and the dynamics keep their defaults (a 60-day
+# autocorrelation needs a long sample).
+MIN_CALIBRATION_DAYS = 365
+PERSISTENCE_LAGS: tuple[int, ...] = (20, 40, 60)
+# The calibrated parameters and the moment each mainly moves, in the solver's order.
+MOMENT_NAMES: tuple[str, ...] = (
+    "log_iv_autocorr", "log_iv_sd", "news_square_coef", "news_square_coef_20d", "news_signed_coef",
+    "trend_coef", "standardized_kurtosis", "iv_change_autocorr", "log_iv_change_sd",
+    "vrp_autocorr_1", "vrp_autocorr_10", "edge_slope_on_vrp",
+)
+PARAMETER_NAMES: tuple[str, ...] = (
+    "persistence", "vol_of_vol", "news_persistence", "news_square", "news_signed", "trend_feedback",
+    "t_dof", "phi_iv", "iv_noise",
+)
+DYNAMICS_PARAMETERS = PARAMETER_NAMES[:7]
+TREND_WINDOW_DAYS = 20
+Progress = Callable[[float, str], None]
 
 
-def vrp_signature(sensors: pd.DataFrame) -> np.ndarray:
-    """(lag-1 autocorrelation, lag-10 autocorrelation, s.d.) of vrp_30d."""
-    vrp = sensors["vrp_30d"].dropna()
-    return np.array([vrp.autocorr(1), vrp.autocorr(10), vrp.std()])
+# ------------------------------------------------------------------------------ moments
 
 
-def _signature_distance(simulated: np.ndarray, real: np.ndarray) -> float:
-    # Autocorrelations only: the spread of vrp_30d is shaped by RV jumps as much as by the
-    # IV persistence, and matching it would trade away the persistence we want to match.
-    return float((simulated[0] - real[0]) ** 2 + (simulated[1] - real[1]) ** 2)
+def calibration_moments(raw: pd.DataFrame) -> np.ndarray:
+    """The statistics the calibration matches, in ``MOMENT_NAMES`` order, from raw bars.
+
+    Daily log returns are standardized by the previous day's implied vol (what the market
+    expected), the same way on real and simulated data:
+
+    * mean autocorrelation of log iv_30d at lags 20, 40, 60 (how slowly vol forgets);
+    * s.d. of log iv_30d (how far vol wanders);
+    * regression of the change of log iv_30d from the day before a move to the day of it,
+      and to 20 days after it, on the capped squared and signed standardized move: the
+      squared slope on both horizons (how much a large move lifts IV, how fast that fades)
+      and the signed slope on the day (up against down moves);
+    * regression of the 20-day change of log iv_30d on the 20-day log return and its size:
+      the slope on the return (whether IV builds up in rallies or in sell-offs);
+    * excess kurtosis of the standardized returns (the tails left once vol is known);
+    * lag-1 autocorrelation of daily iv_30d changes and the s.d. of daily log iv_30d changes
+      (the IV noise around its target and how fast it fades);
+    * autocorrelation of vrp_30d at lags 1 and 10 (how long a premium over trailing RV lasts);
+    * slope of the forward edge (iv_30d - RV of the next 30 days) on standardized vrp_30d:
+      whether a premium over trailing RV is noise in IV or foresight of a calmer month.
+    """
+    iv = raw["iv_30d"].astype("float64").where(lambda v: v > 0)
+    close = raw["close"].astype("float64").where(lambda v: v > 0)
+    log_iv = np.log(iv)
+    log_return = np.log(close).diff()
+    standardized = (log_return / (iv.shift(1) / 100.0 / math.sqrt(365.0))).clip(-NEWS_CAP, NEWS_CAP)
+    square = standardized**2 - (standardized**2).mean()
+
+    def response(horizon: int) -> np.ndarray:
+        """(intercept, squared slope, signed slope) of log iv(t + horizon) - log iv(t - 1)."""
+        frame = pd.concat([log_iv.shift(-horizon) - log_iv.shift(1), square, standardized], axis=1).dropna()
+        if len(frame) < MIN_CALIBRATION_DAYS // 2:
+            return np.full(3, np.nan)
+        design = np.column_stack([np.ones(len(frame)), frame.iloc[:, 1], frame.iloc[:, 2]])
+        return np.linalg.lstsq(design, frame.iloc[:, 0].to_numpy(), rcond=None)[0]
+
+    same_day, later = response(0), response(TREND_WINDOW_DAYS)
+    levels = log_iv.dropna()
+    vrp = (iv - realized_vol(log_return, 30)).dropna()
+    window = log_return.rolling(TREND_WINDOW_DAYS).sum()
+    trend = pd.concat([log_iv.diff(TREND_WINDOW_DAYS), window], axis=1).dropna()
+    if len(levels) < MIN_CALIBRATION_DAYS // 2 or len(trend) < 10:
+        return np.full(len(MOMENT_NAMES), np.nan)
+    trend_design = np.column_stack([np.ones(len(trend)), trend.iloc[:, 1], trend.iloc[:, 1].abs()])
+    trend_coef = np.linalg.lstsq(trend_design, trend.iloc[:, 0].to_numpy(), rcond=None)[0]
+    return np.array([
+        float(np.mean([levels.autocorr(lag) for lag in PERSISTENCE_LAGS])),
+        float(levels.std()),
+        float(same_day[1]),
+        float(later[1]),
+        float(same_day[2]),
+        float(trend_coef[1]),
+        float(pd.concat([log_return, iv.shift(1)], axis=1).dropna().pipe(
+            lambda f: (f.iloc[:, 0] / (f.iloc[:, 1] / 100.0 / math.sqrt(365.0))).kurt())),
+        float(iv.diff().dropna().autocorr(1)),
+        float(log_iv.diff().std()),
+        float(vrp.autocorr(1)),
+        float(vrp.autocorr(10)),
+        realism.edge_slope_on_vrp(forward_edge(raw, 30), iv - realized_vol(log_return, 30)),
+    ])
 
 
-def calibrate_phi_iv_exponent(
+def premium_ratios(raw: pd.DataFrame, regime_id: pd.Series, n_regimes: int, shrink: bool = True) -> np.ndarray:
+    """Per regime: mean of iv_30d over the RV realized in the next 30 days (NaN if unseen),
+    shrunk toward the pooled one on real data (``synthetic.regimes.regime_premia``)."""
+    forward = forward_realized_vol(raw["close"], 30).to_numpy()
+    ids = regime_id.to_numpy(dtype="float64", na_value=np.nan)
+    groups = np.where(np.isfinite(ids), ids, -1).astype(int)
+    return regime_premia(raw["iv_30d"].to_numpy(dtype=float), forward, groups, n_regimes, shrink=shrink)
+
+
+# ------------------------------------------------------------------------------ calibration
+
+
+def _to_vector(dynamics: VolDynamics, phi_iv: float, iv_noise: float) -> np.ndarray:
+    """Unconstrained coordinates of the parameters the least squares moves (all but t_dof)."""
+    def logit(p: float) -> float:
+        return math.log(p / (1.0 - p))
+
+    return np.array([
+        logit(dynamics.persistence), math.log(dynamics.vol_of_vol), logit(dynamics.news_persistence),
+        math.log(dynamics.news_square), dynamics.news_signed, dynamics.trend_feedback, logit(phi_iv),
+        math.log(iv_noise),
+    ])
+
+
+def _from_vector(theta: np.ndarray, t_dof: float) -> tuple[VolDynamics, float, float]:
+    def expit(v: float) -> float:
+        return 1.0 / (1.0 + math.exp(-v))
+
+    dynamics = VolDynamics(
+        persistence=min(expit(theta[0]), 0.998),
+        vol_of_vol=min(math.exp(theta[1]), 0.5),
+        news_persistence=min(expit(theta[2]), 0.998),
+        news_square=min(math.exp(theta[3]), 0.1),
+        news_signed=float(np.clip(theta[4], -0.5, 0.5)),
+        trend_feedback=float(np.clip(theta[5], -0.5, 0.5)),
+        t_dof=float(np.clip(t_dof, 4.5, 200.0)),
+        fitted=DYNAMICS_PARAMETERS,
+    )
+    return dynamics, min(expit(theta[6]), 0.99), math.exp(theta[7])
+
+
+# Bounds of the unconstrained coordinates (the plausible region) and finite-difference steps.
+_THETA_LOW = np.array([
+    math.log(0.9 / 0.1), math.log(0.003), 0.0, math.log(1e-4), -0.1, -0.5, -3.0, math.log(0.002),
+])
+_THETA_HIGH = np.array([
+    math.log(0.997 / 0.003), math.log(0.2), math.log(0.99 / 0.01), math.log(0.08), 0.1, 0.8,
+    math.log(0.97 / 0.03), math.log(0.2),
+])
+# Where the search starts: BTC-like values (docs/synthetic.md).
+_START = VolDynamics(persistence=0.985, vol_of_vol=0.03, news_persistence=0.95, news_square=0.015,
+                     news_signed=0.0, trend_feedback=0.2, t_dof=6.0)
+_START_PHI_IV, _START_IV_NOISE = 0.3, 0.03
+# A weak prior around the start (s.d. in the unconstrained coordinates): a parameter the
+# moments pin down loosely stays near a BTC-like value instead of drifting to a bound.
+_PRIOR_SD = np.array([0.7, 0.7, 0.7, 0.7, 0.02, 0.3, 0.7, 0.7])
+_THETA_STEP = np.array([0.1, 0.1, 0.1, 0.1, 0.01, 0.05, 0.1, 0.1])
+
+
+def _with_iv_noise(
+    regimes: dict[int, RegimeParams], dynamics: VolDynamics, phi_iv: float, iv_noise: float,
+    premium: np.ndarray,
+) -> dict[int, RegimeParams]:
+    """Regimes with the calibrated IV noise: ``iv_level_sigma`` is ``iv_noise`` times the
+    regime's typical IV (its RMS vol times 1 + mu_vrp_30d), ``phi_iv`` shared."""
+    rms = math.sqrt(VolProcess(dynamics).mean_square_factor())
+    out = {}
+    for k, regime in regimes.items():
+        mu_vrp = float(np.clip(premium[k] - 1.0, -0.85, 5.0))
+        typical_iv = regime.mu_rv_30d * rms * (1.0 + mu_vrp)
+        out[k] = replace(
+            regime, mu_vrp_30d=mu_vrp, phi_iv=phi_iv, iv_level_sigma=float(min(iv_noise * typical_iv, 100.0)),
+        )
+    return out
+
+
+class _Calibration:
+    """Simulates candidate models on fixed seeds (common random numbers) and measures them."""
+
+    def __init__(self, labelled: pd.DataFrame, matrix: np.ndarray, underlying: str, real_moments: np.ndarray,
+                 real_premium: np.ndarray):
+        self.labelled = labelled
+        self.matrix = matrix
+        self.underlying = underlying
+        self.real_moments = real_moments
+        self.real_premium = real_premium
+        self.n = matrix.shape[0]
+        self.evaluations = 0
+
+    def model(self, theta: np.ndarray, t_dof: float, premium: np.ndarray) -> RegimeModel:
+        dynamics, phi_iv, iv_noise = _from_vector(theta, t_dof)
+        regimes = fit_regime_params_from_clusters(self.labelled, dynamics=dynamics)
+        regimes = _with_iv_noise(regimes, dynamics, phi_iv, iv_noise, premium)
+        calibrated = ("mu_vrp_30d", "phi_iv", "iv_level_sigma")
+        regimes = {k: replace(r, fitted=tuple(dict.fromkeys(r.fitted + calibrated))) for k, r in regimes.items()}
+        return RegimeModel(self.underlying, regimes, self.matrix, source="calibration", dynamics=dynamics)
+
+    def measure(
+        self, model: RegimeModel, seeds: tuple[int, ...] = CALIBRATION_SEEDS, days: int = CALIBRATION_DAYS
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Median moments and premium ratios over ``seeds`` (one path of ``days`` each)."""
+        self.evaluations += 1
+        moments, ratios = [], []
+        for seed in seeds:
+            market = generate_market(self.underlying, days, seed=seed, model=model)
+            raw = market.requested
+            moments.append(calibration_moments(raw))
+            ratios.append(premium_ratios(raw, raw["regime_id"], self.n, shrink=False))
+        return np.nanmedian(moments, axis=0), np.nanmedian(ratios, axis=0)
+
+
+def calibrate_model(
     labelled: pd.DataFrame,
     matrix: np.ndarray,
     underlying: str,
-    real_signature: np.ndarray,
-    progress: Callable[[float, str], None] | None = None,
-) -> tuple[float, float]:
-    """Indirect inference for the phi_iv exponent: the k whose simulated vrp_30d signature is
-    closest to the real one. Returns (k, distance)."""
-    best = (1.0, np.inf)
-    for step, exponent in enumerate(PHI_EXPONENTS):
-        regimes = fit_regime_params_from_clusters(labelled, phi_iv_exponent=exponent)
-        model = RegimeModel(underlying, regimes, matrix, source="calibration")
-        distance = 0.0
-        for seed in CALIBRATION_SEEDS:
-            market = generate_market(underlying, CALIBRATION_DAYS, seed=seed, model=model)
-            simulated = compute_sensors(market.raw).iloc[market.warmup_bars :]
-            distance += _signature_distance(vrp_signature(simulated), real_signature)
-        if distance < best[1]:
-            best = (exponent, distance)
+    progress: Progress | None = None,
+) -> tuple[RegimeModel, dict]:
+    """Indirect inference: the dynamics and IV noise whose simulated ``calibration_moments``
+    match the real ones, and premia matching each regime's real IV / forward RV.
+
+    Weighted least squares (scipy's trust-region reflective solver, finite differences,
+    within plausible bounds) on the gaps between simulated and real moments, each divided by
+    its sampling s.d. on a sample as long as the real one (measured on simulated paths), so
+    a moment the real history pins down loosely weighs little, plus a weak prior around
+    BTC-like start values (``_PRIOR_SD``) for the parameters such moments leave loose. Every evaluation uses the same
+    seeds, so the moments move smoothly with the parameters. The tails (``t_dof``) are fitted
+    first, on their own moment (the Student-t draws change with them, which finite
+    differences cannot follow); the premia last, by ratio."""
+    from scipy.optimize import least_squares  # the builder only; ~0.3 s to import
+
+    real_moments = calibration_moments(labelled)
+    real_premium = premium_ratios(labelled, labelled["regime_id"], matrix.shape[0])
+    pooled = np.nanmedian(real_premium) if np.isfinite(real_premium).any() else 1.15
+    real_premium = np.where(np.isfinite(real_premium), real_premium, pooled)
+    calibration = _Calibration(labelled, matrix, underlying, real_moments, real_premium)
+    theta = start = np.clip(_to_vector(_START, _START_PHI_IV, _START_IV_NOISE), _THETA_LOW, _THETA_HIGH)
+    t_dof = _START.t_dof
+    premium = real_premium.copy()
+    kurtosis = MOMENT_NAMES.index("standardized_kurtosis")
+
+    # Sampling noise of each moment on a real-length sample, at the starting point.
+    real_days = max(int(labelled["iv_30d"].notna().sum()), MIN_CALIBRATION_DAYS)
+    noise_seeds = tuple(range(900, 900 + NOISE_PATHS))
+    samples = [calibration.measure(calibration.model(theta, t_dof, premium), (seed,), real_days)[0]
+               for seed in noise_seeds]
+    scale = np.maximum(np.nanstd(samples, axis=0, ddof=1), 1e-4)
+    # The realism judge bounds the vrp_30d autocorrelations within 0.1 of the real ones: those
+    # two moments count at least as if their sampling s.d. were half that tolerance.
+    for name in ("vrp_autocorr_1", "vrp_autocorr_10"):
+        i = MOMENT_NAMES.index(name)
+        scale[i] = min(scale[i], realism.AUTOCORR_TOLERANCE / 2.0)
+    budget = NOISE_PATHS + len(T_DOF_GRID) + MAX_EVALUATIONS * (len(theta) + 1) + 2
+
+    def report(message: str) -> None:
         if progress:
-            progress((step + 1) / len(PHI_EXPONENTS), f"calibrating phi_iv (k={exponent:g})")
-    return best
+            progress(min(calibration.evaluations / budget, 0.99), message)
+
+    # The tails first: the standardized kurtosis falls with t_dof and barely moves with the
+    # rest (and the Student-t draws change with t_dof, which finite differences cannot follow).
+    kurtosis_by_dof = []
+    for dof in T_DOF_GRID:
+        report(f"calibrating: tails (t_dof {dof:g})")
+        kurtosis_by_dof.append(calibration.measure(calibration.model(theta, dof, premium))[0][kurtosis])
+    t_dof = _dof_for_kurtosis(np.array(T_DOF_GRID), np.array(kurtosis_by_dof), real_moments[kurtosis])
+
+    def residuals(vector: np.ndarray) -> np.ndarray:
+        report(f"calibrating: vol dynamics ({calibration.evaluations} simulations)")
+        simulated, _ = calibration.measure(calibration.model(vector, t_dof, premium))
+        gap = (simulated - real_moments) / scale
+        gap[kurtosis] = 0.0  # t_dof answers it
+        return np.concatenate([np.nan_to_num(gap, nan=10.0), (vector - start) / _PRIOR_SD])
+
+    fit = least_squares(
+        residuals, theta, bounds=(_THETA_LOW, _THETA_HIGH), diff_step=_THETA_STEP / np.maximum(np.abs(theta), 1.0),
+        max_nfev=MAX_EVALUATIONS, x_scale=_THETA_STEP, method="trf",
+    )
+    theta = fit.x
+    _, ratios = calibration.measure(calibration.model(theta, t_dof, premium))
+    premium = premium * real_premium / ratios
+    model = calibration.model(theta, t_dof, premium)
+    final, ratios = calibration.measure(model)
+    details = {
+        "moments (real, simulated, sampling s.d.)": {
+            name: [round(float(r), 5), round(float(m), 5), round(float(sd), 5)]
+            for name, r, m, sd in zip(MOMENT_NAMES, real_moments, final, scale, strict=True)
+        },
+        "premium_ratio_real_vs_simulated": [[round(float(r), 4), round(float(m), 4)] for r, m in zip(
+            real_premium, ratios, strict=True)],
+        "rms_gap_in_sds": round(float(np.sqrt(np.mean(((final - real_moments) / scale) ** 2))), 3),
+        "t_dof_search": {f"{d:g}": round(float(k), 3) for d, k in zip(T_DOF_GRID, kurtosis_by_dof, strict=True)},
+        "simulations": calibration.evaluations,
+        "paths_per_simulation": f"{len(CALIBRATION_SEEDS)} x {CALIBRATION_DAYS} days",
+    }
+    return model, details
+
+
+def _dof_for_kurtosis(dofs: np.ndarray, kurtosis: np.ndarray, target: float) -> float:
+    """The t_dof whose simulated kurtosis is ``target``: linear interpolation in 1/(dof - 4)
+    (the Student-t's excess kurtosis is 6/(dof - 4)), clamped to the grid."""
+    x = 1.0 / (dofs - 4.0)
+    order = np.argsort(kurtosis)
+    inverse = float(np.interp(target, kurtosis[order], x[order]))
+    return float(np.clip(4.0 + 1.0 / inverse, dofs.min(), dofs.max()))
+
+
+# ------------------------------------------------------------------------------ build
 
 
 def build_regime_model(
@@ -72,26 +347,32 @@ def build_regime_model(
     source: str = "unknown",
     random_state: int = 0,
     calibrate: bool = True,
-    progress: Callable[[float, str], None] | None = None,
+    judge: bool = True,
+    progress: Progress | None = None,
 ) -> RegimeModel:
     """Cluster ``sensors`` into ``n_clusters`` regimes and fit a full model with provenance.
 
-    Raises ``ValueError`` when the data has no 30-day implied vol: regimes are defined by the
-    VRP and IV dynamics, and fitting them on prices alone would only give placeholders."""
+    ``calibrate=False`` skips the simulation-based calibration (default dynamics and IV
+    noise); ``judge=False`` skips the realism judge. Raises ``ValueError`` when the data has no 30-day implied vol: regimes are defined
+    by the VRP and IV dynamics, and fitting them on prices alone would only give placeholders.
+    """
     if "iv_30d" not in sensors.columns or sensors["iv_30d"].notna().sum() < 2:
         raise ValueError(
             "no 30-day implied vol in this data (iv_30d is empty): regimes need IV, "
             "e.g. a DVOL history (--iv CSV) or a data folder with one (--data-dir)"
         )
-    labelled, kmeans = cluster_greg_sensors_from_real_data(sensors, n_clusters, random_state=random_state)
+    underlying = underlying.upper()
+    labelled, clustering = fit_regime_clustering(sensors, n_clusters, random_state=random_state)
+    labelled["rv_30d_forward"] = forward_realized_vol(labelled["close"], 30)
     matrix = estimate_transition_matrix(labelled["regime_id"], n_regimes=n_clusters)
-    exponent, distance = 1.0, None
-    real_signature = vrp_signature(labelled) if labelled["vrp_30d"].notna().sum() > 30 else None
-    if calibrate and real_signature is not None and np.all(np.isfinite(real_signature)):
-        exponent, distance = calibrate_phi_iv_exponent(
-            labelled, matrix, underlying.upper(), real_signature, progress
-        )
-    regimes = fit_regime_params_from_clusters(labelled, phi_iv_exponent=exponent)
+    iv_days = int(labelled["iv_30d"].notna().sum())
+    calibration = None
+    if calibrate and iv_days >= MIN_CALIBRATION_DAYS:
+        model, calibration = calibrate_model(labelled, matrix, underlying, _scaled(progress, 0.0, 0.8))
+        regimes, dynamics = model.regimes, model.dynamics
+    else:
+        dynamics = VolDynamics()
+        regimes = fit_regime_params_from_clusters(labelled, dynamics=dynamics)
     used = labelled["regime_id"].notna()
     span = labelled.index[used.to_numpy()]
     provenance = {
@@ -103,10 +384,27 @@ def build_regime_model(
         "samples_used": int(used.sum()),
         "rows_left_out": labelled.attrs["regime_rows_left_out"],
         "span": [span.min().date().isoformat(), span.max().date().isoformat()] if len(span) else None,
-        "phi_iv_exponent": exponent,
-        "phi_iv_calibration_distance": distance,
-        "real_vrp_signature": None if real_signature is None else np.round(real_signature, 4).tolist(),
-        "kmeans_inertia": float(kmeans.inertia_),
-        "cluster_centers_z": np.round(kmeans.cluster_centers_, 4).tolist(),
+        "history_days": len(labelled),
+        "iv_days": iv_days,
+        "calibration": calibration if calibration is not None else (
+            "skipped" if not calibrate else f"skipped: {iv_days} days of IV < {MIN_CALIBRATION_DAYS}"
+        ),
+        "kmeans_inertia": float(clustering.kmeans.inertia_),
+        "cluster_centers_z": np.round(clustering.centers_z, 4).tolist(),
     }
-    return RegimeModel(underlying.upper(), regimes, matrix, provenance, source=f"built from {source}")
+    model = RegimeModel(underlying, regimes, matrix, provenance, source=f"built from {source}", dynamics=dynamics)
+    if judge:
+        if progress:
+            progress(0.85, "judging realism against the real history")
+        reference = realism.real_reference(sensors[list(RAW_COLUMNS)], source, n_clusters)
+        verdict = realism.realism_verdict(realism.measure_model(model, reference))
+        model.provenance[realism.PROVENANCE_KEY] = verdict.to_dict()
+    if progress:
+        progress(1.0, "done")
+    return model
+
+
+def _scaled(progress: Progress | None, low: float, high: float) -> Progress | None:
+    if progress is None:
+        return None
+    return lambda fraction, message: progress(low + (high - low) * fraction, message)

@@ -10,15 +10,13 @@ from types import ModuleType
 
 import pytest
 
-import backtest.regimes.builder as regime_builder
 from greg_core.locking import lock_for
-from tests.scripts.test_scripts import load_script
+from tests.scripts.test_scripts import light_calibration, load_script
 
 
 @pytest.fixture
 def builder(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    monkeypatch.setattr(regime_builder, "PHI_EXPONENTS", (1.0, 5.0))  # a light calibration
-    monkeypatch.setattr(regime_builder, "CALIBRATION_SEEDS", (101,))
+    light_calibration(monkeypatch)
     return load_script("build_greg_regimes_from_harvester", monkeypatch)
 
 

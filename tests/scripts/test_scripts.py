@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
 import backtest.regimes.builder as regime_builder
-from synthetic.regime_model import default_regime_model, load_regime_model, save_regime_model
+import backtest.regimes.realism as realism
+from synthetic.regime_model import (
+    FORMAT_NAME,
+    default_regime_model,
+    load_regime_model,
+    save_regime_model,
+)
 
 SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
 
@@ -24,12 +31,21 @@ def load_script(name: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     return module
 
 
+def light_calibration(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A few short simulations instead of ~120 long ones, and a 2-seed judge: the same code
+    paths in a few seconds (the full build is what data/greg_regimes.json records)."""
+    monkeypatch.setattr(regime_builder, "CALIBRATION_SEEDS", (101,))
+    monkeypatch.setattr(regime_builder, "CALIBRATION_DAYS", 1500)
+    monkeypatch.setattr(regime_builder, "NOISE_PATHS", 2)
+    monkeypatch.setattr(regime_builder, "MAX_EVALUATIONS", 1)
+    monkeypatch.setattr(regime_builder, "T_DOF_GRID", (5.0, 8.0))
+    monkeypatch.setattr(realism, "REALISM_SEEDS", (1, 2))
+    monkeypatch.setattr(realism, "REALISM_DAYS", 800)
+
+
 @pytest.fixture
 def builder(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    # A lighter phi_iv calibration (two candidates, one seed) keeps these tests fast; the full
-    # calibration runs in tests/test_realism.py.
-    monkeypatch.setattr(regime_builder, "PHI_EXPONENTS", (1.0, 5.0))
-    monkeypatch.setattr(regime_builder, "CALIBRATION_SEEDS", (101,))
+    light_calibration(monkeypatch)
     return load_script("build_greg_regimes_from_harvester", monkeypatch)
 
 
@@ -53,6 +69,7 @@ def test_builds_regime_file_from_real_csvs(
     out = capsys.readouterr().out
     assert code == 0
     assert f"wrote {output}" in out
+    assert "vol dynamics:" in out and "realism" in out
 
     model = load_regime_model("BTC", output)
     assert model.source == str(output)
@@ -62,9 +79,12 @@ def test_builds_regime_file_from_real_csvs(
     assert prov["span"] == ["2023-05-06", "2025-11-09"]
     assert prov["samples_used"] == 919 and prov["rows_left_out"] == 441
     assert prov["n_clusters"] == 6
-    assert prov["phi_iv_exponent"] in (1.0, 5.0)
-    rv_levels = [model.regimes[k].mu_rv_30d for k in range(6)]
-    assert rv_levels == sorted(rv_levels)
+    assert prov["calibration"]["simulations"] > 0
+    assert set(prov["calibration"]["moments (real, simulated, sampling s.d.)"]) == set(regime_builder.MOMENT_NAMES)
+    # The judge ran and its verdict travels with the model.
+    verdict = realism.verdict_from_provenance(model)
+    assert verdict is not None and verdict.seeds == (1, 2) and verdict.days == 800
+    assert set(model.dynamics.fitted) == set(regime_builder.DYNAMICS_PARAMETERS)
     # The other underlying in the file is kept as it was.
     payload = json.loads(output.read_text())
     assert sorted(payload["underlyings"]) == ["BTC", "ETH"]
@@ -73,9 +93,10 @@ def test_builds_regime_file_from_real_csvs(
 
 def test_n_clusters_option(builder: ModuleType, real_args: list[str], tmp_path: Path) -> None:
     output = tmp_path / "regimes.json"
-    assert builder.main(["--underlying", "BTC", "--n-clusters", "3", *real_args, "--output", str(output)]) == 0
+    assert builder.main(["--underlying", "BTC", "--n-clusters", "3", *real_args, "--output", str(output), "--no-judge"]) == 0
     model = load_regime_model("BTC", output)
     assert model.n_regimes == 3 and model.transition_matrix.shape == (3, 3)
+    assert realism.verdict_from_provenance(model) is None  # --no-judge
 
 
 @pytest.mark.parametrize("value", ["0", "-2"])
@@ -132,23 +153,93 @@ def test_corrupt_regime_file_is_not_overwritten(
     assert output.read_text(encoding="utf-8") == "{not json"
 
 
-def test_realism_report_script_prints_the_tables(
-    real_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+def test_realism_report_script_prints_the_judges_table(
+    real_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(regime_builder, "PHI_EXPONENTS", (5.0,))
-    monkeypatch.setattr(regime_builder, "CALIBRATION_SEEDS", (101,))
     module = load_script("realism_report", monkeypatch)
     code = module.main([
         "--ohlc", str(real_dir / "btc_usd_daily_ohlcv.csv"), "--iv", str(real_dir / "btc_dvol_daily.csv"),
-        "--days", "600", "--seeds", "1", "2",
+        "--regime-file", str(tmp_path / "absent.json"), "--days", "600", "--seeds", "1", "2", "--per-seed",
     ])
     out = capsys.readouterr().out
     assert "seed 1, 600 synthetic days" in out and "seed 2, 600 synthetic days" in out
-    assert "median over seeds 1, 2" in out
+    assert "median over seeds 1, 2" in out and "built-in defaults" in out
     median = out.split("median over seeds")[1]
-    for check in ("KS vrp_30d", "KS adx_14d", "vrp_30d autocorr lag 10"):
-        assert check in median
-    assert code == (1 if " NO" in median else 0)
+    for check in realism.CHECKS:
+        assert check.name in median
+    assert ("model outcomes, realism: pass" in out) == (code == 0)
+    assert ("model outcomes, realism: fail" in out) == (code == 1)
+
+
+def test_realism_report_rejects_bad_input(
+    real_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    module = load_script("realism_report", monkeypatch)
+    assert module.main(["--days", "10"]) == 2
+    assert "--days" in capsys.readouterr().err
+    assert module.main(["--ohlc", str(tmp_path / "absent.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "absent.csv" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_unwritable_output_is_one_line_exit_1(
+    builder: ModuleType, real_args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """issue 13 item 10: a parent that is a file: one line, no traceback, exit 1 (the run
+    failed for a reason other than its data; greg_tui/command_line.py), before the build."""
+    a_file = tmp_path / "not_a_folder"
+    a_file.write_text("x", encoding="utf-8")
+    for output in (a_file / "regimes.json", a_file / "deeper" / "regimes.json"):
+        assert builder.main(["--underlying", "BTC", *real_args, "--output", str(output), "--no-judge"]) == 1
+        err = capsys.readouterr().err
+        assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+        assert "cannot write" in err and "not_a_folder" in err
+
+def test_write_failure_is_one_line_exit_1(
+    builder: ModuleType, real_args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A write refused by the system (read-only folder, full disk) at the very end."""
+    import synthetic.regime_model as regime_model
+
+    def refuse(path, text):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(regime_model, "write_text_atomic", refuse)
+    output = tmp_path / "r.json"
+    assert builder.main(["--underlying", "BTC", *real_args, "--output", str(output), "--no-judge"]) == 1
+    lines = [line for line in capsys.readouterr().err.strip().splitlines() if not line.startswith("BTC:")]
+    assert lines == [f"error: cannot write the regime file {output}: Permission denied; it is unchanged"]
+    assert not output.exists()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_read_only_folder_is_one_line_exit_1(
+    builder: ModuleType, real_args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        code = builder.main(["--underlying", "BTC", *real_args, "--output", str(locked / "r.json"), "--no-judge"])
+        lines = [line for line in capsys.readouterr().err.strip().splitlines() if not line.startswith("BTC:")]
+    finally:
+        locked.chmod(0o700)
+    assert code == 1
+    assert len(lines) == 1 and "cannot write" in lines[0] and "Traceback" not in lines[0], lines
+    assert list(locked.iterdir()) == []
+
+
+def test_old_regime_file_is_replaced_with_a_note(
+    builder: ModuleType, real_args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    output = tmp_path / "greg_regimes.json"
+    output.write_text(json.dumps({"format": FORMAT_NAME, "version": 1, "underlyings": {"ETH": {}}}), encoding="utf-8")
+    assert builder.main(["--underlying", "BTC", *real_args, "--output", str(output), "--no-judge"]) == 0
+    err = capsys.readouterr().err
+    assert "version 1" in err and "ETH" in err
+    assert json.loads(output.read_text())["version"] == 2
+    assert load_regime_model("BTC", output).source == str(output)
 
 
 def test_prices_given_as_iv_exit_2_and_write_nothing(
@@ -169,3 +260,12 @@ def test_bars_without_iv_exit_2_instead_of_placeholder_regimes(
     assert code == 2
     assert "no 30-day implied vol" in capsys.readouterr().err
     assert not output.exists()
+
+
+def test_built_in_defaults_are_the_checkouts_regime_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    """synthetic/default_regimes.py is write_default_regimes.py's rendering of
+    data/greg_regimes.json: rebuilding one without the other fails here."""
+    module = load_script("write_default_regimes", monkeypatch)
+    regime_file = SCRIPTS.parent / "data" / "greg_regimes.json"
+    btc = json.loads(regime_file.read_text(encoding="utf-8"))["underlyings"]["BTC"]
+    assert module.render(btc) == module.TARGET.read_text(encoding="utf-8")

@@ -133,6 +133,75 @@ def _missing_regime_ids() -> dict:
     return {"BTC": entry}
 
 
+def _regime_field(field: str, value) -> dict:
+    entry = _valid_entry()
+    entry["regimes"]["2"][field] = value
+    return {"BTC": entry}
+
+
+def _template_value(value) -> dict:
+    entry = _valid_entry()
+    entry["regimes"]["1"]["skew_template"]["delta_0.25"] = value
+    return {"BTC": entry}
+
+
+def _dynamics_field(field: str, value) -> dict:
+    entry = _valid_entry()
+    entry["dynamics"][field] = value
+    return {"BTC": entry}
+
+
+def _nan_token(path: Path, field: str) -> None:
+    """JSON with a bare NaN token (Python's json writes and reads it) in one field."""
+    text = json.dumps({"format": FORMAT_NAME, "version": FORMAT_VERSION, "underlyings": {"BTC": _valid_entry()}})
+    value = json.dumps(_valid_entry()["regimes"]["0"][field])
+    path.write_text(text.replace(f'"{field}": {value}', f'"{field}": NaN', 1), encoding="utf-8")
+
+
+# name -> (writer, text the warning must contain: the field or the problem)
+FIELD_CASES = {
+    "invalid utf-8": (lambda p: p.write_bytes(b'{"format": "greg-regimes", "x": "' + bytes([0xFF, 0xFE, 0xFA]) + b'"}'), "UTF-8"),
+    "utf-16 with bom": (lambda p: p.write_text(json.dumps({"format": FORMAT_NAME}), encoding="utf-16"), "UTF-8"),
+    "deeply nested": (lambda p: p.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8"), "nested"),
+    "huge integer": (lambda p: p.write_text('{"format": "greg-regimes", "version": ' + "9" * 5000 + "}", encoding="utf-8"), "JSON"),
+    "skew template value text": (lambda p: write_file(p, _template_value("abc")), "skew_template.delta_0.25"),
+    "skew template value list": (lambda p: write_file(p, _template_value([0.1, 0.2])), "skew_template.delta_0.25"),
+    "skew template a list": (lambda p: write_file(p, _regime_field("skew_template", [0.1])), "skew_template"),
+    "term_sigma text": (lambda p: write_file(p, _regime_field("term_sigma", "abc")), "term_sigma"),
+    "drift NaN token": (lambda p: _nan_token(p, "drift_annual"), "drift_annual"),
+    "mu_rv NaN token": (lambda p: _nan_token(p, "mu_rv_30d"), "mu_rv_30d"),
+    "drift out of range": (lambda p: write_file(p, _regime_field("drift_annual", 40.0)), "drift_annual"),
+    "phi_skew a boolean": (lambda p: write_file(p, _regime_field("phi_skew", True)), "phi_skew"),
+    "name a number": (lambda p: write_file(p, _regime_field("name", 7)), "name"),
+    "fitted not a list": (lambda p: write_file(p, _regime_field("fitted", "mu_rv_30d")), "fitted"),
+    "unknown regime field": (lambda p: write_file(p, _regime_field("colour", "red")), "colour"),
+    "dynamics missing": (lambda p: write_file(p, {"BTC": {k: v for k, v in _valid_entry().items() if k != "dynamics"}}), "dynamics"),
+    "dynamics persistence text": (lambda p: write_file(p, _dynamics_field("persistence", "abc")), "persistence"),
+    "dynamics t_dof infinite": (lambda p: write_file(p, _dynamics_field("t_dof", 1e309)), "t_dof"),
+    "matrix holds text": (lambda p: write_file(p, {"BTC": {**_valid_entry(), "transition_matrix": [["a"]]}}), "transition_matrix"),
+    "matrix holds null": (lambda p: write_file(p, {"BTC": {**_valid_entry(), "transition_matrix": [[None] * 6] * 6}}), "transition_matrix"),
+    "regime id not a number": (lambda p: write_file(p, {"BTC": {**_valid_entry(), "regimes": {"zero": {}}}}), "zero"),
+    "provenance a list": (lambda p: write_file(p, {"BTC": {**_valid_entry(), "provenance": [1]}}), "provenance"),
+    "version 1 file": (lambda p: write_file(p, {"BTC": _valid_entry()}, version=1), "version 1"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FIELD_CASES))
+def test_bad_field_warns_naming_it_and_gives_defaults(tmp_path: Path, case: str) -> None:
+    """issue 13 item 5: every field's type and range is checked; a bad file never crashes, it
+    falls back to the defaults with one line naming the field."""
+    path = tmp_path / "greg_regimes.json"
+    writer, named = FIELD_CASES[case]
+    writer(path)
+    with pytest.warns(UserWarning) as record:
+        model = load_regime_model("BTC", path)
+    messages = [str(w.message) for w in record]
+    assert len(messages) == 1 and "\n" not in messages[0], messages
+    assert named in messages[0] and str(path) in messages[0], messages
+    assert_same_model(model, default_regime_model("BTC"))
+    assert "default" in model.source and path.name in model.source
+
+
 BAD_FILES = {
     "corrupt json": lambda p: p.write_text('{"format": "greg-regimes", "version": 1, "underl', encoding="utf-8"),
     "not an object": lambda p: p.write_text("[1, 2, 3]", encoding="utf-8"),
@@ -150,6 +219,7 @@ BAD_FILES = {
     "regimes a list": lambda p: write_file(p, {"BTC": {"regimes": [1, 2], "transition_matrix": [[1.0]]}}),
     "regime a string": lambda p: write_file(p, {"BTC": {"regimes": {"0": "calm"}, "transition_matrix": [[1.0]]}}),
     "entry a number": lambda p: write_file(p, {"BTC": 5}),
+    "a folder": lambda p: p.mkdir(),
 }
 
 
@@ -177,6 +247,29 @@ def test_saving_over_a_bad_file_raises_and_leaves_it(tmp_path: Path, case: str) 
 
 
 # ----------------------------------------------------------------------------- model
+
+
+def test_eth_defaults_are_labelled_btc_derived() -> None:
+    """issue 10 item 5: until ETH data is imported, ETH's model is BTC's scaled, and says so."""
+    eth, btc = default_regime_model("ETH"), default_regime_model("BTC")
+    assert eth.derived_from == "BTC" and btc.derived_from is None
+    assert eth.label == "ETH (BTC-derived)" and btc.label == "BTC"
+    assert "BTC-derived" in eth.source
+    ratio = eth.provenance["vol_ratio"]
+    assert 0.95 <= ratio <= 1.4 and "2023" in eth.provenance["vol_ratio_source"]
+    for k in btc.regimes:
+        assert eth.regimes[k].mu_rv_30d == pytest.approx(btc.regimes[k].mu_rv_30d * ratio)
+    assert eth.dynamics == btc.dynamics
+    assert default_regime_model("SOL").label == "SOL (BTC-derived)"
+
+
+def test_saving_over_a_version_1_file_replaces_it_with_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "greg_regimes.json"
+    write_file(path, {"ETH": {"old": True}}, version=1)
+    with pytest.warns(UserWarning, match="version 1.*ETH"):
+        save_regime_model(custom_model("BTC"), path)
+    payload = json.loads(path.read_text())
+    assert payload["version"] == FORMAT_VERSION and list(payload["underlyings"]) == ["BTC"]
 
 
 def test_defaults_are_valid_and_say_so() -> None:

@@ -19,7 +19,14 @@ from synthetic.regime_model import (
     save_regime_model,
 )
 from synthetic.regimes import estimate_transition_matrix
-from synthetic.universe import SyntheticMarket, generate_market
+from synthetic.universe import (
+    DEFAULT_END,
+    MAX_BARS,
+    SyntheticMarket,
+    bridge_extremes,
+    generate_market,
+    synthetic_calendar,
+)
 
 
 @pytest.fixture(scope="module")
@@ -157,3 +164,48 @@ def test_metric_samples_for_underlying(tmp_path: Path, monkeypatch: pytest.Monke
         assert all(isinstance(v, float) and np.isfinite(v) for v in sample.values())
     assert samples == list(load_metric_samples_for_underlying("BTC", 100))
     assert len({s["rv_30d"] for s in samples}) > 50  # one row per day, not a repeated row
+
+
+# ----------------------------------------------------------------------------- long paths
+
+
+def test_calendar_ends_at_end_or_starts_at_year_one() -> None:
+    short = synthetic_calendar(100_000)
+    assert short[-1] == pd.Timestamp(DEFAULT_END, tz="UTC") and short[0].year == 1752
+    long = synthetic_calendar(1_000_260)
+    assert long[0] == pd.Timestamp("0001-01-01", tz="UTC") and long[-1].year == 2739
+    for index in (short, long):
+        assert (np.diff(index.asi8) == np.diff(index.asi8)[0]).all()
+        assert index[0].to_pydatetime().year >= 1 and index[-1].isoformat().startswith(str(index[-1].year))
+    with pytest.raises(ValueError, match="at most"):
+        synthetic_calendar(MAX_BARS + 1)
+
+
+def test_long_path_is_finite_with_every_sensor_defined(btc_model: RegimeModel) -> None:
+    market = generate_market("BTC", 200_000, seed=2, model=btc_model)
+    prices = market.raw[["open", "high", "low", "close"]].to_numpy()
+    assert np.isfinite(prices).all() and (prices > 0).all()
+    sensors = compute_sensors(market.raw).iloc[market.warmup_bars :]
+    assert sensors[list(SENSOR_NAMES)].notna().all().all()
+    assert np.isfinite(market.raw[["iv_30d", "iv_7d"]].to_numpy()).all()
+    # The largest move stays BTC-like: shocks are cut at 8 s.d. (version 1: 2.08 in 30,000 days).
+    assert np.abs(np.log(market.raw["close"]).diff()).max() < 0.6
+
+
+def test_log_price_is_bounded_even_with_the_largest_drift(btc_model: RegimeModel) -> None:
+    regimes = {k: dataclasses.replace(r, drift_annual=2.0) for k, r in btc_model.regimes.items()}
+    model = RegimeModel("BTC", regimes, btc_model.transition_matrix, {}, "test", btc_model.dynamics)
+    close = generate_market("BTC", 400_000, seed=1, model=model, warmup_bars=0).raw["close"]
+    log_close = np.log(close.to_numpy())
+    assert np.isfinite(log_close).all() and np.abs(log_close).max() < 700
+
+
+def test_bridge_extremes_bound_the_day_and_follow_its_law() -> None:
+    rng = np.random.default_rng(0)
+    returns = rng.normal(0, 0.03, 200_000)
+    sd = np.full(len(returns), 0.03)
+    high, low = bridge_extremes(np.random.default_rng(1), returns, sd)
+    assert (high >= np.maximum(returns, 0)).all() and (low <= np.minimum(returns, 0)).all()
+    # A driftless bridge from 0 back to 0 has E[max] = s * sqrt(pi/8).
+    flat_high, _ = bridge_extremes(np.random.default_rng(2), np.zeros(200_000), sd)
+    assert flat_high.mean() == pytest.approx(0.03 * np.sqrt(np.pi / 8), rel=0.01)

@@ -143,11 +143,6 @@ def test_chain_snapshot_parquet(originals, tmp_path, damage):
     loads_or_one_line_error(lambda: load_harvested_chain(tmp_path, "BTC"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 13 item 5 (regime file decoding and validation) is fixed on the synthetic helper's branch; "
-    "remove this marker when merging it",
-)
 @given(corruptions())
 @PROPERTY
 def test_regime_file_read_path(originals, tmp_path, damage):

@@ -1,0 +1,345 @@
+"""Spot volatility of the synthetic universe and the model's own forecast of it.
+
+The vol of day t+1 (annualized, vol points) is set at the close of day t by the regime then in
+force and a latent log-vol state shared by every regime (docs/synthetic.md)::
+
+    sigma_{t+1} = mu_rv_30d[s_t] * exp(x_t + y_t + beta * T_t)
+    x_t = phi * x_{t-1} + eta * z_t                        (slow vol state)
+    y_t = psi * y_{t-1} + news(eps_t)                      (vol spikes after large moves)
+    T_t = lam * T_{t-1} + (1 - lam) * clip(eps_t, -c, c)   (trend of recent moves)
+    news(e) = alpha * (min(e^2, c^2) - E[min(e^2, c^2)]) + gamma * clip(e, -c, c)
+
+``eps_t`` is day t's standardized return shock (Student-t cut at ``RETURN_CAP`` s.d., unit
+variance). A large move raises
+the vol that follows more than in proportion (``alpha``: on BTC, DVOL rose ~1% after a 1-s.d.
+day and ~15% after a 3.5-s.d. day) and the spike fades faster (``psi``) than vol's slow swings
+(``phi``), so vol jumps up and decays as DVOL does; up and down days can act differently
+(``gamma``); ``T`` is
+the trend of recent moves (half-life ``TREND_HALF_LIFE_DAYS``) and ``beta`` lifts vol while a
+rally lasts (BTC 2023-25: log DVOL rose ~0.2 per unit of 20-day log return beyond what the
+realized moves explain); ``z_t`` is a Gaussian shock the market sees before returns show it,
+which is why implied vol forecasts realized vol better than the trailing sample does. Moves
+enter capped at ``c = NEWS_CAP`` standard deviations, which keeps every moment finite.
+
+``VolForecaster.expected_rv`` is the model's expectation at t of the vol realized over the
+next ``horizon`` days, read as a variance swap (as DVOL is built): the square root of the
+expected mean daily variance. Every future shock enters ``x`` linearly or through a function
+of one day's move, and the regime chain is independent of the shocks, so
+
+    E_t[sigma^2_{t+1+j}] = (P^j mu_rv^2)[s_t] * exp(2 (phi^j x_t + psi^j y_t + beta lam^j T_t)) * C_j
+
+exactly, with ``C_j`` a product of one-day moment
+generating functions computed once per model by quadrature over the Student-t density.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, fields
+from functools import cache, cached_property
+
+import numpy as np
+
+from synthetic.recursion import linear_recurrence
+
+FORECAST_DAYS = 30
+FRONT_DAYS = 7
+NEWS_CAP = 5.0
+# Return shocks are cut at this many s.d. (see student_t_unit).
+RETURN_CAP = 8.0
+TREND_HALF_LIFE_DAYS = 10.0
+TREND_KEEP = 0.5 ** (1.0 / TREND_HALF_LIFE_DAYS)
+# Integration grid for one day's move (Simpson over [-c, c], the tails in closed form).
+_GRID_POINTS = 1601
+_CHUNK = 1 << 16
+# Lags past this add less than 1e-10 to a log moment generating function.
+_MAX_LAGS = 20_000
+_SMALL = 1e-4
+
+
+@dataclass(frozen=True)
+class VolDynamics:
+    """The model-level vol parameters every regime shares (see the module docstring).
+
+    ``persistence`` phi and ``vol_of_vol`` eta are daily, ``news_persistence`` psi the daily
+    persistence of the spikes that news starts; ``news_square`` alpha is the log-vol
+    change per unit of a day's squared standardized move, ``news_signed`` gamma per standard
+    deviation of it (up minus down); ``trend_feedback`` beta the log-vol per unit of the trend
+    state (an average of standardized moves);
+    ``t_dof`` the Student-t degrees of freedom of return shocks. ``fitted`` lists what was
+    estimated from data."""
+
+    persistence: float = 0.985
+    vol_of_vol: float = 0.03
+    news_persistence: float = 0.9
+    news_square: float = 0.008
+    news_signed: float = 0.0
+    trend_feedback: float = 0.0
+    t_dof: float = 6.0
+    fitted: tuple[str, ...] = field(default_factory=tuple)
+
+    def validate(self) -> None:
+        for f in fields(self):
+            if f.name == "fitted":
+                continue
+            value = getattr(self, f.name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+                raise ValueError(f"{f.name} must be a finite number, got {value!r}")
+        checks = (
+            ("persistence", 0.0 <= self.persistence <= 0.999, "[0, 0.999]"),
+            ("vol_of_vol", 0.0 <= self.vol_of_vol <= 0.5, "[0, 0.5]"),
+            ("news_persistence", 0.0 <= self.news_persistence <= 0.999, "[0, 0.999]"),
+            ("news_square", 0.0 <= self.news_square <= 0.1, "[0, 0.1]"),
+            ("news_signed", abs(self.news_signed) <= 0.5, "[-0.5, 0.5]"),
+            ("trend_feedback", abs(self.trend_feedback) <= 0.5, "[-0.5, 0.5]"),
+            ("t_dof", 4.5 <= self.t_dof <= 200.0, "[4.5, 200]"),
+        )
+        for name, ok, interval in checks:
+            if not ok:
+                raise ValueError(f"{name} must be in {interval}, got {getattr(self, name)!r}")
+        if not isinstance(self.fitted, tuple) or not all(isinstance(x, str) for x in self.fitted):
+            raise ValueError("fitted must be a list of names")
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["fitted"] = list(self.fitted)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> VolDynamics:
+        if not isinstance(data, dict):
+            raise ValueError(f"must be an object, got {type(data).__name__}")
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown field(s): {', '.join(sorted(map(str, unknown)))}")
+        values = dict(data)
+        fitted = values.get("fitted", [])
+        if not isinstance(fitted, list | tuple):
+            raise ValueError("fitted must be a list of names")
+        values["fitted"] = tuple(fitted)
+        dynamics = cls(**values)
+        dynamics.validate()
+        return dynamics
+
+
+# ------------------------------------------------------------------------------ shocks
+
+
+def unit_t_density(e: np.ndarray, dof: float) -> np.ndarray:
+    """Density of a Student-t with ``dof`` degrees of freedom scaled to unit variance."""
+    scale = math.sqrt(dof / (dof - 2.0))
+    log_norm = math.lgamma((dof + 1) / 2) - math.lgamma(dof / 2) - 0.5 * math.log(dof * math.pi)
+    t = e * scale
+    return np.exp(log_norm - (dof + 1) / 2 * np.log1p(t * t / dof)) * scale
+
+
+@dataclass(frozen=True)
+class _Truncation:
+    mass: float  # P(|T| <= RETURN_CAP) for T unit-variance Student-t
+    scale: float  # 1 / s.d. of T given |T| <= RETURN_CAP
+
+
+@cache
+def _truncation(dof: float) -> _Truncation:
+    grid = np.linspace(-RETURN_CAP, RETURN_CAP, 8001)
+    simpson = np.ones(len(grid))
+    simpson[1:-1:2], simpson[2:-1:2] = 4.0, 2.0
+    weights = simpson * (grid[1] - grid[0]) / 3.0 * unit_t_density(grid, dof)
+    mass = float(weights.sum())
+    return _Truncation(mass, 1.0 / math.sqrt(float(np.dot(weights, grid**2)) / mass))
+
+
+def shock_density(e: np.ndarray, dof: float) -> np.ndarray:
+    """Density of a day's return shock: a unit-variance Student-t cut at ``RETURN_CAP`` s.d.
+    and rescaled to unit variance again (zero beyond the cut)."""
+    cut = _truncation(dof)
+    t = np.asarray(e, dtype=float) / cut.scale
+    inside = np.abs(t) <= RETURN_CAP
+    return np.where(inside, unit_t_density(t, dof) / (cut.mass * cut.scale), 0.0)
+
+
+def student_t_unit(rng: np.random.Generator, n: int, dof: float) -> np.ndarray:
+    """``n`` return shocks (``shock_density``): Student-t draws beyond ``RETURN_CAP`` s.d. are
+    drawn again, so one day can be extreme (BTC's worst days were ~6 s.d.) but never absurd
+    (an untruncated t(5.6) gives a 70-s.d. day somewhere in a million)."""
+    unit = math.sqrt(dof / (dof - 2.0))
+    draws = rng.standard_t(dof, n) / unit
+    outside = np.flatnonzero(np.abs(draws) > RETURN_CAP)
+    while len(outside):
+        redrawn = rng.standard_t(dof, len(outside)) / unit
+        draws[outside] = redrawn
+        outside = outside[np.abs(redrawn) > RETURN_CAP]
+    return draws * _truncation(dof).scale
+
+
+class _OneDay:
+    """Expectations over one day's standardized move by quadrature on [-c, c]; beyond the
+    cap every function of the move is constant, so the tails add closed-form terms."""
+
+    def __init__(self, dof: float):
+        grid = np.linspace(-NEWS_CAP, NEWS_CAP, _GRID_POINTS)
+        simpson = np.ones(_GRID_POINTS)
+        simpson[1:-1:2], simpson[2:-1:2] = 4.0, 2.0
+        self.grid = grid
+        self.weights = simpson * (grid[1] - grid[0]) / 3.0 * shock_density(grid, dof)
+        self.tail = max(0.0, (1.0 - self.weights.sum()) / 2.0)  # P(eps > c) = P(eps < -c)
+        self.mean_square = float(np.dot(self.weights, grid**2) + 2.0 * self.tail * NEWS_CAP**2)
+        self.var_square = float(np.dot(self.weights, (grid**2 - self.mean_square) ** 2)
+                                + 2.0 * self.tail * (NEWS_CAP**2 - self.mean_square) ** 2)
+        self.second_clip = self.mean_square  # E[clip(eps)^2]
+
+    def log_mgf(self, square: np.ndarray, linear: np.ndarray) -> np.ndarray:
+        """log E[exp(square * (min(e^2, c^2) - E) + linear * clip(e))], vectorized."""
+        square = np.atleast_1d(np.asarray(square, dtype=float))
+        linear = np.atleast_1d(np.asarray(linear, dtype=float))
+        centred = self.grid**2 - self.mean_square
+        inside = np.empty(len(square))
+        for lo in range(0, len(square), 256):  # rows of the (coefficients x grid) matrix
+            rows = slice(lo, lo + 256)
+            inside[rows] = np.exp(square[rows, None] * centred + linear[rows, None] * self.grid) @ self.weights
+        top = square * (NEWS_CAP**2 - self.mean_square)
+        tails = self.tail * (np.exp(top + linear * NEWS_CAP) + np.exp(top - linear * NEWS_CAP))
+        return np.log(inside + tails)
+
+
+def news(eps: np.ndarray, dynamics: VolDynamics, one_day: _OneDay | None = None) -> np.ndarray:
+    """Log-vol response to standardized moves ``eps`` (capped at ``NEWS_CAP``), zero mean."""
+    one_day = one_day or _OneDay(dynamics.t_dof)
+    capped = np.clip(eps, -NEWS_CAP, NEWS_CAP)
+    return dynamics.news_square * (capped * capped - one_day.mean_square) + dynamics.news_signed * capped
+
+
+class VolProcess:
+    """The log-vol process of one ``VolDynamics``: its path from shocks, its stationary law
+    and the coefficients of its forecast."""
+
+    def __init__(self, dynamics: VolDynamics):
+        self.dynamics = dynamics
+        self.one_day = _OneDay(dynamics.t_dof)
+
+    def shock_coefficients(self, lags: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """How one day's shocks reach the log-vol ``x + y + beta T`` n days later (n = 0..lags-1):
+        coefficients on the centred capped square, on the capped move and on ``z``."""
+        d = self.dynamics
+        n = np.arange(lags)
+        spikes = d.news_persistence**n
+        linear = d.news_signed * spikes + d.trend_feedback * (1.0 - TREND_KEEP) * TREND_KEEP**n
+        return d.news_square * spikes, linear, d.vol_of_vol * d.persistence**n
+
+    def carries(self, lags: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Today's (x, y, T) weights in the log-vol j days ahead: (phi^j, psi^j, beta lam^j)."""
+        d, j = self.dynamics, np.arange(lags)
+        return d.persistence**j, d.news_persistence**j, d.trend_feedback * TREND_KEEP**j
+
+    def log_mgf_by_lag(self, lags: int, k: float = 2.0) -> np.ndarray:
+        """log E[exp(k * (what one day's shocks add to the log-vol n days later))], n < lags.
+
+        The Gaussian part is exact in closed form; the move's part by quadrature, except at
+        lags where its coefficients are below ``_SMALL`` (far in the past), where the
+        second-order cumulant is exact to ~1e-12."""
+        square, linear, gauss = self.shock_coefficients(lags)
+        square, linear = k * square, k * linear
+        out = 0.5 * (k * gauss) ** 2
+        large = (np.abs(square) > _SMALL) | (np.abs(linear) > _SMALL)
+        out[large] += self.one_day.log_mgf(square[large], linear[large])
+        small = ~large
+        out[small] += 0.5 * (square[small] ** 2 * self.one_day.var_square + linear[small] ** 2 * self.one_day.second_clip)
+        return out
+
+    @cached_property
+    def _lags(self) -> int:
+        phi = max(self.dynamics.persistence, self.dynamics.news_persistence, TREND_KEEP)
+        return int(min(_MAX_LAGS, max(64, math.ceil(math.log(1e-12) / math.log(phi)) if phi > 0 else 64)))
+
+    def mean_square_factor(self) -> float:
+        """E[exp(2x)] under the stationary law: the RMS vol of a regime is mu_rv * sqrt(this)."""
+        return float(math.exp(self.log_mgf_by_lag(self._lags).sum()))
+
+    def stationary_sd(self) -> tuple[float, float, float]:
+        """Stationary s.d. of the states (x, y, T)."""
+        d = self.dynamics
+        var_x = d.vol_of_vol**2 / (1.0 - d.persistence**2)
+        var_y = (d.news_square**2 * self.one_day.var_square + d.news_signed**2 * self.one_day.second_clip) / (
+            1.0 - d.news_persistence**2)
+        var_t = (1.0 - TREND_KEEP) ** 2 * self.one_day.second_clip / (1.0 - TREND_KEEP**2)
+        return math.sqrt(var_x), math.sqrt(var_y), math.sqrt(var_t)
+
+    def paths(self, eps: np.ndarray, vol_shocks: np.ndarray, start: tuple[float, float, float]) -> VolState:
+        """The states after each day's shocks, from ``start`` = (x, y, T) before the first."""
+        d = self.dynamics
+        capped = np.clip(eps, -NEWS_CAP, NEWS_CAP)
+        return VolState(
+            slow=linear_recurrence(d.persistence, d.vol_of_vol * vol_shocks, start[0]),
+            spike=linear_recurrence(d.news_persistence, news(eps, d, self.one_day), start[1]),
+            trend=linear_recurrence(TREND_KEEP, (1.0 - TREND_KEEP) * capped, start[2]),
+        )
+
+    def log_vol(self, state: VolState) -> np.ndarray:
+        """x + y + beta T: the log of each next day's vol over its regime's level."""
+        out = state.slow + state.spike
+        if self.dynamics.trend_feedback:
+            out += self.dynamics.trend_feedback * state.trend
+        return out
+
+
+@dataclass(frozen=True)
+class VolState:
+    """The vol states at each close: slow ``x``, ``spike`` y and ``trend`` T (arrays)."""
+
+    slow: np.ndarray
+    spike: np.ndarray
+    trend: np.ndarray
+
+
+# ------------------------------------------------------------------------------ forecast
+
+
+class VolForecaster:
+    """The model's expected realized vol over the next ``horizon`` days, for any state.
+
+    Built once per model: ``C_j``, ``B_j`` from the vol process and the regime part
+    ``(P^j mu_rv^2)`` from the transition matrix, for j < horizon."""
+
+    def __init__(self, dynamics: VolDynamics, levels: np.ndarray, transition_matrix: np.ndarray):
+        self.process = VolProcess(dynamics)
+        self.levels = np.asarray(levels, dtype=float)
+        self.matrix = np.asarray(transition_matrix, dtype=float)
+        self._tables: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def _table(self, horizon: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """((phi^j, psi^j, beta lam^j) as rows, log C_j, R_j[s]) for j = 0..horizon-1."""
+        if horizon not in self._tables:
+            log_mgf = self.process.log_mgf_by_lag(horizon)
+            log_c = np.concatenate(([0.0], np.cumsum(log_mgf)[:-1]))
+            regime_var = np.empty((horizon, len(self.levels)))
+            current = self.levels**2
+            for j in range(horizon):
+                regime_var[j] = current
+                current = self.matrix @ current
+            self._tables[horizon] = (np.stack(self.process.carries(horizon)), log_c, regime_var)
+        return self._tables[horizon]
+
+    def expected_variance(self, state: VolState, regime: np.ndarray, horizon: int = FORECAST_DAYS) -> np.ndarray:
+        """Mean of E_t[sigma^2_{t+k}], k = 1..horizon (vol points squared), per day."""
+        carries, log_c, regime_var = self._table(horizon)
+        regime = np.asarray(regime)
+        columns = (state.slow, state.spike, state.trend)
+        n = len(regime)
+        out = np.empty(n)
+        for lo in range(0, n, _CHUNK):
+            part = slice(lo, lo + _CHUNK)
+            exponent = np.repeat(log_c[:, None], len(regime[part]), axis=1)  # (horizon, chunk)
+            for carry, column in zip(carries, columns, strict=True):
+                exponent += (2.0 * carry)[:, None] * np.asarray(column, dtype=float)[part]
+            np.exp(exponent, out=exponent)
+            exponent *= regime_var[:, regime[part]]
+            out[part] = exponent.sum(axis=0) / horizon
+        return out
+
+    def expected_rv(self, state: VolState, regime: np.ndarray, horizon: int = FORECAST_DAYS) -> np.ndarray:
+        """sqrt of ``expected_variance``: vol points, the ``rv_30d_t`` of the IV target."""
+        return np.sqrt(self.expected_variance(state, regime, horizon))
+
+    def mean_square_factor(self) -> float:
+        return self.process.mean_square_factor()

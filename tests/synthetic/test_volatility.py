@@ -1,0 +1,146 @@
+"""The vol model: its forecast is the model's own expectation, its recursions, its parameters."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from backtest.outcomes.edge import forward_realized_vol
+from greg_core.realized_vol import realized_vol
+from synthetic.recursion import linear_recurrence
+from synthetic.regime_model import RegimeModel, default_regime_model
+from synthetic.regimes import RegimeParams
+from synthetic.universe import generate_market
+from synthetic.volatility import (
+    NEWS_CAP,
+    TREND_KEEP,
+    VolDynamics,
+    VolForecaster,
+    VolProcess,
+    VolState,
+    student_t_unit,
+)
+
+MATRIX = np.array([[0.9, 0.1, 0.0], [0.05, 0.9, 0.05], [0.0, 0.2, 0.8]])
+LEVELS = np.array([30.0, 50.0, 80.0])
+DYNAMICS = VolDynamics(
+    persistence=0.97, vol_of_vol=0.05, news_persistence=0.8, news_square=0.03, news_signed=-0.03,
+    trend_feedback=0.3, t_dof=5.0,
+)
+
+
+def test_forecast_is_the_expectation_of_the_simulated_variance() -> None:
+    """Monte Carlo from one state (x, y, T, regime): the mean realized variance of the next 30
+    days matches ``expected_variance`` within the simulation's error."""
+    state, regime = (0.2, 0.1, 0.15), 1
+    rng = np.random.default_rng(0)
+    n, horizon = 60_000, 30
+    x, y, trend = (np.full(n, v) for v in state)
+    s = np.full(n, regime)
+    cumulative = np.cumsum(MATRIX, axis=1)
+    mean_square = VolProcess(DYNAMICS).one_day.mean_square
+    total = np.zeros(n)
+    for _ in range(horizon):  # day t+1+k uses the regime and states at close t+k
+        total += (LEVELS[s] * np.exp(x + y + DYNAMICS.trend_feedback * trend)) ** 2
+        eps = np.clip(student_t_unit(rng, n, DYNAMICS.t_dof), -NEWS_CAP, NEWS_CAP)
+        trend = TREND_KEEP * trend + (1 - TREND_KEEP) * eps
+        x = DYNAMICS.persistence * x + DYNAMICS.vol_of_vol * rng.standard_normal(n)
+        y = DYNAMICS.news_persistence * y + DYNAMICS.news_square * (eps * eps - mean_square) + DYNAMICS.news_signed * eps
+        s = (rng.random(n)[:, None] > cumulative[s]).sum(axis=1)
+    simulated = total / horizon
+    exact = VolForecaster(DYNAMICS, LEVELS, MATRIX).expected_variance(
+        VolState(*(np.array([v]) for v in state)), np.array([regime]), horizon
+    )[0]
+    assert exact == pytest.approx(simulated.mean(), abs=4 * simulated.std() / math.sqrt(n))
+
+
+def test_stationary_moments_match_a_long_path() -> None:
+    process = VolProcess(DYNAMICS)
+    rng = np.random.default_rng(1)
+    n = 300_000
+    state = process.paths(student_t_unit(rng, n, DYNAMICS.t_dof), rng.standard_normal(n), (0.0, 0.0, 0.0))
+    burn = 5000
+    log_vol = process.log_vol(state)[burn:]
+    assert np.exp(2 * log_vol).mean() == pytest.approx(process.mean_square_factor(), rel=0.02)
+    simulated_sd = [a[burn:].std() for a in (state.slow, state.spike, state.trend)]
+    np.testing.assert_allclose(simulated_sd, process.stationary_sd(), rtol=0.05)
+
+
+def test_forward_looking_iv_forecasts_future_rv() -> None:
+    """With no premium and no IV noise, iv_30d is the model's expected 30-day realized vol:
+    unbiased for the forward realized variance, and the trailing RV adds nothing."""
+    base = default_regime_model("BTC")
+    regimes = {
+        k: RegimeParams(**{**r.to_dict(), "mu_vrp_30d": 0.0, "iv_level_sigma": 0.0, "phi_iv": 0.0, "fitted": ()})
+        for k, r in base.regimes.items()
+    }
+    model = RegimeModel("BTC", regimes, base.transition_matrix, {}, "test", base.dynamics)
+    raw = generate_market("BTC", 40_000, seed=3, model=model).raw
+    forward = forward_realized_vol(raw["close"], 30)
+    trailing = realized_vol(np.log(raw["close"]).diff(), 30)
+    frame = pd.concat([forward**2, raw["iv_30d"] ** 2, trailing**2], axis=1, keys=["f", "iv", "t"]).dropna()
+    assert frame["f"].mean() / frame["iv"].mean() == pytest.approx(1.0, abs=0.03)
+    design = np.column_stack([np.ones(len(frame)), frame["iv"], frame["t"]])
+    coef, *_ = np.linalg.lstsq(design, frame["f"].to_numpy(), rcond=None)
+    assert coef[1] == pytest.approx(1.0, abs=0.15)
+    assert abs(coef[2]) < 0.1
+
+
+def _loop(coef, inputs, start):
+    out, previous = [], start
+    for a, b in zip(np.broadcast_to(coef, inputs.shape).tolist(), inputs.tolist(), strict=True):
+        previous = a * previous + b
+        out.append(previous)
+    return np.array(out)
+
+
+@pytest.mark.parametrize("n", [0, 1, 5, 63, 64, 65, 1000, 4099])
+def test_linear_recurrence_equals_the_loop(n: int) -> None:
+    rng = np.random.default_rng(n)
+    inputs = rng.normal(size=n)
+    for coef in (rng.uniform(0.0, 0.999, n), 0.97, 0.0, 1.0):
+        expected = _loop(coef, inputs, 0.7) if n else np.empty(0)
+        np.testing.assert_allclose(linear_recurrence(coef, inputs, 0.7), expected, rtol=1e-11, atol=1e-11)
+
+
+def test_synthetic_does_not_import_scipy_signal() -> None:
+    """issue 11: scipy.signal costs ~2 s to import; the generator needs only recursions."""
+    code = (
+        "import sys, synthetic.universe, synthetic.regime_model\n"
+        "synthetic.universe.generate_market('BTC', 50, seed=1)\n"
+        "print('scipy.signal' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"persistence": 1.0},
+        {"persistence": math.nan},
+        {"vol_of_vol": -0.1},
+        {"news_persistence": 1.5},
+        {"news_square": 0.5},
+        {"news_signed": "abc"},
+        {"trend_feedback": math.inf},
+        {"t_dof": 3.0},
+        {"t_dof": True},
+        {"fitted": "persistence"},
+        {"bogus": 1},
+    ],
+)
+def test_vol_dynamics_validation_names_the_field(bad: dict) -> None:
+    with pytest.raises(ValueError, match=next(iter(bad))):
+        VolDynamics.from_dict({**VolDynamics().to_dict(), **bad})
+
+
+def test_vol_dynamics_roundtrip() -> None:
+    assert VolDynamics.from_dict(DYNAMICS.to_dict()) == DYNAMICS
+    with pytest.raises(ValueError):
+        VolDynamics.from_dict([1, 2])
