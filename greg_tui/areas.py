@@ -1,4 +1,4 @@
-"""The app's five areas, defined once.
+"""The app's areas, defined once.
 
 The App's modes and number keys, the top bar's tabs, the help screen's sections and the
 command palette all read ``AREAS``. A screen module is imported only when its area is first
@@ -41,6 +41,7 @@ AREAS: tuple[Area, ...] = (
     Area("3", "setup", "Setup", "greg_tui.screens.setup", "SetupScreen"),
     Area("4", "regimes", "Regimes", "greg_tui.screens.regimes", "RegimesScreen"),
     Area("5", "selector", "Selector", "greg_tui.screens.selector", "SelectorScreen"),
+    Area("6", "series", "Series", "greg_tui.screens.timeseries", "SeriesScreen"),
 )
 AREA_BY_MODE: dict[str, Area] = {area.mode: area for area in AREAS}
 HOME = AREAS[0]  # the start screen; escape on another area comes back here

@@ -1,4 +1,5 @@
-"""The selector's "bots table": one sample's sensors and every strategy's decision."""
+"""The selector's "bots table": one sample's sensors and every strategy's decision, and what
+happened next (the day's forward outcomes, labelled as outcomes)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from backtest.selector.evaluate import NO_TRADE, Criterion, GregDecision, StepCheck
+from backtest.selector.evaluate import NO_TRADE, NOT_EVALUABLE, Criterion, GregDecision, StepCheck
 from greg_core.contract import SENSOR_INFO
 from greg_core.formatting import fmt_num
+from greg_tui.widgets.selector.span import NextOutcome, StructureOutcome, Trust
 
 
 def fmt_value(value: float | None) -> str:
@@ -65,9 +67,10 @@ def decision_header(decision: GregDecision) -> Text:
     return text
 
 
-def decision_table(decision: GregDecision, dark: bool = True) -> Table:
-    """One row per strategy: name, its step, status and score; then each criterion with its
-    threshold (in the rule text), the sample's value and a tick or cross."""
+def decision_table(decision: GregDecision, dark: bool = True, outcome: NextOutcome | None = None) -> Table:
+    """One row per strategy: name, its step, status and score (and, with ``outcome``, what its
+    structure made afterwards); then each criterion with its threshold (in the rule text),
+    the sample's value and a tick or cross."""
     table = Table(expand=True, show_lines=True, header_style="bold", pad_edge=False, box=box.ROUNDED)
     table.add_column("Strategy / step / status", ratio=2, min_width=22)
     table.add_column("Criteria (rule, sample value)", ratio=3)
@@ -85,6 +88,10 @@ def decision_table(decision: GregDecision, dark: bool = True) -> Table:
         name.append(f"\nstep {status.step_index} {status.step_name}\n", style="dim")
         name.append_text(badge)
         name.append(f"  score {status.score * 100:.0f}%")
+        structure = outcome.structures.get(status.key) if outcome is not None else None
+        if structure is not None:
+            name.append(f"\nnext {structure.holding_days}d: ", style="dim")
+            name.append_text(structure_pnl(structure, unsure))
         criteria = Text("\n").join(criterion_text(c, dark) for c in status.criteria) if status.criteria else Text("-")
         table.add_row(name, criteria)
     return table
@@ -144,3 +151,65 @@ def waterfall_table(decision: GregDecision, dark: bool = True) -> Table:
         table.add_row(name, rule, _step_result(step, reached, winner, dark, unevaluated))
         winner_seen = winner_seen or winner
     return table
+
+
+# ----------------------------------------------------------------------------- what happened next
+
+
+def fmt_pnl(value: float | None) -> str:
+    """A structure's P&L in % of the entry spot (short premium positive)."""
+    return "n/a" if value is None else f"{value:+.2f}%"
+
+
+def structure_pnl(structure: StructureOutcome, unsure: str = "") -> Text:
+    """'-1.12% of spot unhedged, +0.40% hedged', or 'not known yet'."""
+    text = Text()
+    if not structure.known:
+        text.append("not known yet", style=f"italic {unsure}")
+    elif structure.pnl is None and structure.hedged is None:
+        text.append("n/a (a bar or an IV is missing)", style="italic")
+    else:
+        text.append(fmt_pnl(structure.pnl), style="bold")
+        text.append(" of spot unhedged, ")
+        text.append(fmt_pnl(structure.hedged), style="bold")
+        text.append(" hedged")
+    return text
+
+
+def next_outcome_text(outcome: NextOutcome, decision: GregDecision, trust: Trust, dark: bool = True) -> Text:
+    """What happened in the H days after the day shown: the forward edge (iv_30d at entry
+    minus the vol realized over the next H days), the selected strategy's structure P&L
+    unhedged and delta-hedged, and what these outcomes can be trusted for. Outcomes only:
+    nothing here feeds the decision above. The latest days say "not known yet", never a guess."""
+    good, bad, unsure = COLOURS[dark]
+    horizon = outcome.horizon_days
+    text = Text()
+    text.append("What happened next", style="bold underline")
+    text.append(f" ({horizon} days): ", style="bold")
+    text.append(trust.label, style=f"bold {unsure}" if trust.model else "bold")
+    text.append(f"\n  edge_{horizon}d ")
+    if not outcome.known:
+        text.append("not known yet", style=f"bold {unsure}")
+        text.append(f" (to {outcome.ends:%Y-%m-%d}; the data ends {outcome.data_end:%Y-%m-%d})", style="italic")
+    elif outcome.edge is None:
+        text.append("n/a", style="bold")
+        text.append(" (a bar or iv_30d is missing in the window)", style="italic")
+    else:
+        text.append(f"{outcome.edge:+.1f} vol pts", style=f"bold {good if outcome.edge > 0 else bad}")
+        text.append(f" = iv_30d {fmt_num(outcome.iv_30d)} at entry - realized vol {fmt_num(outcome.realized_vol)}"
+                    f" to {outcome.ends:%Y-%m-%d}", style="italic")
+    text.append("\n  ")
+    selected = outcome.structures.get(decision.selected_key)
+    if selected is not None:
+        text.append(decision.selected_label.removeprefix("Strategy "), style="bold")
+        text.append(f" P&L over {selected.holding_days} days: ")
+        text.append_text(structure_pnl(selected, unsure))
+    elif decision.selected_key == NOT_EVALUABLE:
+        text.append("Not evaluable: nothing selected", style="bold")
+        text.append(" (each structure's P&L is in its row below)", style="dim")
+    else:
+        text.append("No trade: nothing sold", style="bold")
+        text.append(" (each structure's P&L is in its row below)", style="dim")
+    if trust.realism:
+        text.append(f"\n  {trust.realism}", style="dim italic")
+    return text
