@@ -111,7 +111,11 @@ def stacked_arrays(per_pair: Sequence[CellOutcomes], prefix: str) -> dict[str, n
 def _quantiles_by_key(keys: np.ndarray, values: np.ndarray, n_keys: int, counts: np.ndarray,
                       quantiles: Sequence[float]) -> list[np.ndarray]:
     """Per key, numpy's default (linear) quantile of its values; NaN for an empty key."""
-    order = np.lexsort((values, keys))
+    # Sorted by (key, value): one int64 code per sample (key, then the value's rank), about
+    # three times faster than lexsort on a float column.
+    rank = np.empty(len(values), dtype=np.int64)
+    rank[np.argsort(values)] = np.arange(len(values))
+    order = np.argsort(keys.astype(np.int64) * max(len(values), 1) + rank, kind="stable")
     ordered = values[order]
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
     out = []
@@ -131,25 +135,40 @@ def _quantiles_by_key(keys: np.ndarray, values: np.ndarray, n_keys: int, counts:
 def _stats_by_key(keys: np.ndarray, values: np.ndarray, days: np.ndarray, n_keys: int,
                   horizon_days: int) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Every field of ``CellOutcomes`` for keys 0..n_keys-1 (samples with finite values), and
-    which samples are the episodes' entries."""
-    n = np.bincount(keys, minlength=n_keys)
-    total = np.bincount(keys, weights=values, minlength=n_keys)
-    total_sq = np.bincount(keys, weights=values * values, minlength=n_keys)
-    hits = np.bincount(keys, weights=values > 0, minlength=n_keys).astype(np.int64)
-    worst = np.full(n_keys, np.inf)
-    np.minimum.at(worst, keys, values)
-    worst[n == 0] = np.nan
-    starts = episode_mask(days, horizon_days, keys) if len(keys) else np.zeros(0, dtype=bool)
-    episodes = np.bincount(keys[starts], minlength=n_keys)
-    median, p10 = _quantiles_by_key(keys, values, n_keys, n, (0.5, 0.1))
-    if len(keys):
-        se = newey_west_by_key(keys, days, values, horizon_days - 1, n_keys).se
-    else:
-        se = np.full(n_keys, np.nan)
+    which samples are the episodes' entries.
+
+    A sweep has ~90,000 keys of which a few thousand hold a sample: the statistics are taken
+    over the occupied keys only and then spread over all of them (empty keys: zero counts,
+    NaN statistics)."""
+    occupied = np.flatnonzero(np.bincount(keys, minlength=n_keys))
+    dense = np.zeros(n_keys, dtype=np.int64)
+    dense[occupied] = np.arange(len(occupied))
+    compact, m = dense[keys], len(occupied)
+    # Sorted by (key, day) once: the episodes and Newey-West passes then find sorted input.
+    order = np.lexsort((days, compact))
+    compact, values, days = compact[order], values[order], days[order]
+    n = np.bincount(compact, minlength=m)
+    total = np.bincount(compact, weights=values, minlength=m)
+    total_sq = np.bincount(compact, weights=values * values, minlength=m)
+    hits = np.bincount(compact, weights=values > 0, minlength=m).astype(np.int64)
+    worst = np.full(m, np.inf)
+    np.minimum.at(worst, compact, values)
+    starts = episode_mask(days, horizon_days, compact) if len(keys) else np.zeros(0, dtype=bool)
+    episodes = np.bincount(compact[starts], minlength=m)
+    median, p10 = _quantiles_by_key(compact, values, m, n, (0.5, 0.1))
+    se = newey_west_by_key(compact, days, values, horizon_days - 1, m).se if m else np.zeros(0)
     se = np.where(episodes >= 2, se, np.nan)  # one episode is one bet
-    stats = {"n": n, "sum": total, "sum_sq": total_sq, "hits": hits, "worst": worst,
-             "episodes": episodes, "median": median, "p10": p10, "se": se}
-    return stats, starts
+    compact_stats = {"n": n, "sum": total, "sum_sq": total_sq, "hits": hits, "worst": worst,
+                     "episodes": episodes, "median": median, "p10": p10, "se": se}
+    stats = {}
+    for name, array in compact_stats.items():
+        empty_is_nan = name in ("worst", "median", "p10", "se")  # no statistic without a sample
+        spread = np.full(n_keys, np.nan) if empty_is_nan else np.zeros(n_keys, dtype=array.dtype)
+        spread[occupied] = array
+        stats[name] = spread
+    starts_in_input_order = np.empty_like(starts)
+    starts_in_input_order[order] = starts
+    return stats, starts_in_input_order
 
 
 def cell_outcomes(
@@ -177,7 +196,7 @@ def cell_outcomes(
     member_count = np.sum([m.astype(np.int64) for m in masks], axis=0) if masks else np.zeros(0)
     disjoint = not masks or bool((member_count <= 1).all())
     passes = [list(range(n_groups))] if disjoint else [[g] for g in range(n_groups)]
-    stats: dict[str, np.ndarray] = {
+    stats: dict[str, np.ndarray] = {} if disjoint else {
         name: np.zeros((n_pairs, n_groups, n_cells)) for name in (*SUM_FIELDS, *STAT_FIELDS)
     }
     times = np.arange(len(days), dtype=np.int64) if times is None else np.asarray(times, dtype=np.int64)
@@ -196,7 +215,10 @@ def cell_outcomes(
         n_keys = n_pairs * len(members) * n_cells
         result, starts = _stats_by_key(all_keys, values[sample], days[sample], n_keys, horizon_days)
         for name, array in result.items():
-            stats[name][:, members, :] = array.reshape(n_pairs, len(members), n_cells)
+            if len(members) == n_groups:  # one pass over every group: already in place
+                stats[name] = array.reshape(n_pairs, n_groups, n_cells)
+            else:
+                stats[name][:, members, :] = array.reshape(n_pairs, len(members), n_cells)
         # The entries of the episodes, keyed within their pair by (group, cell).
         started = all_keys[starts]
         pair_of, rest = np.divmod(started, len(members) * n_cells)
