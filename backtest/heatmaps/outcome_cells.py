@@ -21,10 +21,12 @@ from functools import cached_property
 import numpy as np
 
 from backtest.outcomes.stats import Z_95, episode_mask, newey_west_by_key
+from greg_core.errors import SweepResultsError
 
 NO_TRADE_GROUP = "NO_TRADE"
 SUM_FIELDS = ("n", "sum", "sum_sq", "hits", "worst")
 STAT_FIELDS = ("episodes", "median", "p10", "se")
+NAN_WHEN_EMPTY = ("worst", "median", "p10", "se")  # no statistic without a sample
 
 
 @dataclass(eq=False)
@@ -84,8 +86,23 @@ class CellOutcomes:
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray], prefix: str, measure: str, groups: Sequence[str],
                     index: int) -> CellOutcomes:
-        """One pair of what ``stacked_arrays`` wrote."""
-        values = {name: arrays[f"{prefix}__{name}"][index] for name in CELL_FIELDS}
+        """One pair of what ``stacked_arrays`` wrote (``SweepResultsError``: arrays that do
+        not fit together)."""
+        shape = tuple(int(v) for v in arrays[f"{prefix}__shape"])
+        if len(shape) != 4 or shape[1] != len(groups) or not 0 <= index < shape[0]:
+            raise SweepResultsError(f"{prefix} outcome arrays have shape {shape}, expected (pairs, {len(groups)}, x, y)")
+        per_pair = shape[1] * shape[2] * shape[3]
+        cells = arrays[f"{prefix}__cell"]
+        lo, hi = np.searchsorted(cells, [index * per_pair, (index + 1) * per_pair])
+        local = cells[lo:hi] - index * per_pair
+        values = {}
+        for name in CELL_FIELDS:
+            stored = arrays[f"{prefix}__{name}"]
+            if stored.shape != cells.shape:
+                raise SweepResultsError(f"{prefix}__{name} has {stored.shape[0]} values for {len(cells)} cells")
+            dense = np.full(per_pair, np.nan) if name in NAN_WHEN_EMPTY else np.zeros(per_pair, dtype=stored.dtype)
+            dense[local] = stored[lo:hi]
+            values[name] = dense.reshape(shape[1:])
         starts = arrays.get(f"{prefix}__start_pair")
         keys = times = None
         if starts is not None:
@@ -95,9 +112,15 @@ class CellOutcomes:
 
 
 def stacked_arrays(per_pair: Sequence[CellOutcomes], prefix: str) -> dict[str, np.ndarray]:
-    """Every pair's arrays for the grids file: each field stacked over pairs, the episodes'
-    entries as flat (pair, key, time) arrays sorted by pair."""
-    arrays = {f"{prefix}__{name}": np.stack([getattr(c, name) for c in per_pair]) for name in CELL_FIELDS}
+    """Every pair's arrays for the grids file, sparse: most (pair, group, cell) keys hold no
+    sample, so only the occupied ones are stored (``__cell``: their flat index in
+    (pairs, groups, x, y), ascending; ``__shape``: that shape; one 1-D array per field), and
+    the episodes' entries as flat (pair, key, time) arrays sorted by pair."""
+    shape = (len(per_pair), *per_pair[0].n.shape)
+    occupied = np.flatnonzero(np.stack([c.n for c in per_pair]).ravel() > 0)
+    arrays = {f"{prefix}__shape": np.asarray(shape, dtype=np.int64), f"{prefix}__cell": occupied.astype(np.int64)}
+    for name in CELL_FIELDS:
+        arrays[f"{prefix}__{name}"] = np.stack([getattr(c, name) for c in per_pair]).ravel()[occupied]
     empty = np.zeros(0, dtype=np.int64)
     keys = [c.start_keys if c.start_keys is not None else empty for c in per_pair]
     arrays[f"{prefix}__start_pair"] = np.concatenate([np.full(len(k), i, dtype=np.int64) for i, k in enumerate(keys)])
@@ -162,8 +185,7 @@ def _stats_by_key(keys: np.ndarray, values: np.ndarray, days: np.ndarray, n_keys
                      "episodes": episodes, "median": median, "p10": p10, "se": se}
     stats = {}
     for name, array in compact_stats.items():
-        empty_is_nan = name in ("worst", "median", "p10", "se")  # no statistic without a sample
-        spread = np.full(n_keys, np.nan) if empty_is_nan else np.zeros(n_keys, dtype=array.dtype)
+        spread = np.full(n_keys, np.nan) if name in NAN_WHEN_EMPTY else np.zeros(n_keys, dtype=array.dtype)
         spread[occupied] = array
         stats[name] = spread
     starts_in_input_order = np.empty_like(starts)
