@@ -26,7 +26,8 @@ from greg_core.formatting import fmt_num, fmt_range
 from greg_tui.areas import GridTarget
 from greg_tui.widgets.selector.span import REGIME_COLUMN, MarketSpan
 from greg_tui.widgets.sweetspots.rows import short_label
-from greg_tui.widgets.timeseries.plot import SeriesView, epoch_seconds
+from greg_tui.widgets.timeseries.axes import epoch_seconds
+from greg_tui.widgets.timeseries.layout import SeriesView
 
 EDGE, PNL, HEDGED = "edge", "pnl", "pnl_hedged"  # the outcome series, after the sensors
 SERIES: tuple[str, ...] = (*SENSOR_NAMES, EDGE, PNL, HEDGED)
