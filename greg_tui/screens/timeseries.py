@@ -46,8 +46,7 @@ DAY = Binding.Group("Day", compact=True)
 class SeriesScreen(SpanScreen):
     MODE = "series"
     HELP_WIDGETS = (SeriesPlot,)
-    HELP_EXTRA = (("← → (h l)", "move the day cursor a column; home / end: first / last day"),
-                  ("click the plot", "put the day cursor there"))
+    HELP_EXTRA = (("click the plot", "put the day cursor there"),)
     BINDINGS = [
         # The head line names u c p beside their values; the footer keeps its width for the rest.
         Binding("u", "underlying", "Underlying", show=False),
@@ -61,8 +60,10 @@ class SeriesScreen(SpanScreen):
         Binding("m", "marking", "Marks", tooltip="Mark the strategy's trade days, the regime, or nothing"),
         Binding("t", "strategy(1)", "Strategy"),
         Binding("T", "strategy(-1)", "Previous strategy", show=False),
-        Binding("left_square_bracket", "step(-1)", "Older", key_display="[", group=DAY, show=False),
-        Binding("right_square_bracket", "step(1)", "Newer", key_display="]", group=DAY, show=False),
+        Binding("left_square_bracket", "step(-1)", "Older", key_display="[", group=DAY, show=False,
+                tooltip="Cursor one day earlier (← h: one plot column)"),
+        Binding("right_square_bracket", "step(1)", "Newer", key_display="]", group=DAY, show=False,
+                tooltip="Cursor one day later (→ l: one plot column)"),
         Binding("enter", "open_day", "Selector", key_display="⏎", tooltip="Open the cursor's day in the selector"),
     ]
 
