@@ -4,7 +4,8 @@ reloaded only when what it was loaded from changes, and the keys ``u`` ``c`` ``p
 
 The source and missing policy follow the scan setup until the user picks their own here;
 real sources read the setup's data folder, the synthetic one the app's regime file; the
-horizon is the loaded results' (30 days without results).
+horizon, length and seed are the loaded results' when they came from the same source (the
+grid's cells then hold exactly the span's days), else 30 days and the source's default.
 """
 
 from __future__ import annotations
@@ -21,7 +22,13 @@ from backtest.sensors.sources import SOURCES, SYNTHETIC
 from greg_core.errors import MarketDataError
 from greg_tui.markup import escape
 from greg_tui.screens.area import AreaScreen
-from greg_tui.widgets.selector.span import MarketSpan, SpanKey, horizon_of, load_span
+from greg_tui.widgets.selector.span import (
+    MarketSpan,
+    SpanKey,
+    horizon_of,
+    load_span,
+    results_window,
+)
 
 
 class SpanScreen(AreaScreen):
@@ -87,10 +94,11 @@ class SpanScreen(AreaScreen):
             self._show()  # the policy may have changed meanwhile
 
     def _key(self) -> SpanKey:
-        horizon = horizon_of(self.app.results)
+        results = self.app.results
+        window = results_window(results, self.source)
         if self.source == SYNTHETIC:
-            return SpanKey(self.underlying, self.source, None, self.app.regime_file, horizon)
-        return SpanKey(self.underlying, self.source, self.app.effective_data_dir, None, horizon)
+            return SpanKey(self.underlying, self.source, None, self.app.regime_file, horizon_of(results), *window)
+        return SpanKey(self.underlying, self.source, self.app.effective_data_dir, None, horizon_of(results), *window)
 
     def _request(self) -> None:
         self._loaded_key = self._key()

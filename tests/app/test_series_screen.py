@@ -89,7 +89,9 @@ async def test_opened_from_the_grid_the_cells_days_are_highlighted(results_base)
         sensors = span.sensors
         days = ((bin_index(sensors[stored.x_metric].to_numpy(float), stored.x_edges) == x)
                 & (bin_index(sensors[stored.y_metric].to_numpy(float), stored.y_edges) == y))
-        assert days.any()
+        # The span is the results' own data (their source, length and seed): the same days.
+        assert len(sensors) == app.results.manifest["parameters"]["lookback_days"]
+        assert int(days.sum()) == int(stored.counts[x, y]) > 0
         legend = static_text(screen.query_one("#series-legend", Static))
         assert f": {int(days.sum())} days here" in legend and f"{int(stored.counts[x, y])} samples" in legend
         assert screen.strategy_key == grid.strategy_key  # the grid's strategy

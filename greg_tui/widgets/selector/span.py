@@ -37,11 +37,27 @@ from synthetic.regime_model import RegimeModel, load_regime_model
 REGIME_COLUMN = "regime_id"  # the synthetic universe's regime of each day (no other source has one)
 
 
+def _parameters(results) -> dict:
+    return (getattr(results, "manifest", None) or {}).get("parameters") or {}
+
+
+def _whole(value, minimum: int) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= minimum else None
+
+
 def horizon_of(results) -> int:
     """H of the loaded results (their manifest's ``parameters.horizon_days``), else 30."""
-    params = (getattr(results, "manifest", None) or {}).get("parameters") or {}
-    value = params.get("horizon_days")
-    return int(value) if isinstance(value, int) and not isinstance(value, bool) and value >= 2 else DEFAULT_HORIZON_DAYS
+    return _whole(_parameters(results).get("horizon_days"), 2) or DEFAULT_HORIZON_DAYS
+
+
+def results_window(results, source: str) -> tuple[int | None, int | None]:
+    """(lookback_days, seed) of the loaded results when they came from ``source``: the span
+    is then the very data the grid was counted on (a synthetic universe of 400 days is
+    another path than the 1,095-day default, not its tail). (None, None) otherwise."""
+    params = _parameters(results)
+    if params.get("source") != source:
+        return None, None
+    return _whole(params.get("lookback_days"), 1), _whole(params.get("seed"), 0)
 
 
 @dataclass(frozen=True)
@@ -53,6 +69,8 @@ class SpanKey:
     data_dir: Path | None  # real sources: the data folder (None: the default)
     regime_file: Path | None  # synthetic: the regime file (None: the default)
     horizon_days: int
+    lookback_days: int | None = None  # the results' (None: the source's default length)
+    seed: int | None = None  # synthetic: the results' seed (None: the default)
 
 
 @dataclass(frozen=True)
@@ -199,7 +217,8 @@ def load_span(key: SpanKey, cancelled: Callable[[], bool] = lambda: False) -> Ma
     Raises MarketDataError when the source has no rows."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        data = load_sensor_data(key.underlying, key.source, data_dir=key.data_dir, regime_file=key.regime_file)
+        data = load_sensor_data(key.underlying, key.source, key.lookback_days, seed=key.seed,
+                                data_dir=key.data_dir, regime_file=key.regime_file)
     if data.sensors.empty:
         raise MarketDataError(f"{key.source} data for {key.underlying} has no rows")
     if cancelled():
