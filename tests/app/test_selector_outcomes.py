@@ -83,7 +83,7 @@ def test_synthetic_outcomes_carry_the_realism_verdict(tmp_path: Path):
     assert trust.model and trust.label == verdict.label
     assert trust.label in ("model outcomes, realism: pass", "model outcomes, realism: fail")
     derived = outcome_trust_for(data, load_regime_model("ETH", tmp_path / "none.json"))
-    assert derived.label == "model outcomes, realism: not judged" and "BTC-derived" in derived.realism
+    assert derived.label == "model outcomes, realism: not judged (BTC-derived)" and "BTC-derived" in derived.realism
 
 
 async def test_selector_shows_what_happened_next(tmp_path):

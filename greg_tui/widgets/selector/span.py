@@ -103,9 +103,12 @@ def outcome_trust_for(data: SensorData, model: RegimeModel | None = None) -> Tru
     verdict = verdict_from_provenance(model) if model is not None else None
     if verdict is not None:
         return Trust(verdict.label, sentence, verdict.summary())
-    why = (f"its regimes are {model.derived_from}-derived" if model is not None and model.derived_from
-           else "its regime file carries no realism verdict")
-    return Trust(f"{kind}, realism: not judged", sentence, f"realism not judged: {why}")
+    # The labels the grid and scorecard show for a run (greg_tui/outcome_labels.py on the
+    # outcomes branch: "realism: not judged (BTC-derived)").
+    if model is not None and model.derived_from:
+        return Trust(f"{kind}, realism: not judged ({model.derived_from}-derived)", sentence,
+                     f"realism not judged: its regimes are {model.derived_from}-derived")
+    return Trust(f"{kind}, realism: not judged", sentence, "realism not judged: its regime file carries no verdict")
 
 
 @dataclass(frozen=True)
