@@ -92,6 +92,9 @@ class SpanScreen(AreaScreen):
             self._request()
         elif self._span is not None:
             self._show()  # the policy may have changed meanwhile
+            # Its files may have changed (a rebuilt regime file, a new harvest): the worker
+            # hands back the same span when they did not, and nothing moves.
+            self._load(self._loaded_key)
 
     def _key(self) -> SpanKey:
         results = self.app.results
@@ -121,7 +124,7 @@ class SpanScreen(AreaScreen):
 
     @on(SpanLoaded)
     def _loaded(self, message: SpanLoaded) -> None:
-        if message.key == self._key():
+        if message.key == self._key() and message.span is not self._span:
             self._span, self._error = message.span, None
             self.span_loaded(message.span)
             self._show()

@@ -17,9 +17,9 @@ from backtest.sensors.sources import SensorData
 from greg_core.contract import RAW_COLUMNS, SENSOR_NAMES
 from greg_tui.screens.selector import SelectorScreen
 from greg_tui.widgets.selector.render import decision_table, next_outcome_text
-from greg_tui.widgets.selector.span import SpanKey, outcome_trust_for, span_from_data
+from greg_tui.widgets.selector.span import SpanKey, load_span, outcome_trust_for, span_from_data
 from synthetic.regime_model import load_regime_model
-from tests.app.support import make_app, rich_text, static_text
+from tests.app.support import make_app, rich_text, static_text, wait_until
 
 HORIZON = 4
 DAYS = 12
@@ -110,3 +110,32 @@ async def test_selector_shows_what_happened_next(tmp_path):
         nxt = static_text(screen.query_one("#decision-next", Static), width=160)
         assert f"edge_30d {edge:+.1f} vol pts" in nxt, nxt
         assert f"to {sensors.index[position] + pd.Timedelta(days=30):%Y-%m-%d}" in nxt
+
+
+def test_a_span_is_loaded_once_until_its_regime_file_changes(tmp_path: Path):
+    regime_file = tmp_path / "greg_regimes.json"
+    key = SpanKey("BTC", "synthetic", None, regime_file, 30, lookback_days=200)
+    first = load_span(key)
+    assert load_span(key) is first  # the selector and the series share it
+    assert len(first.sensors) == 200 and first.horizon_days == 30
+    assert list(first.outcomes.index) == list(first.sensors.index)
+    regime_file.write_text("{}")  # a rebuilt (here: unusable) regime file: read again
+    assert load_span(key) is not first
+
+
+async def test_coming_back_after_the_regime_file_changed_reloads(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("5")
+        await wait_until(pilot, lambda: getattr(app.screen, "_span", None) is not None, what="the span")
+        screen = app.screen
+        first = screen._span
+        await pilot.press("1")
+        await pilot.press("5")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert screen._span is first  # nothing changed: the same span, the same day
+        await pilot.press("1")
+        app.regime_file.write_text("{}")  # rebuilt meanwhile (here: unusable, so the defaults)
+        await pilot.press("5")
+        await wait_until(pilot, lambda: screen._span is not first, what="the reload")

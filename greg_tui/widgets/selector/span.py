@@ -4,7 +4,8 @@ its forward outcomes and Greg's decisions on every day (docs/app.md "5 Selector"
 ``load_span`` runs in a screen's worker: it loads the sensors as every other reader does
 (``backtest.sensors.sources.load_sensor_data``; the frame carries the raw columns the sensors
 came from), computes ``forward_outcomes`` on those raw columns once for the horizon of the
-loaded results, and the decisions under each missing policy. Nothing is computed per keypress.
+loaded results, and the decisions under each missing policy. Nothing is computed per keypress;
+the last few spans are kept (``load_span``) while the files they were read from are unchanged.
 
 Outcomes read the future after each day. They are kept apart from the sensors and decisions
 (which never see them) and are only displayed, as outcomes, labelled with what they can be
@@ -15,7 +16,9 @@ regime file's realism verdict).
 from __future__ import annotations
 
 import math
+import threading
 import warnings
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from backtest.data.availability import real_data_folder
 from backtest.heatmaps.outputs import outcome_trust
 from backtest.outcomes import forward_outcomes
 from backtest.outcomes.edge import DEFAULT_HORIZON_DAYS, edge_column, forward_realized_vol
@@ -32,6 +36,7 @@ from backtest.selector.evaluate import MISSING_POLICIES, SelectorFrame, evaluate
 from backtest.sensors.sources import SYNTHETIC, SensorData, load_sensor_data
 from greg_core.contract import RAW_COLUMNS
 from greg_core.errors import MarketDataError
+from greg_core.settings import default_regime_file
 from synthetic.regime_model import RegimeModel, load_regime_model
 
 REGIME_COLUMN = "regime_id"  # the synthetic universe's regime of each day (no other source has one)
@@ -215,9 +220,53 @@ class MarketSpan:
         )
 
 
+# The spans loaded last, shared by the selector and series screens (switching between them
+# costs nothing), each with the stamp of the files it was read from.
+CACHE_SIZE = 4
+_cache: OrderedDict[SpanKey, tuple[tuple, MarketSpan]] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def source_stamp(key: SpanKey) -> tuple:
+    """(path, size, mtime) of every file the span reads: the regime file (synthetic) or the
+    data folder's files (real). A rebuilt regime file or a new harvest changes it."""
+    if key.source == SYNTHETIC:
+        paths = [Path(key.regime_file) if key.regime_file is not None else default_regime_file()]
+    else:
+        folder, _kind = real_data_folder(key.source, key.data_dir)
+        paths = sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else [folder]
+    stamp = []
+    for path in paths:
+        try:
+            info = path.stat()
+        except OSError:
+            stamp.append((str(path), None, None))
+        else:
+            stamp.append((str(path), info.st_size, info.st_mtime_ns))
+    return tuple(stamp)
+
+
 def load_span(key: SpanKey, cancelled: Callable[[], bool] = lambda: False) -> MarketSpan | None:
-    """Load ``key`` (any thread); None when ``cancelled()`` turned true between steps.
-    Raises MarketDataError when the source has no rows."""
+    """The span of ``key`` (any thread): the cached one while its files are unchanged, else
+    loaded; None when ``cancelled()`` turned true between steps. Raises MarketDataError when
+    the source has no rows."""
+    stamp = source_stamp(key)
+    with _cache_lock:
+        cached = _cache.get(key)
+        if cached is not None and cached[0] == stamp:
+            _cache.move_to_end(key)
+            return cached[1]
+    span = _load_span(key, cancelled)
+    if span is not None:
+        with _cache_lock:
+            _cache[key] = (stamp, span)
+            _cache.move_to_end(key)
+            while len(_cache) > CACHE_SIZE:
+                _cache.popitem(last=False)
+    return span
+
+
+def _load_span(key: SpanKey, cancelled: Callable[[], bool]) -> MarketSpan | None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         data = load_sensor_data(key.underlying, key.source, key.lookback_days, seed=key.seed,
