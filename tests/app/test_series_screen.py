@@ -65,6 +65,13 @@ async def test_series_marks_the_picked_days_and_the_edge_is_an_outcome(tmp_path)
         assert other != key
         legend = static_text(screen.query_one("#series-legend", Static))
         assert f"selected on {picked_days(span.sensors, other)} of {n} days" in legend
+        # m: the synthetic regime of each column instead, counted per regime; then no marks.
+        await pilot.press("m")
+        legend = static_text(screen.query_one("#series-legend", Static))
+        regimes = span.sensors["regime_id"].dropna().astype(int).value_counts()
+        assert "0-9 regime" in legend and f"{regimes.index[0]}: {regimes.iloc[0]} days" in legend
+        await pilot.press("m")
+        assert "no marks (m)" in static_text(screen.query_one("#series-legend", Static))
         # Enter opens the cursor's day in the selector.
         stamp = span.sensors.index[plot.cursor]
         await pilot.press("enter")
