@@ -151,7 +151,7 @@ class SelectorScreen(SpanScreen):
         head.update(
             f"{choice}  [b]{stamp:%Y-%m-%d}[/b] [dim]({when}; day {position + 1}/{n}; "
             f"{present}/{len(SENSOR_NAMES)} sensors)[/dim]\n"
-            f"[dim]{escape(span.data.description)}[/dim]{absent_text}"
+            f"[dim]{escape(span.data.description)}{self.window_note()}[/dim]{absent_text}"
         )
         table.clear()
         for name, value, unit in sensor_rows(values):

@@ -144,6 +144,13 @@ class SpanScreen(AreaScreen):
         return (f"[b]{escape(self.underlying)}[/b] [dim](u)[/dim]  [b]{escape(self.source)}[/b] [dim](c)[/dim]  "
                 f"policy [b]{escape(self.policy)}[/b] [dim](p)[/dim]")
 
+    def window_note(self) -> str:
+        """'; the loaded results' 400 days' when the span is the results' data, else ''."""
+        key = self._loaded_key
+        if key is None or key.lookback_days is None:
+            return ""
+        return f"; the loaded results' {key.lookback_days} days"
+
     def _show(self, loading: bool = False) -> None:
         raise NotImplementedError
 

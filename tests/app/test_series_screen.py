@@ -99,6 +99,7 @@ async def test_opened_from_the_grid_the_cells_days_are_highlighted(results_base)
         # The span is the results' own data (their source, length and seed): the same days.
         assert len(sensors) == app.results.manifest["parameters"]["lookback_days"]
         assert int(days.sum()) == int(stored.counts[x, y]) > 0
+        assert screen.window_note() == f"; the loaded results' {len(sensors)} days"
         legend = static_text(screen.query_one("#series-legend", Static))
         assert f": {int(days.sum())} days here" in legend and f"{int(stored.counts[x, y])} samples" in legend
         assert screen.strategy_key == grid.strategy_key  # the grid's strategy
