@@ -124,3 +124,25 @@ async def test_help_lists_the_series_keys(tmp_path):
     for key, what in (("e", "forward edge"), ("m", "trade days"), ("t", "Strategy"), ("⏎", "selector"),
                       ("←", "Earlier"), ("[", "one day earlier"), ("home", "First day")):
         assert any(line.split()[:1] == key.split()[:1] and what in line for line in section.splitlines()), (key, what)
+
+
+async def test_series_text_is_readable_in_both_themes(results_base):
+    from greg_tui.app import DARK_THEME, LIGHT_THEME
+    from tests.app.test_contrast import low_contrast
+
+    app = make_app(results_base)
+    problems = {}
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")  # a grid cell, so the cell strip and highlight are drawn
+        await pilot.pause()
+        screen = await open_series(pilot, app)
+        for theme in (DARK_THEME, LIGHT_THEME):
+            app.theme = theme
+            for key in ("x", "e", "m", "m", "m"):  # marks: regime, none, trades
+                await pilot.press(key)
+                await pilot.pause()
+                found = low_contrast(app)
+                if found:
+                    problems[(theme, key, screen.series)] = sorted(set(found))[:8]
+    assert not problems, "\n".join(f"{where}: {found}" for where, found in problems.items())
