@@ -139,3 +139,8 @@ async def test_coming_back_after_the_regime_file_changed_reloads(tmp_path):
         app.regime_file.write_text("{}")  # rebuilt meanwhile (here: unusable, so the defaults)
         await pilot.press("5")
         await wait_until(pilot, lambda: screen._span is not first, what="the reload")
+
+
+def test_a_cancelled_load_stops_between_steps():
+    data = zigzag_span().data
+    assert span_from_data(SpanKey("BTC", "csv", None, None, HORIZON), data, cancelled=lambda: True) is None
