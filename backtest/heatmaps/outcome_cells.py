@@ -21,10 +21,12 @@ from functools import cached_property
 import numpy as np
 
 from backtest.outcomes.stats import Z_95, episode_mask, newey_west_by_key
+from greg_core.errors import SweepResultsError
 
 NO_TRADE_GROUP = "NO_TRADE"
 SUM_FIELDS = ("n", "sum", "sum_sq", "hits", "worst")
 STAT_FIELDS = ("episodes", "median", "p10", "se")
+NAN_WHEN_EMPTY = ("worst", "median", "p10", "se")  # no statistic without a sample
 
 
 @dataclass(eq=False)
@@ -84,8 +86,23 @@ class CellOutcomes:
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray], prefix: str, measure: str, groups: Sequence[str],
                     index: int) -> CellOutcomes:
-        """One pair of what ``stacked_arrays`` wrote."""
-        values = {name: arrays[f"{prefix}__{name}"][index] for name in CELL_FIELDS}
+        """One pair of what ``stacked_arrays`` wrote (``SweepResultsError``: arrays that do
+        not fit together)."""
+        shape = tuple(int(v) for v in arrays[f"{prefix}__shape"])
+        if len(shape) != 4 or shape[1] != len(groups) or not 0 <= index < shape[0]:
+            raise SweepResultsError(f"{prefix} outcome arrays have shape {shape}, expected (pairs, {len(groups)}, x, y)")
+        per_pair = shape[1] * shape[2] * shape[3]
+        cells = arrays[f"{prefix}__cell"]
+        lo, hi = np.searchsorted(cells, [index * per_pair, (index + 1) * per_pair])
+        local = cells[lo:hi] - index * per_pair
+        values = {}
+        for name in CELL_FIELDS:
+            stored = arrays[f"{prefix}__{name}"]
+            if stored.shape != cells.shape:
+                raise SweepResultsError(f"{prefix}__{name} has {stored.shape[0]} values for {len(cells)} cells")
+            dense = np.full(per_pair, np.nan) if name in NAN_WHEN_EMPTY else np.zeros(per_pair, dtype=stored.dtype)
+            dense[local] = stored[lo:hi]
+            values[name] = dense.reshape(shape[1:])
         starts = arrays.get(f"{prefix}__start_pair")
         keys = times = None
         if starts is not None:
@@ -95,9 +112,15 @@ class CellOutcomes:
 
 
 def stacked_arrays(per_pair: Sequence[CellOutcomes], prefix: str) -> dict[str, np.ndarray]:
-    """Every pair's arrays for the grids file: each field stacked over pairs, the episodes'
-    entries as flat (pair, key, time) arrays sorted by pair."""
-    arrays = {f"{prefix}__{name}": np.stack([getattr(c, name) for c in per_pair]) for name in CELL_FIELDS}
+    """Every pair's arrays for the grids file, sparse: most (pair, group, cell) keys hold no
+    sample, so only the occupied ones are stored (``__cell``: their flat index in
+    (pairs, groups, x, y), ascending; ``__shape``: that shape; one 1-D array per field), and
+    the episodes' entries as flat (pair, key, time) arrays sorted by pair."""
+    shape = (len(per_pair), *per_pair[0].n.shape)
+    occupied = np.flatnonzero(np.stack([c.n for c in per_pair]).ravel() > 0)
+    arrays = {f"{prefix}__shape": np.asarray(shape, dtype=np.int64), f"{prefix}__cell": occupied.astype(np.int64)}
+    for name in CELL_FIELDS:
+        arrays[f"{prefix}__{name}"] = np.stack([getattr(c, name) for c in per_pair]).ravel()[occupied]
     empty = np.zeros(0, dtype=np.int64)
     keys = [c.start_keys if c.start_keys is not None else empty for c in per_pair]
     arrays[f"{prefix}__start_pair"] = np.concatenate([np.full(len(k), i, dtype=np.int64) for i, k in enumerate(keys)])
@@ -111,7 +134,11 @@ def stacked_arrays(per_pair: Sequence[CellOutcomes], prefix: str) -> dict[str, n
 def _quantiles_by_key(keys: np.ndarray, values: np.ndarray, n_keys: int, counts: np.ndarray,
                       quantiles: Sequence[float]) -> list[np.ndarray]:
     """Per key, numpy's default (linear) quantile of its values; NaN for an empty key."""
-    order = np.lexsort((values, keys))
+    # Sorted by (key, value): one int64 code per sample (key, then the value's rank), about
+    # three times faster than lexsort on a float column.
+    rank = np.empty(len(values), dtype=np.int64)
+    rank[np.argsort(values)] = np.arange(len(values))
+    order = np.argsort(keys.astype(np.int64) * max(len(values), 1) + rank, kind="stable")
     ordered = values[order]
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
     out = []
@@ -131,25 +158,39 @@ def _quantiles_by_key(keys: np.ndarray, values: np.ndarray, n_keys: int, counts:
 def _stats_by_key(keys: np.ndarray, values: np.ndarray, days: np.ndarray, n_keys: int,
                   horizon_days: int) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Every field of ``CellOutcomes`` for keys 0..n_keys-1 (samples with finite values), and
-    which samples are the episodes' entries."""
-    n = np.bincount(keys, minlength=n_keys)
-    total = np.bincount(keys, weights=values, minlength=n_keys)
-    total_sq = np.bincount(keys, weights=values * values, minlength=n_keys)
-    hits = np.bincount(keys, weights=values > 0, minlength=n_keys).astype(np.int64)
-    worst = np.full(n_keys, np.inf)
-    np.minimum.at(worst, keys, values)
-    worst[n == 0] = np.nan
-    starts = episode_mask(days, horizon_days, keys) if len(keys) else np.zeros(0, dtype=bool)
-    episodes = np.bincount(keys[starts], minlength=n_keys)
-    median, p10 = _quantiles_by_key(keys, values, n_keys, n, (0.5, 0.1))
-    if len(keys):
-        se = newey_west_by_key(keys, days, values, horizon_days - 1, n_keys).se
-    else:
-        se = np.full(n_keys, np.nan)
+    which samples are the episodes' entries.
+
+    A sweep has ~90,000 keys of which a few thousand hold a sample: the statistics are taken
+    over the occupied keys only and then spread over all of them (empty keys: zero counts,
+    NaN statistics)."""
+    occupied = np.flatnonzero(np.bincount(keys, minlength=n_keys))
+    dense = np.zeros(n_keys, dtype=np.int64)
+    dense[occupied] = np.arange(len(occupied))
+    compact, m = dense[keys], len(occupied)
+    # Sorted by (key, day) once: the episodes and Newey-West passes then find sorted input.
+    order = np.lexsort((days, compact))
+    compact, values, days = compact[order], values[order], days[order]
+    n = np.bincount(compact, minlength=m)
+    total = np.bincount(compact, weights=values, minlength=m)
+    total_sq = np.bincount(compact, weights=values * values, minlength=m)
+    hits = np.bincount(compact, weights=values > 0, minlength=m).astype(np.int64)
+    worst = np.full(m, np.inf)
+    np.minimum.at(worst, compact, values)
+    starts = episode_mask(days, horizon_days, compact) if len(keys) else np.zeros(0, dtype=bool)
+    episodes = np.bincount(compact[starts], minlength=m)
+    median, p10 = _quantiles_by_key(compact, values, m, n, (0.5, 0.1))
+    se = newey_west_by_key(compact, days, values, horizon_days - 1, m).se if m else np.zeros(0)
     se = np.where(episodes >= 2, se, np.nan)  # one episode is one bet
-    stats = {"n": n, "sum": total, "sum_sq": total_sq, "hits": hits, "worst": worst,
-             "episodes": episodes, "median": median, "p10": p10, "se": se}
-    return stats, starts
+    compact_stats = {"n": n, "sum": total, "sum_sq": total_sq, "hits": hits, "worst": worst,
+                     "episodes": episodes, "median": median, "p10": p10, "se": se}
+    stats = {}
+    for name, array in compact_stats.items():
+        spread = np.full(n_keys, np.nan) if name in NAN_WHEN_EMPTY else np.zeros(n_keys, dtype=array.dtype)
+        spread[occupied] = array
+        stats[name] = spread
+    starts_in_input_order = np.empty_like(starts)
+    starts_in_input_order[order] = starts
+    return stats, starts_in_input_order
 
 
 def cell_outcomes(
@@ -177,7 +218,7 @@ def cell_outcomes(
     member_count = np.sum([m.astype(np.int64) for m in masks], axis=0) if masks else np.zeros(0)
     disjoint = not masks or bool((member_count <= 1).all())
     passes = [list(range(n_groups))] if disjoint else [[g] for g in range(n_groups)]
-    stats: dict[str, np.ndarray] = {
+    stats: dict[str, np.ndarray] = {} if disjoint else {
         name: np.zeros((n_pairs, n_groups, n_cells)) for name in (*SUM_FIELDS, *STAT_FIELDS)
     }
     times = np.arange(len(days), dtype=np.int64) if times is None else np.asarray(times, dtype=np.int64)
@@ -196,7 +237,10 @@ def cell_outcomes(
         n_keys = n_pairs * len(members) * n_cells
         result, starts = _stats_by_key(all_keys, values[sample], days[sample], n_keys, horizon_days)
         for name, array in result.items():
-            stats[name][:, members, :] = array.reshape(n_pairs, len(members), n_cells)
+            if len(members) == n_groups:  # one pass over every group: already in place
+                stats[name] = array.reshape(n_pairs, n_groups, n_cells)
+            else:
+                stats[name][:, members, :] = array.reshape(n_pairs, len(members), n_cells)
         # The entries of the episodes, keyed within their pair by (group, cell).
         started = all_keys[starts]
         pair_of, rest = np.divmod(started, len(members) * n_cells)

@@ -456,14 +456,18 @@ class StoredSweep:
         if (x_metric, y_metric) not in pairs and (y_metric, x_metric) in pairs:
             x_metric, y_metric = y_metric, x_metric
         prefix = f"{underlying}__{measure}"
-        if f"{prefix}__n" not in self.arrays or (x_metric, y_metric) not in pairs:
+        # A run without outcomes (or with an earlier, dense layout of them) has none to show.
+        if f"{prefix}__shape" not in self.arrays or (x_metric, y_metric) not in pairs:
             return None
         groups = self.manifest.get("outcome_groups") or []
         if measure == "pnl":
             groups = [g for g in groups if g != NO_TRADE_GROUP]
         horizon = self.manifest.get("parameters", {}).get("horizon_days", 30)
         name = f"edge_{horizon}d" if measure == "edge" else "pnl"
-        return CellOutcomes.from_arrays(self.arrays, prefix, name, groups, pairs.index((x_metric, y_metric)))
+        try:
+            return CellOutcomes.from_arrays(self.arrays, prefix, name, groups, pairs.index((x_metric, y_metric)))
+        except KeyError as missing:
+            raise SweepResultsError(f"{GRIDS_NAME} lacks {missing} of the outcomes; run the scan again") from None
 
     def strategy_index(self, key: str) -> int:
         keys = [s["key"] for s in self.strategies]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from backtest.heatmaps.binning import Binning, compute_pair_grids, strategy_weights
+from backtest.heatmaps.binning import Binning, compute_pair_grids, sample_cells, strategy_weights
 from backtest.heatmaps.sweetspots import SweetSpot, sweet_spots
 
 
@@ -37,9 +37,17 @@ class EarlySpot:
         return self.x_low <= cx <= self.x_high and self.y_low <= cy <= self.y_high
 
 
-def _mean(values: np.ndarray) -> tuple[float | None, int]:
-    finite = values[np.isfinite(values)]
-    return (float(finite.mean()) if len(finite) else None), int(len(finite))
+def _cell_means(values: np.ndarray, keys: np.ndarray, n_keys: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and count of the finite ``values`` per key (NaN mean for an empty key)."""
+    finite = np.isfinite(values)
+    n = np.bincount(keys[finite], minlength=n_keys)
+    total = np.bincount(keys[finite], weights=values[finite], minlength=n_keys)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 0, total / np.maximum(n, 1), np.nan), n
+
+
+def _number(value: float) -> float | None:
+    return None if np.isnan(value) else float(value)
 
 
 def early_spots(
@@ -60,28 +68,38 @@ def early_spots(
 ) -> list[list[list[EarlySpot]]]:
     """Per (x, y, x_metric, y_metric) pair and strategy column of ``counted``: the early
     sweet spots (by sweetness) and their later-third means of the edge and of the strategy's
-    own P&L on its days in the cell. Every pair's early grid in one pass."""
+    own P&L on its days in the cell (the early grid's cell: ``x_low <= x < x_high``, the
+    top edge included in the last bin, as every grid bins). Every pair's early grid in one
+    pass."""
     early_grids = compute_pair_grids(
         [(x[in_sample], y[in_sample], xm, ym) for x, y, xm, ym in pairs],
         strategy_weights(counted[in_sample], scores[in_sample]), x_bins, y_bins, binning=binning,
     )
     late_edge = edge[out_of_sample]
-    late_pnl = [values[out_of_sample] for values in pnl]
+    late_pnl = np.column_stack([values[out_of_sample] for values in pnl]) if pnl else None
     late_counted = counted[out_of_sample]
+    n_columns, n_cells = counted.shape[1], x_bins * y_bins
     result = []
     for (x, y, _xm, _ym), early in zip(pairs, early_grids, strict=True):
-        late_x, late_y = x[out_of_sample], y[out_of_sample]
+        # The later third's samples in the early grid's cells (the same bins the spots were
+        # chosen on), per strategy column: one bincount for every spot of the pair.
+        late_cells = sample_cells(early, x[out_of_sample], y[out_of_sample])
+        sample, column = np.nonzero(late_counted & (late_cells >= 0)[:, None])
+        keys = column * n_cells + late_cells[sample]
+        edge_mean, edge_n = _cell_means(late_edge[sample], keys, n_columns * n_cells)
+        if late_pnl is not None:
+            pnl_mean, pnl_n = _cell_means(late_pnl[sample, column], keys, n_columns * n_cells)
         per_column = []
-        for column, spots in enumerate(sweet_spots(early, min_env_frac, min_pass_frac, top_k)):
+        for c, spots in enumerate(sweet_spots(early, min_env_frac, min_pass_frac, top_k)):
             found = []
             for spot in spots:
-                inside = (
-                    late_counted[:, column] & (late_x >= spot.x_low) & (late_x <= spot.x_high)
-                    & (late_y >= spot.y_low) & (late_y <= spot.y_high)
-                )
-                edge_mean, edge_n = _mean(late_edge[inside])
-                pnl_mean, pnl_n = _mean(late_pnl[column][inside])
-                found.append(EarlySpot(spot.x_low, spot.x_high, spot.y_low, spot.y_high, edge_mean, edge_n, pnl_mean, pnl_n))
+                key = c * n_cells + spot.x_bin * y_bins + spot.y_bin
+                found.append(EarlySpot(
+                    spot.x_low, spot.x_high, spot.y_low, spot.y_high,
+                    _number(edge_mean[key]), int(edge_n[key]),
+                    _number(pnl_mean[key]) if late_pnl is not None else None,
+                    int(pnl_n[key]) if late_pnl is not None else 0,
+                ))
             per_column.append(found)
         result.append(per_column)
     return result

@@ -200,7 +200,13 @@ def bartlett_by_key(u: np.ndarray, days: np.ndarray, keys: np.ndarray, lags: int
     event_key = np.concatenate((keys, keys))
     event_day = np.concatenate((days, days + width))
     event_delta = np.concatenate((u, -u))
-    order = np.lexsort((event_day, event_key))
+    # One int64 code per event, key-major then day; a stable sort keeps the lexsort order.
+    # When the samples come sorted by (key, day), the codes are two sorted runs and the
+    # sort (timsort) is a linear merge.
+    low = int(event_day.min())
+    span = int(event_day.max()) - low + 1
+    codes = event_key * span + (event_day - low)
+    order = np.argsort(codes, kind="stable")
     event_key, event_day, event_delta = event_key[order], event_day[order], event_delta[order]
     running = np.cumsum(event_delta)
     first = np.empty(len(event_key), dtype=bool)

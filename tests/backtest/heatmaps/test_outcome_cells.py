@@ -54,3 +54,28 @@ def test_each_cell_is_the_summary_of_its_samples(seed, disjoint):
                 )
                 np.testing.assert_allclose(result.se[g, x, y], expected.se, rtol=1e-9, equal_nan=True)
                 np.testing.assert_allclose(result.ci_low[g, x, y], expected.ci_low, rtol=1e-9, equal_nan=True)
+
+
+def test_sparse_arrays_read_back_every_cell():
+    """The grids file stores only the occupied (pair, group, cell) keys; reading a pair back
+    gives every field of every cell, empty cells included, and a damaged field is an error."""
+    from backtest.heatmaps.outcome_cells import CELL_FIELDS, CellOutcomes, stacked_arrays
+    from greg_core.errors import SweepResultsError
+
+    cells, selected, days, edge = random_case(4)
+    cells = np.where(np.isin(cells, (0, 7)), 3, cells)  # cells 0 and 7 of the first pair stay empty
+    groups = [(name, selected == g, edge) for g, name in enumerate(("A", "B", "NO_TRADE"))]
+    shuffled = np.random.default_rng(5).permutation(cells)
+    pairs = cell_outcomes([cells, shuffled], groups, days, (3, 4), 30, "edge_30d",
+                          times=days.astype(np.int64) * 86_400 * 10**9)
+    arrays = stacked_arrays(pairs, "BTC__edge")
+    assert len(arrays["BTC__edge__cell"]) < 2 * 3 * 3 * 4  # some keys are empty and not stored
+    for index, original in enumerate(pairs):
+        back = CellOutcomes.from_arrays(arrays, "BTC__edge", "edge_30d", ("A", "B", "NO_TRADE"), index)
+        for name in CELL_FIELDS:
+            np.testing.assert_array_equal(getattr(back, name), getattr(original, name))
+            assert getattr(back, name).dtype == getattr(original, name).dtype
+        np.testing.assert_array_equal(back.entry_times("B", 1, 2), original.entry_times("B", 1, 2))
+    arrays["BTC__edge__median"] = arrays["BTC__edge__median"][:-1]
+    with pytest.raises(SweepResultsError, match="median"):
+        CellOutcomes.from_arrays(arrays, "BTC__edge", "edge_30d", ("A", "B", "NO_TRADE"), 0)

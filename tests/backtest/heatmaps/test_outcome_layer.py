@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from backtest.heatmaps.binning import Binning
+from backtest.heatmaps.binning import Binning, axis_edges
 from backtest.heatmaps.outputs import SCORECARD_NAME
 from backtest.heatmaps.run import run_greg_sweetspot_sweep
 from backtest.heatmaps.store import load_sweep_results
@@ -93,9 +93,13 @@ def test_rank_by_edge_leaves_thin_cells_out_and_orders_by_the_lower_bound():
 
 
 def test_early_spots_measure_the_later_third_inside_their_cell():
+    """The later third is counted in the early grid's cells as every grid bins them: a value
+    on an inner edge belongs to the cell that starts there (never to two cells)."""
     rng = np.random.default_rng(3)
     n = 900
-    x, y = rng.normal(0, 1, n), rng.normal(0, 1, n)
+    x, y = rng.uniform(-2, 2, n), rng.uniform(-2, 2, n)
+    inner_edge = axis_edges(x[:570], 4)[3]  # the early grid's edge between its last two columns
+    x[600::7] = inner_edge  # later samples exactly on it
     counted = (x > 0)[:, None]  # the "strategy" trades when x > 0
     scores = counted.astype(float)
     edge = rng.normal(5, 10, n)
@@ -103,14 +107,19 @@ def test_early_spots_measure_the_later_third_inside_their_cell():
     in_sample, out_of_sample = days < 570, days >= 600
     found = early_spots(
         [(x, y, "x", "y")], counted, scores, in_sample, out_of_sample, edge, [edge * 0.1],
-        x_bins=4, y_bins=4, binning=Binning(), min_env_frac=0.0, min_pass_frac=0.5, top_k=2,
+        x_bins=4, y_bins=4, binning=Binning(), min_env_frac=0.0, min_pass_frac=0.5, top_k=8,
     )[0][0]
-    assert len(found) == 2
+    assert len(found) == 8  # every cell with x > 0
     for spot in found:
-        inside = out_of_sample & counted[:, 0] & (x >= spot.x_low) & (x <= spot.x_high) & (y >= spot.y_low) & (y <= spot.y_high)
-        assert spot.oos_edge_n == inside.sum()
+        # Half-open cells; no later sample reaches the early range's top edge here.
+        in_x = (x >= spot.x_low) & (x < spot.x_high)
+        in_y = (y >= spot.y_low) & (y < spot.y_high)
+        inside = out_of_sample & counted[:, 0] & in_x & in_y
+        assert spot.oos_edge_n == inside.sum() > 0
         assert spot.oos_edge_mean == pytest.approx(edge[inside].mean())
         assert spot.oos_pnl_mean == pytest.approx(0.1 * edge[inside].mean())
+    on_edge = [s for s in found if s.x_low == inner_edge]
+    assert on_edge, "a spot starting at the edge the later samples sit on"
 
 
 def test_real_history_says_real_outcomes(real_dir, tmp_path):
