@@ -21,6 +21,9 @@ from functools import lru_cache
 from pathlib import Path
 
 THIN_MARK = "~"  # next to a figure resting on fewer episodes than the run's min_episodes
+# How a thin figure is set apart in tables: italic, not dim (dim text on the cursor and zebra
+# rows falls below the 4.5:1 contrast every screen keeps, tests/app/test_contrast.py).
+THIN_STYLE = "italic"
 UNITS: dict[str, str] = {"edge": "vol pts", "pnl": "% of spot"}
 MEASURE_TITLES: dict[str, str] = {"edge": "forward edge", "pnl": "structure P&L"}
 

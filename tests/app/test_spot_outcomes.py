@@ -1,5 +1,5 @@
 """The sweet-spot table's outcome columns (issue 9, "In the app"): each spot's forward edge,
-episodes, hit rate and later-third mean as stored, thin spots marked and dimmed, the run's
+episodes, hit rate and later-third mean as stored, thin spots marked and set apart (italic), the run's
 outcome label and walk-forward count in the header; legible at 80x24; an older run without
 outcomes and a real-data run."""
 
@@ -63,11 +63,11 @@ async def test_outcome_columns_show_each_spots_stored_figures_at_80x24(results_b
             assert str(cells["episodes"]) == str(block["episodes"])
             assert str(cells["hit"]) == f"{block['hit_rate'] * 100:.0f}"
             assert str(cells["oos"]) == ("-" if block["oos_mean"] is None else fmt_signed(block["oos_mean"]))
-            # Thin spots: their outcome figures dimmed, the rest of the row as usual.
+            # Thin spots: their outcome figures italic, the rest of the row as usual.
             assert isinstance(cells["edge"], Text) == block["thin"]
             if block["thin"]:
                 thin_seen = True
-                assert "dim" in str(cells["edge"].style) and not isinstance(cells["count"], Text)
+                assert "italic" in str(cells["edge"].style) and not isinstance(cells["count"], Text)
             else:
                 solid_seen = True
         assert thin_seen  # the small fixture run has thin spots (and maybe solid ones)

@@ -202,7 +202,7 @@ class Column:
     narrow_cell: Callable[[SpotRow], str] | None = None  # a shorter form for narrow terminals
     narrow_label: str | None = None
     narrow: bool = False  # shown on a narrow terminal too
-    outcome: bool = False  # a figure of the spot's outcome (dimmed when the spot is thin)
+    outcome: bool = False  # a figure of the spot's outcome (italic when the spot is thin)
 
     def text(self, row: SpotRow, narrow: bool) -> str:
         return (self.narrow_cell or self.cell)(row) if narrow else self.cell(row)
@@ -259,7 +259,7 @@ def _hit_cell(row: SpotRow) -> str:
 # In table order. A narrow terminal (under 120 columns) shows only the ``narrow`` ones, which
 # fit 80 columns whole (issue 12 #8: nothing cut, the sort arrow on screen): the spot, its
 # score, what happened after its days (edge, episodes, hit, later third) and n of the pair's N;
-# the rest is in the detail line under the table. ``outcome`` columns are dimmed on thin spots.
+# the rest is in the detail line under the table. ``outcome`` columns are italic on thin spots.
 COLUMNS: tuple[Column, ...] = (
     Column("underlying", "Und", lambda r: r.underlying, lambda r: r.underlying, narrow=True),
     Column("strategy", "Strategy", lambda r: short_label(r.strategy_label), lambda r: r.strategy_label,

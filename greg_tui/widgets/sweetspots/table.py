@@ -15,6 +15,7 @@ from textual.reactive import reactive
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
+from greg_tui.outcome_labels import THIN_STYLE
 from greg_tui.widgets.sweetspots.rows import (
     COLUMN_BY_KEY,
     Column,
@@ -148,8 +149,8 @@ class SpotTable(DataTable):
         for row, cells in zip(self.shown_rows, table, strict=True):
             values: list[object] = [_keyed(cells[0], row.key)]
             for column, text in zip(columns[1:], cells[1:], strict=True):
-                # A thin spot's outcome figures are dimmed (and its edge marked ~).
-                values.append(Text(text, style="dim") if column.outcome and row.thin else text)
+                # A thin spot's outcome figures are set apart (and its edge marked ~).
+                values.append(Text(text, style=THIN_STYLE) if column.outcome and row.thin else text)
             self.add_row(*values, key=row.key)
         if current is not None and current in self.shown_rows:
             self.move_cursor(row=self.shown_rows.index(current), animate=False)
