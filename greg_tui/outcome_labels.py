@@ -86,7 +86,6 @@ def outcome_trust(underlying: str, info: dict | None) -> OutcomeTrust:
 def _model_realism(underlying: str, regimes: str, _stamp: int | None) -> tuple[str, str]:
     """(the model's label, 'realism: pass' / 'fail' / 'not judged ...') of the model a run
     names; cached per file version (``_stamp``: its mtime)."""
-    from backtest.regimes.realism import verdict_from_provenance
     from synthetic.regime_model import default_regime_model, load_regime_model
 
     with warnings.catch_warnings():
@@ -95,12 +94,20 @@ def _model_realism(underlying: str, regimes: str, _stamp: int | None) -> tuple[s
             model = default_regime_model(underlying)
         else:
             model = load_regime_model(underlying, Path(regimes))
+    return model.label, model_realism(model)
+
+
+def model_realism(model) -> str:
+    """'realism: pass' / 'realism: fail' (the verdict stored when ``model``, a
+    ``RegimeModel``, was built) or 'realism: not judged (BTC-derived)' / 'realism: not judged'."""
+    from backtest.regimes.realism import verdict_from_provenance
+
     verdict = verdict_from_provenance(model)
     if verdict is not None:
-        return model.label, verdict.label.removeprefix("model outcomes, ")
+        return verdict.label.removeprefix("model outcomes, ")
     if model.derived_from:
-        return model.label, f"realism: not judged ({model.derived_from}-derived)"
-    return model.label, "realism: not judged"
+        return f"realism: not judged ({model.derived_from}-derived)"
+    return "realism: not judged"
 
 
 def trust_by_underlying(results, engine_ready: bool = True) -> dict[str, OutcomeTrust]:
