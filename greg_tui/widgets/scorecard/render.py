@@ -55,6 +55,10 @@ def group_table(card: Mapping, labels: Mapping[str, str]) -> Table:
     for header, justify in (("group", "left"), ("days", "right"), ("ep", "right"), ("mean", "right"),
                             ("95% NW", "right"), ("hit", "right"), ("vs no-trade", "right")):
         table.add_column(header, justify=justify, no_wrap=True)
+    empty = [group_label(row, labels) for row in card.get("rows") or [] if not row.get("days")]
+    if empty:
+        table.caption = f"no days: {escape(', '.join(empty))}"
+        table.caption_justify = "left"
     for row in card.get("rows") or []:
         if not row.get("days"):
             continue
