@@ -208,14 +208,19 @@ def held_up_counts(records: Iterable[SweetSpotRecord], baseline: Mapping[str, fl
     for record in records:
         for spot in record.sweet_spots:
             total += 1
-            block = spot.outcome
-            if block is None or block.oos_mean is None or block.oos_n == 0:
-                continue
-            chosen += 1
-            reference = baseline.get(record.underlying)
-            if reference is not None and block.oos_mean > reference:
-                beat += 1
+            verdict = spot_held_up(spot.outcome, baseline.get(record.underlying))
+            chosen += verdict is not None
+            beat += bool(verdict)
     return total, chosen, beat
+
+
+def spot_held_up(block: OutcomeBlock | None, reference: float | None) -> bool | None:
+    """Whether one sweet spot held up out of sample: None when it was not chosen on the earlier
+    two thirds too or has no later-third days; else whether its later-third mean edge beat
+    ``reference``, the later third's no-trade mean (False when that is unknown)."""
+    if block is None or block.oos_mean is None or block.oos_n == 0:
+        return None
+    return reference is not None and block.oos_mean > reference
 
 
 def outcome_section(result: SweepResult) -> list[str]:

@@ -26,16 +26,24 @@ WIDE = 120  # columns from which the table shows full names and the summary its 
 AGE_REFRESH_SECONDS = 20.0  # the "(3 min ago)" of the results header stays current
 
 
-def held_up(results) -> tuple[int, int, int] | None:
-    """How many of the stored sweet spots held up out of sample (docs/outcomes.md), from the
-    scorecard's later-third no-trade means; None for a run without a scorecard."""
+def later_third_baselines(results) -> dict[str, float | None] | None:
+    """Each underlying's later-third no-trade mean edge (the scorecard's walk-forward), what a
+    sweet spot's later third must beat to hold up; None for a run without a scorecard."""
     underlyings = (results.scorecard or {}).get("underlyings") or {}
     if not underlyings:
         return None
+    return {name: (card.get("walk_forward") or {}).get("later_third_no_trade_mean")
+            for name, card in underlyings.items() if isinstance(card, dict)}
+
+
+def held_up(results) -> tuple[int, int, int] | None:
+    """How many of the stored sweet spots held up out of sample (docs/outcomes.md); None for a
+    run without a scorecard."""
+    baseline = later_third_baselines(results)
+    if baseline is None:
+        return None
     from backtest.heatmaps.markdown import held_up_counts  # results loaded: the engine is
 
-    baseline = {name: (card.get("walk_forward") or {}).get("later_third_no_trade_mean")
-                for name, card in underlyings.items() if isinstance(card, dict)}
     return held_up_counts(results.records, baseline)
 
 
@@ -107,7 +115,7 @@ class SweetSpotsScreen(AreaScreen):
         self._fill_filters(results)
         if self.size.width:  # the width known: the right names before the one rebuild
             self.narrow = self.size.width < WIDE
-        table.set_rows(rows_from_records(results.records))
+        table.set_rows(rows_from_records(results.records, later_third_baselines(results)))
         self._update_summary()
         if table.row_count:
             self.call_after_refresh(table.focus)  # once it is displayed

@@ -25,9 +25,13 @@ def _stored_spots(base) -> list[tuple[dict, dict]]:
     return [(record, spot) for record in records for spot in record["sweet_spots"]]
 
 
+def _card(base) -> dict:
+    return json.loads((output_dir_for(base) / SCORECARD_NAME).read_text(encoding="utf-8"))
+
+
 def _expected_held_up(base) -> tuple[int, int]:
     """(chosen with later-third days, of them beating the later third's no-trade mean)."""
-    card = json.loads((output_dir_for(base) / SCORECARD_NAME).read_text(encoding="utf-8"))
+    card = _card(base)
     baseline = {u: c["walk_forward"]["later_third_no_trade_mean"] for u, c in card["underlyings"].items()}
     chosen = beat = 0
     for record, spot in _stored_spots(base):
@@ -52,6 +56,9 @@ async def test_outcome_columns_show_each_spots_stored_figures_at_80x24(results_b
         assert table.narrow and [c.key for c in table.shown_columns] == [
             "underlying", "strategy", "pair", "score", "edge", "episodes", "hit", "oos", "count"]
         thin_seen = solid_seen = False
+        baselines = {u: c["walk_forward"]["later_third_no_trade_mean"]
+                     for u, c in _card(results_base)["underlyings"].items()}
+        marks = 0
         for index, row in enumerate(table.shown_rows):
             block = stored[(row.underlying, row.strategy_key, row.x_metric, row.y_metric, row.x_bin, row.y_bin)]["outcome"]
             cells = _cells(table, index)
@@ -62,7 +69,13 @@ async def test_outcome_columns_show_each_spots_stored_figures_at_80x24(results_b
             assert str(cells["edge"]) == edge
             assert str(cells["episodes"]) == str(block["episodes"])
             assert str(cells["hit"]) == f"{block['hit_rate'] * 100:.0f}"
-            assert str(cells["oos"]) == ("-" if block["oos_mean"] is None else fmt_signed(block["oos_mean"]))
+            # The later third's mean, ✓ when it beat that third's no-trade days (held up).
+            if block["oos_mean"] is None:
+                assert str(cells["oos"]) == "-"
+            else:
+                held = block["oos_n"] > 0 and block["oos_mean"] > baselines[row.underlying]
+                assert str(cells["oos"]) == fmt_signed(block["oos_mean"]) + ("✓" if held else "")
+                marks += held
             # Thin spots: their outcome figures italic, the rest of the row as usual.
             assert isinstance(cells["edge"], Text) == block["thin"]
             if block["thin"]:
@@ -76,6 +89,7 @@ async def test_outcome_columns_show_each_spots_stored_figures_at_80x24(results_b
         summary = static_text(app.screen.query_one("#spots-summary", Static), 78)
         assert "model outcomes, realism:" in summary
         chosen, beat = _expected_held_up(results_base)
+        assert marks == beat  # every spot that held up is marked, and only those
         assert f"held up out of sample: {beat} of {chosen}" in " ".join(summary.split())
         # The detail line: the first spot's edge with its interval, episodes and hit.
         first = table.shown_rows[0]

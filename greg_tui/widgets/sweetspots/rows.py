@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -83,6 +83,9 @@ class SpotRow:
     # the forward edge (vol pts) and the strategy's structure P&L (% of entry spot).
     outcome: OutcomeBlock | None = None
     pnl: OutcomeBlock | None = None
+    # Walk-forward: its later third beat that third's no-trade days (None: not chosen on the
+    # earlier two thirds too, no later days, or a run without a scorecard).
+    held_up: bool | None = None
 
     @property
     def key(self) -> str:
@@ -151,7 +154,8 @@ class SpotRow:
             here = "no-trade here" if narrow else "no-trade days here"
             text += f", {here} {fmt_signed(block.no_trade_mean)} ({block.no_trade_n})"
         if block.oos_mean is not None:
-            text += f", later third {fmt_signed(block.oos_mean)} ({block.oos_n} days)"
+            text += f", later third {fmt_signed(block.oos_mean)} ({block.oos_n} days"
+            text += ", held up)" if self.held_up else ")"
         pnl = self.pnl
         if pnl is not None and pnl.n:
             unit = "%" if narrow else UNITS["pnl"]
@@ -160,8 +164,21 @@ class SpotRow:
         return text
 
 
-def rows_from_records(records: Iterable[SweetSpotRecord]) -> list[SpotRow]:
-    """One row per sweet spot, ranked within its (underlying, strategy, pair)."""
+def _held_up_judge(baselines: Mapping[str, float | None] | None) -> Callable[[str, object], bool | None]:
+    """(underlying, outcome block) -> held up out of sample (``spot_held_up``); always None
+    without the underlyings' later-third no-trade means."""
+    if baselines is None:
+        return lambda _underlying, _block: None
+    from backtest.heatmaps.markdown import spot_held_up  # records given: the engine is loaded
+
+    return lambda underlying, block: spot_held_up(block, baselines.get(underlying))
+
+
+def rows_from_records(records: Iterable[SweetSpotRecord],
+                      later_third_baselines: Mapping[str, float | None] | None = None) -> list[SpotRow]:
+    """One row per sweet spot, ranked within its (underlying, strategy, pair); with each
+    underlying's later-third no-trade mean, whether each held up out of sample."""
+    held_up = _held_up_judge(later_third_baselines)
     return [
         SpotRow(
             underlying=record.underlying,
@@ -186,6 +203,7 @@ def rows_from_records(records: Iterable[SweetSpotRecord]) -> list[SpotRow]:
             y_bin=spot.y_bin,
             outcome=getattr(spot, "outcome", None),
             pnl=getattr(spot, "pnl", None),
+            held_up=held_up(record.underlying, getattr(spot, "outcome", None)),
         )
         for record in records
         for rank, spot in enumerate(record.sweet_spots, start=1)
@@ -251,6 +269,14 @@ def _interval_cell(row: SpotRow) -> str:
     return "-" if _block_value(block, "ci_low") is None else fmt_interval(block.ci_low, block.ci_high)
 
 
+HELD_UP_MARK = "✓"
+
+
+def _oos_cell(row: SpotRow) -> str:
+    oos = _block_value(row.outcome, "oos_mean")
+    return "-" if oos is None else fmt_signed(oos) + (HELD_UP_MARK if row.held_up else "")
+
+
 def _hit_cell(row: SpotRow) -> str:
     hit = _block_value(row.outcome, "hit_rate")
     return "-" if hit is None else f"{hit * 100:.0f}"
@@ -274,7 +300,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("episodes", "Ep", lambda r: "-" if r.outcome is None else str(r.outcome.episodes),
            lambda r: -1 if r.outcome is None else r.outcome.episodes, numeric=True, narrow=True, outcome=True),
     Column("hit", "Hit%", _hit_cell, _sort_by(_outcome, "hit_rate"), numeric=True, narrow=True, outcome=True),
-    Column("oos", "Later⅓", _signed_cell(_outcome, "oos_mean"), _sort_by(_outcome, "oos_mean"), numeric=True,
+    # ✓: held up (beat the later third's no-trade days).
+    Column("oos", "Later⅓", _oos_cell, _sort_by(_outcome, "oos_mean"), numeric=True,
            narrow_label="OOS", narrow=True, outcome=True),
     # n of N: the cell's samples of the pair's samples (occupancy's base).
     Column("count", "n of pair N", lambda r: f"{r.count}/{r.pair_samples}", lambda r: r.count, numeric=True,
