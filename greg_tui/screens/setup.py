@@ -66,7 +66,7 @@ class SetupScreen(AreaScreen):
     MODE = "setup"
     HELP_EXTRA = (("tab / shift+tab", "next / previous field"), ("space", "tick or untick a list entry"),
                   ("enter (in a list)", "next field"), ("enter (in a field)", "run the scan"),
-                  ("escape", "leave the field (then 1-5, r work)"))
+                  ("escape", "leave the field (then the number keys and r work)"))
     AUTO_FOCUS = "#underlyings"  # the first list, so space toggles at once (not the scroll area)
     BINDINGS = [
         # priority: a text field's own ctrl+d (delete right) must not swallow it.

@@ -142,7 +142,7 @@ class SweetSpotsScreen(AreaScreen):
             return (
                 "[b]Loading the research engine...[/b]\n\n"
                 f"The latest results in {folder} appear here in a moment.\n"
-                "Keys pressed meanwhile ([b]r[/b] run, [b]1-5[/b] areas, [b]?[/b] help) are carried out "
+                "Keys pressed meanwhile ([b]r[/b] run, the number keys: areas, [b]?[/b] help) are carried out "
                 "as soon as it is ready."
             )
         return (
