@@ -155,7 +155,7 @@ def head_text(underlying: str, card: Mapping, trust: str | None) -> str:
         f"{card.get('evaluable_without_outcome', 0)} without a complete future yet; "
         f"thin ({THIN_MARK}, italic): fewer than {card.get('min_episodes', '?')} episodes",
         f"[dim]interval {escape(str(card.get('interval', '95% Newey-West')))}; "
-        "episodes: non-overlapping entries (docs/outcomes.md)[/dim]",
+        "episodes: non-overlapping entries; docs/outcomes.md defines both[/dim]",
     ]
     return "\n".join(lines)
 
