@@ -206,7 +206,8 @@ def run_export(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     except OSError as exc:  # disk full, no permission: nothing was published
         where = f" ({exc.filename})" if exc.filename else ""
-        print_error(f"{exc.strerror or exc}{where}; nothing written, previous results left intact")
+        print_error(f"cannot write the results to {output_dir_for(args.base_dir)}: {exc.strerror or exc}{where}; "
+                    "nothing written, previous results left intact")
         return EXIT_FAILED
     return EXIT_OK
 

@@ -12,21 +12,14 @@ min/max/mean of the 25-delta skew (put - call) and the 7d - 30d term spread.
 from __future__ import annotations
 
 import argparse
-import os
 import time
 from pathlib import Path
 
 import pandas as pd
+from _paths import real_data_dir
 
 from backtest.data.chain import load_harvested_chain_with_diagnostics, resample_snapshots
 from backtest.data.vol_history import load_volatility_history
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
-
-
-def default_data_dir() -> Path:
-    configured = os.environ.get("GREG_REAL_DATA_DIR")
-    return Path(configured) if configured else REPO_ROOT.parent / "shared" / "data" / "real"
 
 
 def describe(series: pd.Series) -> str:
@@ -35,7 +28,7 @@ def describe(series: pd.Series) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", type=Path, default=default_data_dir())
+    parser.add_argument("--data-dir", type=Path, default=real_data_dir())
     parser.add_argument("--underlying", default="BTC")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs (best is reported)")
     args = parser.parse_args(argv)

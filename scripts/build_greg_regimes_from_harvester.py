@@ -23,6 +23,7 @@ cannot be written or is held by another writer; 130 when interrupted).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -73,6 +74,17 @@ def _blocking_file(path: Path) -> Path | None:
     return None
 
 
+def _unwritable_reason(path: Path) -> str | None:
+    """Why ``path`` cannot be written, found before the slow build: its nearest existing
+    ancestor is a file, or a folder this process may not write (read-only, no permission)."""
+    if (blocker := _blocking_file(path)) is not None:
+        return f"{blocker} is a file, not a folder"
+    folder = next((f for f in Path(path).parents if f.exists()), None)
+    if folder is not None and not os.access(folder, os.W_OK | os.X_OK):
+        return f"the folder {folder} is not writable"
+    return None
+
+
 def _why_unwritable(path: Path, exc: OSError) -> str:
     blocker = _blocking_file(path)
     return f"{blocker} is a file, not a folder" if blocker is not None else str(exc.strerror or exc)
@@ -104,8 +116,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     args.underlying = args.underlying.upper()
     regime_file = args.output or default_regime_file()
-    if (blocker := _blocking_file(regime_file)) is not None:  # found before the slow build
-        print_error(f"cannot write the regime file {regime_file}: {blocker} is a file, not a folder; it is unchanged")
+    if (reason := _unwritable_reason(regime_file)) is not None:  # found before the slow build
+        print_error(f"cannot write the regime file {regime_file}: {reason}; it is unchanged")
         return EXIT_FAILED
     started = time.perf_counter()
     before = _fingerprint(regime_file)

@@ -294,6 +294,11 @@ class RegimeClustering:
         return pd.Series(out, index=df_sensors.index, name="regime_id")
 
 
+# A default clustering sensor with values on fewer rows than this share of the best-covered
+# one is left out (see fit_regime_clustering).
+MIN_CLUSTER_COVERAGE = 0.5
+
+
 def fit_regime_clustering(
     df_sensors: pd.DataFrame,
     n_clusters: int = 6,
@@ -302,9 +307,11 @@ def fit_regime_clustering(
 ) -> tuple[pd.DataFrame, RegimeClustering]:
     """KMeans regimes on standardized sensors; returns (df with ``regime_id``, clustering).
 
-    ``columns`` defaults to ``DEFAULT_CLUSTER_COLUMNS`` present in the frame with at least one
-    value (a daily DVOL history has no skew or term structure; those columns are then left out
-    and listed in ``attrs["cluster_columns_unavailable"]``). Ids run from the calmest cluster
+    ``columns`` defaults to ``DEFAULT_CLUSTER_COLUMNS`` present in the frame with values on at
+    least ``MIN_CLUSTER_COVERAGE`` of the rows the best-covered of them has (a daily DVOL
+    history has no skew or term structure, and a few harvested chain snapshots give them on a
+    few days only: requiring them would leave almost no complete row); those columns are left
+    out and listed in ``attrs["cluster_columns_unavailable"]``. Ids run from the calmest cluster
     (lowest mean rv_30d, else the first column) to the most volatile, so they read the same
     on every rebuild: a first KMeans (``n_init=10``) finds the clusters, and a second one
     started from its centres in that order converges at once to the same partition with the
@@ -318,7 +325,12 @@ def fit_regime_clustering(
     unknown = [c for c in wanted if c not in df_sensors.columns]
     if columns is not None and unknown:
         raise ValueError(f"unknown sensor column(s) for clustering: {', '.join(unknown)}")
-    usable = [c for c in wanted if c in df_sensors.columns and df_sensors[c].notna().any()]
+    present = {c: int(df_sensors[c].notna().sum()) for c in wanted if c in df_sensors.columns}
+    best = max(present.values(), default=0)
+    if columns is None:
+        usable = [c for c in wanted if present.get(c, 0) and present[c] >= MIN_CLUSTER_COVERAGE * best]
+    else:
+        usable = [c for c in wanted if present.get(c, 0)]
     if not usable:
         raise ValueError("no sensor column with data to cluster on")
     values = df_sensors[usable].replace([np.inf, -np.inf], np.nan)

@@ -579,7 +579,7 @@ def harvest_round(
     ):
         first = report.underlyings[0]
         error = DeribitTimeout if first.timed_out else DeribitOffline
-        raise error(f"{first.error} (nothing was written)", client.base_url, reason=first.error or "")
+        raise error(f"{first.error} (no data was written)", client.base_url, reason=first.error or "")
     return report
 
 

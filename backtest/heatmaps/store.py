@@ -63,6 +63,7 @@ from backtest.heatmaps.outputs import (
     records_json_text,
     scorecard_json_text,
 )
+from backtest.heatmaps.progress import PUBLISHING, wrote_files
 from backtest.heatmaps.sweep import SweepResult
 from backtest.heatmaps.sweetspots import SweetSpotRecord
 from greg_core.errors import PublishInterrupted, SweepCancelled, SweepResultsError
@@ -331,7 +332,7 @@ def publish_run(
             _fsync_dir(run_dir)
             _checkpoint("manifest")
             if progress is not None:
-                progress(1.0, "moving results into place")
+                progress(1.0, PUBLISHING)
             _switch_to(output_dir, runs_dir, run_dir)
             _PUBLISHED_HERE[os.path.abspath(output_dir)] = run_id
             _checkpoint("committed")
@@ -390,7 +391,7 @@ def write_sweep_outputs(
         output_dir, files, lambda names: manifest_for(result, names, started_wall), progress=progress, cancel=cancel
     )
     if progress is not None:
-        progress(1.0, f"wrote {len(files) + 1} files, {result.n_sweet_spots} sweet spots")
+        progress(1.0, wrote_files(len(files) + 1, result.n_sweet_spots))
     kinds["manifest"] = MANIFEST_NAME
     return {kind: output_dir / name for kind, name in kinds.items()}
 

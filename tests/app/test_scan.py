@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual.widgets import Input, SelectionList, Static
 
+from backtest.heatmaps.progress import PUBLISHING
 from backtest.heatmaps.run import run_greg_sweetspot_sweep
 from greg_core.settings import output_dir_for
 from greg_tui.screens.setup import SetupScreen
@@ -240,7 +241,7 @@ def test_progress_follows_the_engine_through_writing():
     assert overall_fraction(half) == 0.5
     writing = half.progressed(0.9, "writing env_heatmap_BTC_vrp_30d_vs_adx_14d.csv", 2.0)
     assert not writing.committing and overall_fraction(writing) == 0.9
-    moving = writing.progressed(0.99, "moving results into place", 3.0)
+    moving = writing.progressed(0.99, PUBLISHING, 3.0)
     assert moving.committing
     done = moving.progressed(1.0, "wrote 9 files", 4.0)
     assert done.committing and overall_fraction(done) < 1.0  # until it ended

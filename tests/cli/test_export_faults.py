@@ -152,7 +152,7 @@ def test_disk_full_exits_1_in_one_line_and_keeps_the_previous_results(tmp_path, 
     monkeypatch.setattr(store, "_write_file", full)
     assert export(["--underlying", "ETH", "--lookback-days", "200", *SMALL], base) == 1
     line = one_line_error(capsys)
-    assert line.startswith("error: No space left on device (") and line.endswith(
+    assert line.startswith(f"error: cannot write the results to {out}: No space left on device (") and line.endswith(
         "nothing written, previous results left intact")
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 

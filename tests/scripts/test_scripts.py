@@ -195,6 +195,7 @@ def test_unwritable_output_is_one_line_exit_1(
         assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
         assert "cannot write" in err and "not_a_folder" in err
 
+
 def test_write_failure_is_one_line_exit_1(
     builder: ModuleType, real_args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
@@ -211,6 +212,23 @@ def test_write_failure_is_one_line_exit_1(
     lines = [line for line in capsys.readouterr().err.strip().splitlines() if not line.startswith("BTC:")]
     assert lines == [f"error: cannot write the regime file {output}: Permission denied; it is unchanged"]
     assert not output.exists()
+
+
+def test_unwritable_folder_is_refused_before_the_build(
+    builder: ModuleType, real_args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A folder the process may not write (a read-only mount refuses even root) is found
+    before the minute-long build, not after it."""
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real_access = os.access
+    monkeypatch.setattr(builder.os, "access", lambda path, mode: Path(path) != locked and real_access(path, mode))
+    monkeypatch.setattr(builder, "build_regime_model", lambda *a, **k: pytest.fail("built before checking the folder"))
+    assert builder.main(["--underlying", "BTC", *real_args, "--output", str(locked / "r.json")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: cannot write the regime file {locked / 'r.json'}: the folder {locked} is not writable; it is unchanged"]
+    assert list(locked.iterdir()) == []
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")

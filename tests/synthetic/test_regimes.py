@@ -80,6 +80,21 @@ def test_clustering_leaves_out_and_reports_nan_rows(real_sensors: pd.DataFrame, 
     pd.testing.assert_frame_equal(labelled.drop(columns="regime_id"), real_sensors)
 
 
+def test_a_sensor_on_a_few_days_only_is_left_out(real_sensors: pd.DataFrame) -> None:
+    """A few harvested chain snapshots give skew and term structure on two days: the default
+    clustering leaves them out (and says so) instead of finding almost no complete row."""
+    sparse = real_sensors.copy()
+    sparse["skew_25d"] = np.nan
+    sparse["term_structure_spread"] = np.nan
+    sparse.iloc[-2:, sparse.columns.get_loc("skew_25d")] = [3.0, 4.0]
+    sparse.iloc[-2:, sparse.columns.get_loc("term_structure_spread")] = [0.5, 0.7]
+    labelled, _ = cluster_greg_sensors_from_real_data(sparse, n_clusters=6)
+    assert labelled.attrs["cluster_columns_unavailable"] == ["term_structure_spread", "skew_25d"]
+    assert labelled["regime_id"].notna().sum() == 919
+    with pytest.raises(ValueError, match="complete rows"):  # asked for by name, it is used
+        cluster_greg_sensors_from_real_data(sparse, n_clusters=6, columns=["vrp_30d", "skew_25d"])
+
+
 def test_cluster_ids_ordered_by_mean_rv(real_clusters) -> None:
     labelled, _ = real_clusters
     means = labelled.dropna(subset=["regime_id"]).groupby("regime_id")["rv_30d"].mean()

@@ -11,13 +11,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, replace
 
+from backtest.heatmaps.progress import is_publishing
+
 
 def engine_is_committing(message: str) -> bool:
     """Whether the engine's progress ``message`` says the results are being moved into place
-    (too late to cancel). The engine has no structured signal for this yet, only the text of
-    its last messages ("moving results into place", then "wrote N files"); this is the one
-    place that reads it (docs/app.md "Cancelling")."""
-    return message.startswith(("moving results into place", "wrote "))
+    (too late to cancel): the publish step's own messages (backtest/heatmaps/progress.py)."""
+    return is_publishing(message)
 
 
 @dataclass(frozen=True)

@@ -532,7 +532,7 @@ def test_offline_raises_plain_error_and_writes_nothing(tmp_path: Path) -> None:
     message = str(raised.value)
     assert message.startswith("cannot reach Deribit at http://127.0.0.1:")
     assert "connection refused" in message and "a wrong base URL or port?" in message
-    assert message.endswith("(nothing was written)") and "\n" not in message
+    assert message.endswith("(no data was written)") and "\n" not in message
     assert len(slept) == 4  # BTC retried 4 times; ETH then not tried at all
     assert files_under(tmp_path) == []
 
@@ -557,7 +557,7 @@ def test_cli_offline_exit_1_plain_message(
     err = capsys.readouterr().err
     assert code == 1
     assert (
-        err.count("\n") == 1 and "cannot reach Deribit at" in err and "nothing was written" in err
+        err.count("\n") == 1 and "cannot reach Deribit at" in err and "no data was written" in err
     )
     assert "Traceback" not in err
     assert files_under(tmp_path) == []
@@ -682,7 +682,7 @@ def test_loop_rides_out_an_outage_but_not_a_dead_start(
         max_rounds=3,
     )
     assert (rounds, len(reports), len(outages)) == (3, 1, 2)
-    assert "nothing was written" in outages[0]
+    assert "no data was written" in outages[0]
 
     with (
         DeribitClient(base_url=closed_port_url(), max_retries=0) as dead,
