@@ -5,6 +5,8 @@
 * ``fmt_pct``: a fraction as a percentage (0.123 -> ``12.3%``).
 * ``fmt_threshold``: the shortest faithful text of a rule threshold (15.0 -> ``15``,
   0.85 -> ``0.85``), as the selector spec is written.
+* ``fmt_signed`` / ``fmt_interval``: an outcome with its sign (``+7.9``) and a 95% interval
+  (``[+4.6, +11.2]``), as the Markdown and the app show them.
 """
 
 from __future__ import annotations
@@ -55,6 +57,22 @@ def fmt_pct(fraction: object, digits: int = 1, missing: str = "-") -> str:
     """``fraction`` x 100 with ``digits`` decimals and a percent sign."""
     number = _finite(fraction)
     return missing if number is None else f"{number * 100:.{digits}f}%"
+
+
+def fmt_signed(value: object, digits: int = 1, missing: str = "-") -> str:
+    """``value`` with an explicit sign and ``digits`` decimals; ``missing`` for None/NaN."""
+    number = _finite(value)
+    if number is None:
+        return missing
+    text = f"{number:+.{digits}f}"
+    return text if float(text) != 0 else f"{0:.{digits}f}"  # never "-0.0" (nor "+0.0")
+
+
+def fmt_interval(low: object, high: object, digits: int = 1, missing: str = "no interval") -> str:
+    """``[low, high]`` with signs; ``missing`` when either end is None/NaN."""
+    if _finite(low) is None or _finite(high) is None:
+        return missing
+    return f"[{fmt_signed(low, digits)}, {fmt_signed(high, digits)}]"
 
 
 def fmt_threshold(value: float) -> str:

@@ -42,6 +42,7 @@ AREAS: tuple[Area, ...] = (
     Area("4", "regimes", "Regimes", "greg_tui.screens.regimes", "RegimesScreen"),
     Area("5", "selector", "Selector", "greg_tui.screens.selector", "SelectorScreen"),
     Area("6", "series", "Series", "greg_tui.screens.timeseries", "SeriesScreen"),
+    Area("7", "scorecard", "Scorecard", "greg_tui.screens.scorecard", "ScorecardScreen"),
 )
 AREA_BY_MODE: dict[str, Area] = {area.mode: area for area in AREAS}
 HOME = AREAS[0]  # the start screen; escape on another area comes back here

@@ -3,7 +3,10 @@
 The file goes to ``<base_dir>/backtest/exports/`` (next to the results folder, never inside
 it: that folder holds exactly one run's files). One row per cell (x-major, then y, as the
 heatmap CSVs), empty cells included; ``value`` is the cell's value in ``layer`` and the other
-columns give every layer, so a spreadsheet can redraw any of them (docs/app.md).
+columns give every layer, so a spreadsheet can redraw any of them (docs/app.md). The forward
+outcomes of the strategy's days in the cell (``edge_*``: edge_{H}d in vol points, with the
+cell's NO_TRADE days; ``pnl_*``: the strategy's structure, % of entry spot) are blank where
+the cell has none or the run has no outcomes.
 """
 
 from __future__ import annotations
@@ -16,13 +19,22 @@ from pathlib import Path
 import numpy as np
 
 from backtest.heatmaps.binning import PairGrid
+from backtest.heatmaps.outcome_cells import NO_TRADE_GROUP, CellOutcomes
 from greg_core.atomic_io import write_text_atomic
+
+# Per outcome measure: the cell's figures on the strategy's days (docs/outcomes.md "Per cell").
+_MEASURE_FIELDS = ("n", "episodes", "mean", "ci_low", "ci_high", "median", "hit_rate", "p10", "worst", "thin")
+OUTCOME_FIELDS: tuple[str, ...] = (
+    *(f"edge_{name}" for name in _MEASURE_FIELDS), "no_trade_n", "no_trade_mean",
+    *(f"pnl_{name}" for name in _MEASURE_FIELDS),
+)
 
 GRID_CSV_HEADER: tuple[str, ...] = (
     "underlying", "strategy_key", "strategy", "x_metric", "y_metric", "layer", "count_mode",
     "x_bin", "y_bin", "x_low", "x_high", "y_low", "y_high",
     "count", "pair_samples", "selected_count", "occupancy_frac", "strategy_pass_frac", "wilson_low",
     "avg_score", "sweetness", "value", "sweet_spot_rank",
+    *OUTCOME_FIELDS,
 )
 
 
@@ -38,14 +50,45 @@ def _number(value: float) -> str:
     return "" if not math.isfinite(value) else repr(float(value))
 
 
+def _measure_cells(cells: CellOutcomes | None, group: str, min_episodes: int, x: int, y: int) -> list[str]:
+    if cells is None or group not in cells.groups:
+        return [""] * len(_MEASURE_FIELDS)
+    g = cells.group_index(group)
+    if cells.n[g, x, y] == 0:
+        return ["0", "0"] + [""] * (len(_MEASURE_FIELDS) - 2)
+    values = [str(int(cells.n[g, x, y])), str(int(cells.episodes[g, x, y]))]
+    values += [_number(float(getattr(cells, name)[g, x, y])) for name in _MEASURE_FIELDS[2:-1]]
+    values.append("1" if cells.episodes[g, x, y] < min_episodes else "0")
+    return values
+
+
+def _outcome_cells(edge: CellOutcomes | None, pnl: CellOutcomes | None, group: str, min_episodes: int,
+                   x: int, y: int) -> list[str]:
+    no_trade = ["", ""]
+    if edge is not None and NO_TRADE_GROUP in edge.groups:
+        r = edge.group_index(NO_TRADE_GROUP)
+        n = int(edge.n[r, x, y])
+        no_trade = [str(n), _number(float(edge.mean[r, x, y])) if n else ""]
+    return [*_measure_cells(edge, group, min_episodes, x, y), *no_trade,
+            *_measure_cells(pnl, group, min_episodes, x, y)]
+
+
+def _layer_values(grid: PairGrid, column: int, layer: str, edge: CellOutcomes | None, pnl: CellOutcomes | None,
+                  group: str) -> np.ndarray:
+    if layer in ("edge", "pnl"):
+        cells = edge if layer == "edge" else pnl
+        if cells is None or group not in cells.groups:
+            return np.full(grid.shape, np.nan)
+        g = cells.group_index(group)
+        return np.where(cells.n[g] > 0, cells.mean[g], np.nan)
+    return {"occupancy": grid.occupancy, "pass": grid.pass_rate[column], "sweetness": grid.sweetness[column]}[layer]
+
+
 def grid_csv_text(grid: PairGrid, column: int, *, underlying: str, strategy_key: str, strategy_label: str,
-                  layer: str, count_mode: str, sweet: dict[tuple[int, int], int]) -> str:
-    layers = {
-        "occupancy": grid.occupancy,
-        "pass": grid.pass_rate[column],
-        "sweetness": grid.sweetness[column],
-    }
-    values = layers[layer]
+                  layer: str, count_mode: str, sweet: dict[tuple[int, int], int], edge: CellOutcomes | None = None,
+                  pnl: CellOutcomes | None = None, min_episodes: int = 8) -> str:
+    """The CSV text; ``edge`` / ``pnl``: the pair's outcomes per cell (None: blank columns)."""
+    values = _layer_values(grid, column, layer, edge, pnl, strategy_key)
     stream = io.StringIO()
     writer = csv.writer(stream, lineterminator="\n")
     writer.writerow(GRID_CSV_HEADER)
@@ -63,14 +106,17 @@ def grid_csv_text(grid: PairGrid, column: int, *, underlying: str, strategy_key:
                 _number(grid.avg_score[column, x, y]) if count else "",
                 _number(grid.sweetness[column, x, y]), _number(float(np.asarray(values)[x, y])),
                 sweet.get((x, y), ""),
+                *_outcome_cells(edge, pnl, strategy_key, min_episodes, x, y),
             ))
     return stream.getvalue()
 
 
 def write_grid_csv(output_dir: Path, grid: PairGrid, column: int, *, underlying: str, strategy_key: str,
-                   strategy_label: str, layer: str, count_mode: str, sweet: dict[tuple[int, int], int]) -> Path:
+                   strategy_label: str, layer: str, count_mode: str, sweet: dict[tuple[int, int], int],
+                   edge: CellOutcomes | None = None, pnl: CellOutcomes | None = None, min_episodes: int = 8) -> Path:
     """Write the CSV (atomically) and return its path."""
     path = exports_dir_for(output_dir) / grid_csv_name(underlying, strategy_key, grid.x_metric, grid.y_metric, layer)
     text = grid_csv_text(grid, column, underlying=underlying, strategy_key=strategy_key,
-                         strategy_label=strategy_label, layer=layer, count_mode=count_mode, sweet=sweet)
+                         strategy_label=strategy_label, layer=layer, count_mode=count_mode, sweet=sweet,
+                         edge=edge, pnl=pnl, min_episodes=min_episodes)
     return write_text_atomic(path, text)

@@ -3,15 +3,17 @@
 BTC: ``data/greg_regimes.json`` as written by
 ``scripts/build_greg_regimes_from_harvester.py --underlying BTC`` on 2026-11-27, copied
 here verbatim: 6 KMeans regimes on ``btc_usd_daily_ohlcv.csv`` + ``btc_dvol_daily.csv``
-(shared/data/real; sensors defined 2023-05-06 .. 2025-11-09, 919 days), vol
+(the real daily history, docs/data-sources.md; sensors defined 2023-05-06 .. 2025-11-09,
+919 days), vol
 dynamics and IV noise calibrated by simulation against the whole history (1360 days,
 1100 with DVOL). That history has no skew or term structure, so those fields come from
 ``synthetic.regimes.assumed_shape`` (absent from each regime's ``fitted``). Its realism
 verdict (provenance "realism", median over seeds 1..5 of 3,000-day paths): fail,
 failing spearman iv_rank_6m x price_vs_ma200, vrp_30d autocorr lag 10. Rebuild both after a model change.
 
-ETH: no ETH data in shared/, so ETH is BTC-derived (``RegimeModel.derived_from``; outputs and
-screens say so): BTC's model with every regime's vol level and IV noise x1.2. The
+ETH: the real history the models are built from has no ETH series, so there was no ETH data
+to calibrate on and ETH is BTC-derived (``RegimeModel.derived_from``; outputs and screens say
+so): BTC's model with every regime's vol level and IV noise x1.2. The
 ratio is the middle (1.175, rounded) of the 0.95-1.4 range that ETH DVOL / BTC DVOL spanned in 2023 (1.1-1.4
 before the Shanghai upgrade, 0.95-1.15 after it: blog.redot.com, "Is Ethereum safer than
 Bitcoin?", 2023; BTC's DVOL above ETH's for 20 days running: CoinDesk, 2023-09-27). Once ETH

@@ -10,11 +10,13 @@ its Wilson 95% lower bound and sample count, the score, and what happened afterw
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 from backtest.heatmaps.outputs import outcome_trust
 from backtest.heatmaps.sweep import SweepResult, UnderlyingSweep
 from backtest.heatmaps.sweetspots import OutcomeBlock, SweetSpot, SweetSpotRecord
 from backtest.selector.evaluate import CORE_SENSORS
-from greg_core.formatting import fmt_num, fmt_pct
+from greg_core.formatting import fmt_interval, fmt_num, fmt_pct, fmt_signed
 
 TOP_OVERALL = 10
 
@@ -176,27 +178,19 @@ def spot_lines(number: int, record: SweetSpotRecord, spot: SweetSpot) -> list[st
     ]
 
 
-def _signed(value: float | None, digits: int = 1) -> str:
-    return "-" if value is None else f"{value:+.{digits}f}"
-
-
-def _interval(low: float | None, high: float | None, digits: int = 1) -> str:
-    return "no interval" if low is None or high is None else f"[{low:+.{digits}f}, {high:+.{digits}f}]"
-
-
 def outcome_lines(block: OutcomeBlock | None, what: str, unit: str) -> list[str]:
     """One line of what happened after a sweet spot's days, for one measure."""
     if block is None or block.n == 0:
         return [] if block is None else [f"   - {what}: no day here has a complete future yet"]
     line = (
-        f"   - {what} ({block.measure}): mean {_signed(block.mean)} {unit} {_interval(block.ci_low, block.ci_high)}, "
-        f"median {_signed(block.median)}, hit {fmt_pct(block.hit_rate, 0)}, worst {_signed(block.worst)}; "
+        f"   - {what} ({block.measure}): mean {fmt_signed(block.mean)} {unit} {fmt_interval(block.ci_low, block.ci_high)}, "
+        f"median {fmt_signed(block.median)}, hit {fmt_pct(block.hit_rate, 0)}, worst {fmt_signed(block.worst)}; "
         f"{block.n} days, {block.episodes} episodes" + (" (thin)" if block.thin else "")
     )
     if block.no_trade_mean is not None:
-        line += f"; no-trade days here {_signed(block.no_trade_mean)} ({block.no_trade_n})"
+        line += f"; no-trade days here {fmt_signed(block.no_trade_mean)} ({block.no_trade_n})"
     if block.oos_mean is not None:
-        line += f"; later third {_signed(block.oos_mean)} ({block.oos_n} days)"
+        line += f"; later third {fmt_signed(block.oos_mean)} ({block.oos_n} days)"
     return [line]
 
 
@@ -204,18 +198,29 @@ def held_up(result: SweepResult) -> tuple[int, int, int]:
     """(sweet spots, of them chosen on the earlier two thirds too with later-third days, of
     those whose later-third mean edge beat the later third's no-trade days)."""
     baseline = {s.underlying: s.walk_forward.get("later_third_no_trade_mean") for s in result.underlyings}
+    return held_up_counts(result.records, baseline)
+
+
+def held_up_counts(records: Iterable[SweetSpotRecord], baseline: Mapping[str, float | None]) -> tuple[int, int, int]:
+    """``held_up`` for stored results (the app): ``baseline`` is each underlying's later-third
+    no-trade mean edge (the scorecard's ``walk_forward.later_third_no_trade_mean``)."""
     total = chosen = beat = 0
-    for record in result.records:
+    for record in records:
         for spot in record.sweet_spots:
             total += 1
-            block = spot.outcome
-            if block is None or block.oos_mean is None or block.oos_n == 0:
-                continue
-            chosen += 1
-            reference = baseline.get(record.underlying)
-            if reference is not None and block.oos_mean > reference:
-                beat += 1
+            verdict = spot_held_up(spot.outcome, baseline.get(record.underlying))
+            chosen += verdict is not None
+            beat += bool(verdict)
     return total, chosen, beat
+
+
+def spot_held_up(block: OutcomeBlock | None, reference: float | None) -> bool | None:
+    """Whether one sweet spot held up out of sample: None when it was not chosen on the earlier
+    two thirds too or has no later-third days; else whether its later-third mean edge beat
+    ``reference``, the later third's no-trade mean (False when that is unknown)."""
+    if block is None or block.oos_mean is None or block.oos_n == 0:
+        return None
+    return reference is not None and block.oos_mean > reference
 
 
 def outcome_section(result: SweepResult) -> list[str]:
@@ -244,10 +249,10 @@ def outcome_section(result: SweepResult) -> list[str]:
         for row in card.rows:
             if row.days == 0:
                 continue
-            diff = "" if row.group == "NO_TRADE" else f"{_signed(_finite(row.diff_vs_no_trade))} ({_signed(_finite(row.diff_t))})"
+            diff = "" if row.group == "NO_TRADE" else f"{fmt_signed(_finite(row.diff_vs_no_trade))} ({fmt_signed(_finite(row.diff_t))})"
             lines.append(
                 f"| {row.group} | {row.days} | {row.episodes}{' (thin)' if row.thin else ''} | "
-                f"{_signed(_finite(row.mean))} {_interval(_finite(row.ci_low), _finite(row.ci_high))} | "
+                f"{fmt_signed(_finite(row.mean))} {fmt_interval(_finite(row.ci_low), _finite(row.ci_high))} | "
                 f"{fmt_pct(row.hit_rate, 0)} | {diff} |"
             )
         pnl_rows = [] if sweep.pnl_scorecard is None else [r for r in sweep.pnl_scorecard.rows if r.days]
@@ -258,9 +263,9 @@ def outcome_section(result: SweepResult) -> list[str]:
             for row in pnl_rows:
                 lines.append(
                     f"| {row.group} | {row.days} | {row.episodes}{' (thin)' if row.thin else ''} | "
-                    f"{_signed(_finite(row.mean), 2)} {_interval(_finite(row.ci_low), _finite(row.ci_high), 2)} | "
-                    f"{fmt_pct(row.hit_rate, 0)} | {_signed(_finite(row.worst), 2)} | "
-                    f"{_signed(_finite(row.diff_vs_no_trade), 2)} ({_signed(_finite(row.diff_t))}) |"
+                    f"{fmt_signed(_finite(row.mean), 2)} {fmt_interval(_finite(row.ci_low), _finite(row.ci_high), 2)} | "
+                    f"{fmt_pct(row.hit_rate, 0)} | {fmt_signed(_finite(row.worst), 2)} | "
+                    f"{fmt_signed(_finite(row.diff_vs_no_trade), 2)} ({fmt_signed(_finite(row.diff_t))}) |"
                 )
         if sweep.signals is not None:
             lines += ["", "Signals: the edge on each standardized sensor (every day with both):", "",
@@ -270,7 +275,7 @@ def outcome_section(result: SweepResult) -> list[str]:
                     continue
                 lines.append(
                     f"| {signal.sensor} | {signal.n} | {signal.episodes} | "
-                    f"{_signed(_finite(signal.slope))} ({_signed(_finite(signal.slope_t))}) | "
+                    f"{fmt_signed(_finite(signal.slope))} ({fmt_signed(_finite(signal.slope_t))}) | "
                     f"{'-' if _finite(signal.r2) is None else f'{signal.r2:.3f}'} |"
                 )
         for note in card.notes:

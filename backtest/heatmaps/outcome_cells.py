@@ -20,7 +20,7 @@ from functools import cached_property
 
 import numpy as np
 
-from backtest.outcomes.stats import Z_95, episode_mask, newey_west_by_key
+from backtest.outcomes.stats import Z_95, batches, episode_mask, newey_west_by_key
 from greg_core.errors import SweepResultsError
 
 NO_TRADE_GROUP = "NO_TRADE"
@@ -44,8 +44,9 @@ class CellOutcomes:
     median: np.ndarray
     p10: np.ndarray
     se: np.ndarray  # Newey-West SE of the mean; NaN below 2 episodes
-    # The episodes' entries: per start, its flat (group, cell) key and its time (ns since the
-    # epoch, UTC), sorted by key then time; what the app lists for a cell.
+    # The episodes' entries: per start, its flat (group, cell) key and its time (microseconds
+    # since the epoch, UTC: nanoseconds cannot hold the years a very long synthetic span
+    # covers), sorted by key then time; what the app lists for a cell.
     start_keys: np.ndarray | None = None
     start_times: np.ndarray | None = None
 
@@ -75,13 +76,13 @@ class CellOutcomes:
         return self.groups.index(group)
 
     def entry_times(self, group: str, x: int, y: int) -> np.ndarray:
-        """When each episode of (group, cell) began: datetime64[ns] UTC values, oldest first."""
+        """When each episode of (group, cell) began: datetime64[us] UTC values, oldest first."""
         if self.start_keys is None or self.start_times is None:
-            return np.zeros(0, dtype="datetime64[ns]")
+            return np.zeros(0, dtype="datetime64[us]")
         cells = self.n.shape[1] * self.n.shape[2]
         key = self.group_index(group) * cells + x * self.n.shape[2] + y
         lo, hi = np.searchsorted(self.start_keys, [key, key + 1])
-        return self.start_times[lo:hi].astype("datetime64[ns]")
+        return self.start_times[lo:hi].astype("datetime64[us]")
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray], prefix: str, measure: str, groups: Sequence[str],
@@ -105,9 +106,9 @@ class CellOutcomes:
             values[name] = dense.reshape(shape[1:])
         starts = arrays.get(f"{prefix}__start_pair")
         keys = times = None
-        if starts is not None:
+        if starts is not None and f"{prefix}__start_us" in arrays:
             lo, hi = np.searchsorted(starts, [index, index + 1])
-            keys, times = arrays[f"{prefix}__start_key"][lo:hi], arrays[f"{prefix}__start_time"][lo:hi]
+            keys, times = arrays[f"{prefix}__start_key"][lo:hi], arrays[f"{prefix}__start_us"][lo:hi]
         return cls(measure=measure, groups=tuple(groups), **values, start_keys=keys, start_times=times)
 
 
@@ -125,7 +126,7 @@ def stacked_arrays(per_pair: Sequence[CellOutcomes], prefix: str) -> dict[str, n
     keys = [c.start_keys if c.start_keys is not None else empty for c in per_pair]
     arrays[f"{prefix}__start_pair"] = np.concatenate([np.full(len(k), i, dtype=np.int64) for i, k in enumerate(keys)])
     arrays[f"{prefix}__start_key"] = np.concatenate(keys)
-    arrays[f"{prefix}__start_time"] = np.concatenate(
+    arrays[f"{prefix}__start_us"] = np.concatenate(
         [c.start_times if c.start_times is not None else empty for c in per_pair]
     )
     return arrays
@@ -209,9 +210,14 @@ def cell_outcomes(
     is in no cell; ``groups``: (name, member mask, outcome values) per group, the values of
     the measure for that group's days (the edge for every group, or each strategy's own
     P&L); ``days``: each sample's position in time (calendar days, or bars on a sub-daily
-    grid) and ``horizon_days`` in the same unit; ``times``: each sample's time (ns since the
-    epoch), kept for the episodes' entries. Disjoint groups (the selector's picks) go into one
-    pass; overlapping ones (count mode "passes") one pass per group."""
+    grid) and ``horizon_days`` in the same unit; ``times``: each sample's time (microseconds since
+    the epoch), kept for the episodes' entries. Disjoint groups (the selector's picks) go into one
+    pass; overlapping ones (count mode "passes") one pass per group. A long span goes a few
+    pairs at a time (``batches``), which bounds the memory."""
+    runs = batches([len(days)] * len(cells_by_pair))
+    if len(runs) > 1:
+        return [cells for run in runs
+                for cells in cell_outcomes(cells_by_pair[run], groups, days, shape, horizon_days, measure, times)]
     n_cells = shape[0] * shape[1]
     n_groups, n_pairs = len(groups), len(cells_by_pair)
     masks = [np.asarray(mask, dtype=bool) & np.isfinite(values) for _, mask, values in groups]

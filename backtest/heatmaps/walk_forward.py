@@ -17,6 +17,7 @@ import numpy as np
 
 from backtest.heatmaps.binning import Binning, compute_pair_grids, sample_cells, strategy_weights
 from backtest.heatmaps.sweetspots import SweetSpot, sweet_spots
+from backtest.outcomes.stats import batches
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,13 @@ def early_spots(
     sweet spots (by sweetness) and their later-third means of the edge and of the strategy's
     own P&L on its days in the cell (the early grid's cell: ``x_low <= x < x_high``, the
     top edge included in the last bin, as every grid bins). Every pair's early grid in one
-    pass."""
+    pass; a long span a few pairs at a time (``batches``), which bounds the memory."""
+    runs = batches([len(counted)] * len(pairs))
+    if len(runs) > 1:
+        return [spots for run in runs for spots in early_spots(
+            pairs[run], counted, scores, in_sample, out_of_sample, edge, pnl, x_bins=x_bins, y_bins=y_bins,
+            binning=binning, min_env_frac=min_env_frac, min_pass_frac=min_pass_frac, top_k=top_k,
+        )]
     early_grids = compute_pair_grids(
         [(x[in_sample], y[in_sample], xm, ym) for x, y, xm, ym in pairs],
         strategy_weights(counted[in_sample], scores[in_sample]), x_bins, y_bins, binning=binning,

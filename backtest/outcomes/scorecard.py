@@ -30,6 +30,7 @@ from backtest.outcomes.stats import (
     Z_95,
     bartlett_by_key,
     bartlett_sum,
+    batches,
     benjamini_hochberg,
     day_numbers,
     episode_mask,
@@ -160,6 +161,15 @@ class _RowSpec:
 
 def _rows(specs: Sequence[_RowSpec], days: np.ndarray, reference: np.ndarray, horizon_days: int,
           min_episodes: int) -> list[ScorecardRow]:
+    """The ``ScorecardRow`` of every spec, in as few passes as memory allows (``batches``)."""
+    # A row's pass holds its days and, for the difference, its days with the reference days.
+    sizes = [2 * int(np.count_nonzero(spec.mask)) + int(np.count_nonzero(reference)) for spec in specs]
+    return [row for run in batches(sizes) for row in _rows_in_one_pass(specs[run], days, reference, horizon_days,
+                                                                        min_episodes)]
+
+
+def _rows_in_one_pass(specs: Sequence[_RowSpec], days: np.ndarray, reference: np.ndarray, horizon_days: int,
+                      min_episodes: int) -> list[ScorecardRow]:
     """The ``ScorecardRow`` of every spec, all in one pass (groups may overlap): each row's
     ``OutcomeSummary`` figures and its difference to the ``reference`` days (NO_TRADE) of the
     same column with the difference's HAC t, as ``summarize_outcomes`` and
@@ -466,8 +476,11 @@ def compute_signals(
     names = [s for s in (sensor_names or SENSOR_NAMES) if s in sensors.columns]
     days = day_numbers(sensors.index)
     y = outcome.to_numpy(dtype="float64", na_value=np.nan)
-    matrix = sensors[names].to_numpy(dtype="float64", na_value=np.nan) if names else np.zeros((len(y), 0))
-    return SignalsTable(str(outcome.name), horizon, sensor_signals(matrix, y, days, horizon, names))
+    rows: list[SignalRow] = []
+    for run in batches([len(y)] * len(names)):  # one pass for a short span, sensor by sensor for a long one
+        matrix = sensors[names[run]].to_numpy(dtype="float64", na_value=np.nan)
+        rows += sensor_signals(matrix, y, days, horizon, names[run])
+    return SignalsTable(str(outcome.name), horizon, tuple(rows))
 
 
 # --------------------------------------------------------------------------- multiple testing

@@ -33,11 +33,30 @@ import pandas as pd
 
 from greg_core.normal import normal_cdf
 
-NANOSECONDS_PER_DAY = 86_400 * 10**9
+MICROSECONDS_PER_DAY = 86_400 * 10**6
 Z_95 = 1.959963984540054  # two-sided 95% normal quantile
 # The frontier walk switches to a pointer walk in Python when this few chains are still open:
 # a long single chain would otherwise cost one round of numpy calls per episode.
 _FEW_CHAINS = 16
+# The most (key, sample) entries one vectorized pass over many keys holds at once. Passes cost
+# ~250 bytes an entry in temporaries: the default sweep (1,095 days) goes through in one pass,
+# a 1,000,000-day span one pair or one sensor at a time, so its memory stays bounded.
+MAX_BATCH_ENTRIES = 1_000_000
+
+
+def batches(sizes: Sequence[int], limit: int = MAX_BATCH_ENTRIES) -> list[slice]:
+    """Consecutive runs of items whose ``sizes`` add up to at most ``limit`` (an item larger
+    than ``limit`` is a run of its own): per-key statistics are independent, so callers
+    compute each run in one pass and concatenate."""
+    runs, start, total = [], 0, 0
+    for i, size in enumerate(sizes):
+        if i > start and total + size > limit:
+            runs.append(slice(start, i))
+            start, total = i, 0
+        total += size
+    if start < len(sizes):
+        runs.append(slice(start, len(sizes)))
+    return runs
 
 
 def json_ready(value: Any) -> Any:
@@ -61,7 +80,7 @@ def day_numbers(index: pd.Index) -> np.ndarray:
     positions for any other index (rows are then taken as consecutive days)."""
     if isinstance(index, pd.DatetimeIndex):
         stamps = index.tz_convert("UTC") if index.tz is not None else index
-        return stamps.as_unit("ns").asi8 // NANOSECONDS_PER_DAY
+        return stamps.as_unit("us").asi8 // MICROSECONDS_PER_DAY  # us: any year a span can start in
     return np.arange(len(index), dtype=np.int64)
 
 

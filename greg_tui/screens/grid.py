@@ -1,4 +1,6 @@
-"""The occupancy grid of one (underlying, strategy, pair), with a cursor and a side panel."""
+"""The grid of one (underlying, strategy, pair), with a cursor and a side panel: occupancy,
+pass rate, sweetness, or what happened after the strategy's days there (the outcome layers:
+forward edge, structure P&L; docs/app.md "2 Grid")."""
 
 from __future__ import annotations
 
@@ -12,11 +14,20 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from backtest.heatmaps.binning import PairGrid
+from backtest.heatmaps.outcome_cells import CellOutcomes
 from greg_tui.areas import GridTarget
 from greg_tui.grid_export import write_grid_csv
 from greg_tui.markup import escape
+from greg_tui.outcome_labels import OutcomeTrust, trust_by_underlying
 from greg_tui.screens.area import AreaScreen
-from greg_tui.widgets.grid.heatmap import LAYERS, GridView, Heatmap
+from greg_tui.widgets.grid.heatmap import LAYERS, OUTCOME_LAYERS, GridView, Heatmap
+from greg_tui.widgets.grid.outcomes import (
+    has_group,
+    outcome_layer,
+    outcome_legend,
+    outcome_summary_line,
+    outcome_text,
+)
 from greg_tui.widgets.grid.panel import cell_text, legend_text, no_samples_reason, title_text
 
 MOVE = Binding.Group("Move", compact=True)
@@ -43,6 +54,9 @@ class GridScreen(AreaScreen):
         Binding("o", "layer('occupancy')", "Occupancy", show=False),
         Binding("p", "layer('pass')", "Pass rate", show=False),
         Binding("w", "layer('sweetness')", "Sweetness", show=False),
+        Binding("e", "layer('edge')", "Edge", tooltip="Forward edge of the strategy's days per cell (vol pts)"),
+        Binding("dollar_sign", "layer('pnl')", "P&L", key_display="$", show=False,
+                tooltip="The strategy's structure P&L per cell (% of spot, held to expiry)"),
         Binding("n", "pair(1)", "Pair"),
         Binding("N", "pair(-1)", "Previous pair", show=False),
         Binding("t", "strategy(1)", "Strategy"),
@@ -63,6 +77,9 @@ class GridScreen(AreaScreen):
         self._column = 0  # its strategy's index in the stored arrays
         self._sweet: dict[tuple[int, int], int] = {}  # (x_bin, y_bin) -> sweet-spot rank
         self._cursor_placed = False  # until then, the cursor goes to the busiest cell
+        # The pair's forward outcomes per cell by measure ("edge", "pnl"); None: none stored.
+        self._outcomes: dict[str, CellOutcomes | None] = {}
+        self._trust: dict[str, OutcomeTrust] = {}  # per underlying, for the loaded results
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="grid-main"):
@@ -72,6 +89,7 @@ class GridScreen(AreaScreen):
                     yield Static("", id="grid-nodata")
                 with Vertical(id="grid-side"):
                     yield Static("", id="grid-title")
+                    yield Static("", id="grid-outcome")
                     yield Static("", id="grid-cell")
                     yield Static("", id="grid-legend")
             yield Static("", id="grid-empty")
@@ -95,7 +113,7 @@ class GridScreen(AreaScreen):
             pair = target.pair if target.pair in pairs else target.pair[::-1]
             if pair in pairs:
                 self.set_reactive(GridScreen.pair_index, pairs.index(pair))
-        if target.layer in LAYERS:
+        if target.layer in LAYERS and (target.layer not in OUTCOME_LAYERS or self.has_outcomes):
             self.set_reactive(GridScreen.layer, target.layer)
         self._draw()
         if target.cell is not None:
@@ -117,6 +135,9 @@ class GridScreen(AreaScreen):
             )
             self._grid = None
             return
+        self._trust = trust_by_underlying(results)
+        if self.layer in OUTCOME_LAYERS and not self.has_outcomes:  # an older run
+            self.set_reactive(GridScreen.layer, "occupancy")
         if self.underlying not in results.underlyings:
             self.set_reactive(GridScreen.underlying, results.underlyings[0] if results.underlyings else "")
         keys = [s["key"] for s in results.strategies]
@@ -139,6 +160,20 @@ class GridScreen(AreaScreen):
     def watch_layer(self) -> None:
         self._draw()
 
+    @property
+    def has_outcomes(self) -> bool:
+        """The loaded results hold forward outcomes per cell (runs before them do not)."""
+        results = self.app.results
+        return results is not None and any(name.endswith("__edge__n") for name in results.arrays)
+
+    @property
+    def min_episodes(self) -> int:
+        return int(self.app.results.manifest.get("parameters", {}).get("min_episodes", 8))
+
+    @property
+    def horizon_days(self) -> int:
+        return int(self.app.results.manifest.get("parameters", {}).get("horizon_days", 30))
+
     def _strategy(self) -> tuple[int, str, int]:
         strategies = self.app.results.strategies
         keys = [s["key"] for s in strategies]
@@ -160,14 +195,17 @@ class GridScreen(AreaScreen):
             grid = results.grid(self.underlying, x_metric, y_metric)
             column = results.strategy_index(self.strategy_key) if self.strategy_key else column
             _ = grid.selected[column]
+            self._outcomes = {measure: results.cell_outcomes(self.underlying, x_metric, y_metric, measure)
+                              for measure in OUTCOME_LAYERS}
         except Exception as exc:  # a damaged grids file: say so in place of the grid
             self._grid = None
             heatmap.view = None
             self.query_one("#grid-cell", Static).update(f"[b]Cannot draw this grid:[/b]\n{escape(str(exc))}")
             return
         info = (results.manifest.get("underlyings") or {}).get(self.underlying)
+        trust = self._trust.get(self.underlying) if self._outcomes["edge"] is not None else None
         title = title_text(self.underlying, label, grid, self.layer, self.pair_index + 1, len(results.pairs),
-                           column + 1, n_strategies, self._count_mode(), info)
+                           column + 1, n_strategies, self._count_mode(), info, trust)
         self.query_one("#grid-title", Static).update(title)
         if grid.total_samples == 0:  # a message instead of an empty grid
             self._grid = None
@@ -181,6 +219,7 @@ class GridScreen(AreaScreen):
                 "summary ([b]1[/b]) lists the sensors this source lacks."
             )
             self.query_one("#grid-cell", Static).update(f"[b]{escape(reason)}[/b]")
+            self.query_one("#grid-outcome", Static).update("")
             self.query_one("#grid-legend", Static).update("")
             self.refresh_bindings()
             return
@@ -188,7 +227,6 @@ class GridScreen(AreaScreen):
             self.set_class(False, "-nodata")
             self.refresh_bindings()
         self._grid, self._column = grid, column
-        values, scale = self._layer_values(grid, column)
         self._sweet = {
             (spot.x_bin, spot.y_bin): rank
             for record in results.records
@@ -196,25 +234,41 @@ class GridScreen(AreaScreen):
             and (record.x_metric, record.y_metric) == (x_metric, y_metric)
             for rank, spot in enumerate(record.sweet_spots, start=1)
         }
-        view = GridView(
-            x_metric=grid.x_metric, y_metric=grid.y_metric, x_edges=grid.x_edges, y_edges=grid.y_edges,
-            counts=grid.counts, values=np.nan_to_num(values), layer=self.layer, scale_max=scale, sweet=self._sweet,
-            sqrt_scale=self.layer != "pass",
-        )
+        view = self._view(grid, column)
         heatmap.view = view
         if not self._cursor_placed:
             self._cursor_placed = True
             busiest = np.unravel_index(int(np.argmax(grid.counts)), grid.counts.shape)
             heatmap.cursor = (int(busiest[0]), int(busiest[1]))
-        self.query_one("#grid-legend", Static).update(legend_text(view, heatmap.palette))
+        side, legend_widget = self.query_one("#grid-side"), self.query_one("#grid-legend", Static)
+        # Outcome layers: the legend before the cell's ranges (their figures come first).
+        side.move_child(legend_widget, after=side.query_one("#grid-outcome" if view.diverging else "#grid-cell"))
+        if view.diverging:
+            legend = outcome_legend(view, heatmap.palette, kind=self.layer, horizon_days=self.horizon_days,
+                                    min_episodes=self.min_episodes)
+        else:
+            legend = legend_text(view, heatmap.palette)
+        legend_widget.update(legend)
         self._update_cell(*heatmap.cursor)
 
-    def _layer_values(self, grid: PairGrid, column: int) -> tuple[np.ndarray, float]:
-        """The layer drawn and the value drawn with the fullest shade."""
+    def _view(self, grid: PairGrid, column: int) -> GridView:
+        """What the heatmap draws: the layer's values and the value of the fullest shade."""
+        common = dict(x_metric=grid.x_metric, y_metric=grid.y_metric, x_edges=grid.x_edges, y_edges=grid.y_edges,
+                      counts=grid.counts, layer=self.layer, sweet=self._sweet)
+        if self.layer in OUTCOME_LAYERS:
+            cells = self._outcomes.get(self.layer)
+            if has_group(cells, self.strategy_key):
+                layer = outcome_layer(cells, self.strategy_key, self.min_episodes)
+                return GridView(**common, values=layer.values, scale_max=layer.scale_max, diverging=True,
+                                present=layer.present, thin=layer.thin)
+            empty = np.zeros(grid.shape, dtype=bool)  # no outcome for this strategy: every cell blank
+            return GridView(**common, values=np.full(grid.shape, np.nan), scale_max=0.0, diverging=True,
+                            present=empty, thin=empty)
         if self.layer == "pass":
-            return grid.pass_rate[column], 1.0
+            return GridView(**common, values=np.nan_to_num(grid.pass_rate[column]), scale_max=1.0)
         values = grid.occupancy if self.layer == "occupancy" else grid.sweetness[column]
-        return values, float(values.max()) if values.size else 0.0
+        return GridView(**common, values=np.nan_to_num(values), scale_max=float(values.max()) if values.size else 0.0,
+                        sqrt_scale=True)
 
     def _count_mode(self) -> str:
         return self.app.results.manifest.get("parameters", {}).get("count_mode", "selected")
@@ -230,9 +284,19 @@ class GridScreen(AreaScreen):
         nx, ny = grid.counts.shape
         if not (0 <= x < nx and 0 <= y < ny):
             return
+        outcome_layer_shown = self.layer in OUTCOME_LAYERS
         self.query_one("#grid-cell", Static).update(
-            cell_text(grid, self._column, x, y, self._sweet.get((x, y)))
+            cell_text(grid, self._column, x, y, self._sweet.get((x, y)), compact=outcome_layer_shown)
         )
+        if outcome_layer_shown:
+            width = max(20, self.query_one("#grid-side").content_size.width or 28)
+            text = outcome_text(self._outcomes.get(self.layer), self.strategy_key, x, y, kind=self.layer,
+                                min_episodes=self.min_episodes, horizon_days=self.horizon_days, width=width)
+        else:
+            text = outcome_summary_line(self._outcomes.get("edge"), self.strategy_key, x, y, self.min_episodes) or ""
+        panel = self.query_one("#grid-outcome", Static)
+        panel.update(text)
+        panel.display = bool(text)
 
     # ------------------------------------------------------------------ actions
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -249,9 +313,15 @@ class GridScreen(AreaScreen):
         heatmap.action_move(dx, dy)
 
     def action_cycle_layer(self) -> None:
-        self.layer = LAYERS[(LAYERS.index(self.layer) + 1) % len(LAYERS)]
+        layers = LAYERS if self.has_outcomes else tuple(x for x in LAYERS if x not in OUTCOME_LAYERS)
+        index = layers.index(self.layer) if self.layer in layers else -1
+        self.layer = layers[(index + 1) % len(layers)]
 
     def action_layer(self, layer: str) -> None:
+        if layer in OUTCOME_LAYERS and not self.has_outcomes:
+            self.notify("These results have no forward outcomes (an older run). Press r to run the scan again; "
+                        "it computes them.", title="No outcomes", severity="warning")
+            return
         self.layer = layer
 
     def action_pair(self, step: int) -> None:
@@ -283,7 +353,8 @@ class GridScreen(AreaScreen):
         try:
             path = write_grid_csv(self.app.output_dir, grid, self._column, underlying=self.underlying,
                                   strategy_key=self.strategy_key, strategy_label=label, layer=self.layer,
-                                  count_mode=self._count_mode(), sweet=self._sweet)
+                                  count_mode=self._count_mode(), sweet=self._sweet, edge=self._outcomes.get("edge"),
+                                  pnl=self._outcomes.get("pnl"), min_episodes=self.min_episodes)
         except OSError as exc:
             self.notify(f"Cannot write the CSV: {exc}", title="Export failed", severity="error")
             return

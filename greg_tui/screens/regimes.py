@@ -14,10 +14,13 @@ from textual.widgets import Label, ProgressBar, Static
 from backtest.heatmaps.options import DEFAULT_UNDERLYINGS
 from greg_core.settings import default_regime_file
 from greg_tui.markup import escape
+from greg_tui.outcome_labels import model_realism
 from greg_tui.screens.area import AreaScreen
 from greg_tui.widgets.regimes.render import (
+    dynamics_text,
     parameter_table,
     provenance_text,
+    realism_text,
     skew_table,
     transition_table,
 )
@@ -43,6 +46,7 @@ class RegimesScreen(AreaScreen):
                 yield ProgressBar(total=1000, show_eta=False, id="regime-build-bar")
             yield Static("", id="regime-table")
             yield Static("", id="regime-skew")
+            yield Static("", id="regime-realism")
             yield Static("", id="regime-matrix")
 
     def on_mount(self) -> None:
@@ -69,10 +73,11 @@ class RegimesScreen(AreaScreen):
                 return
         warning = "; ".join(str(w.message) for w in caught) or None
         self.query_one("#regime-head", Static).update(
-            f"Regimes for [b]{escape(self.underlying)}[/b]: {model.n_regimes} regimes  "
+            f"Regimes for [b]{escape(model.label)}[/b]: {model.n_regimes} regimes, {model_realism(model)}  "
             "[dim]([b]u[/b] other underlying, [b]b[/b] rebuild from real data)[/dim]"
         )
         self.query_one("#regime-provenance", Static).update(provenance_text(model, self.regime_file, Path(self.regime_file).exists(), warning))
+        self.query_one("#regime-realism", Static).update(realism_text(model) + "\n" + dynamics_text(model))
         self.query_one("#regime-table", Static).update(parameter_table(model))
         self.query_one("#regime-skew", Static).update(skew_table(model))
         theme = self.app.current_theme

@@ -13,7 +13,8 @@ from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Input, Label, Select, SelectionList, Static
 
-from backtest.heatmaps.options import COUNT_MODES, DEFAULT_METRICS, DEFAULT_UNDERLYINGS
+from backtest.heatmaps.binning import BIN_MODES
+from backtest.heatmaps.options import COUNT_MODES, DEFAULT_METRICS, DEFAULT_UNDERLYINGS, RANK_BY
 from backtest.selector.evaluate import MISSING_POLICIES, policy_note
 from backtest.selector.spec import load_selector_spec
 from backtest.sensors.sources import SOURCES
@@ -31,7 +32,18 @@ INPUTS: tuple[tuple[str, str, str], ...] = (
     ("min_occupancy_pct", "Min occupancy %", "e.g. 0.5"),
     ("min_pass_pct", "Min pass rate %", "e.g. 40"),
     ("lookback_days", "Lookback days", "blank: default"),
+    ("clip_pct", "Clip tails %", "0: whole range"),
+    ("horizon_days", "Horizon days", "outcomes, e.g. 30"),
+    ("min_episodes", "Min episodes", "thin below, e.g. 8"),
 )
+# The choices of the form's drop-downs (field -> the engine's valid values).
+CHOICES: dict[str, tuple[str, ...]] = {
+    "source": tuple(SOURCES),
+    "missing_policy": tuple(MISSING_POLICIES),
+    "count_mode": tuple(COUNT_MODES),
+    "bin_mode": BIN_MODES,
+    "rank_by": RANK_BY,
+}
 # The requests' metrics first (their order makes the same pairs as --export), then the rest.
 METRIC_ORDER: tuple[str, ...] = tuple(DEFAULT_METRICS) + tuple(m for m in SENSOR_NAMES if m not in DEFAULT_METRICS)
 LIST_ORDER: dict[str, tuple[str, ...]] = {
@@ -54,7 +66,7 @@ class SetupScreen(AreaScreen):
     MODE = "setup"
     HELP_EXTRA = (("tab / shift+tab", "next / previous field"), ("space", "tick or untick a list entry"),
                   ("enter (in a list)", "next field"), ("enter (in a field)", "run the scan"),
-                  ("escape", "leave the field (then 1-5, r work)"))
+                  ("escape", "leave the field (then the number keys and r work)"))
     AUTO_FOCUS = "#underlyings"  # the first list, so space toggles at once (not the scroll area)
     BINDINGS = [
         # priority: a text field's own ctrl+d (delete right) must not swallow it.
@@ -106,9 +118,10 @@ class SetupScreen(AreaScreen):
                 yield Label("Missing policy", classes="field-label")
                 yield Select([(p, p) for p in MISSING_POLICIES], value=config.missing_policy,
                              allow_blank=False, id="missing_policy", compact=True)
-                yield Label("Count mode", classes="field-label")
-                yield Select([(c, c) for c in COUNT_MODES], value=config.count_mode, allow_blank=False,
-                             id="count_mode", compact=True)
+                for name, label in (("count_mode", "Count mode"), ("bin_mode", "Bins"), ("rank_by", "Rank by")):
+                    yield Label(label, classes="field-label")
+                    yield Select([(c, c) for c in CHOICES[name]], value=getattr(config, name), allow_blank=False,
+                                 id=name, compact=True)
             yield Static("", id="setup-coverage")
             yield Static("", id="setup-help")
         with Vertical(id="setup-actions"):
@@ -126,7 +139,7 @@ class SetupScreen(AreaScreen):
     def _form_config(self) -> ScanConfig:
         values = {name: self.query_one(f"#{name}", Input).value for name, _l, _p in INPUTS}
         values["data_dir"] = self.query_one("#data_dir", Input).value
-        for name in ("source", "missing_policy", "count_mode"):
+        for name in CHOICES:
             value = self.query_one(f"#{name}", Select).value
             values[name] = value if isinstance(value, str) else getattr(self.app.config, name)
         for name in ("underlyings", "metrics", "strategies"):
@@ -175,7 +188,11 @@ class SetupScreen(AreaScreen):
             "[dim]" + escape(SOURCE_HELP.get(config.source, config.source)) + "\n"
             + escape(COUNT_HELP.get(config.count_mode, "")) + "\n"
             + "missing policy " + escape(policy_note(config.missing_policy)) + "\n"
-            "lookback: synthetic generates that many days (default 1095); real sources keep the last N days[/dim]"
+            "lookback: synthetic generates that many days (default 1095); real sources keep the last N days\n"
+            "bins: equal-width (as requested) or quantile (equal counts); clip tails: percent of each tail left "
+            "outside the axis range (counted as outliers)\n"
+            "horizon: days after each sample the outcome looks at; min episodes: fewer independent "
+            "episodes mark a cell thin; rank by: sweetness, or edge (the outcome's lower 95% bound)[/dim]"
         )
 
     def _show_coverage(self, validation: Validation) -> None:
@@ -215,7 +232,7 @@ class SetupScreen(AreaScreen):
         defaults = ScanConfig().resolved(self.app.data_dir)
         for name, _l, _p in (*INPUTS, ("data_dir", "", "")):
             self.query_one(f"#{name}", Input).value = getattr(defaults, name)
-        for name in ("source", "missing_policy", "count_mode"):
+        for name in CHOICES:
             self.query_one(f"#{name}", Select).value = getattr(defaults, name)
         for name in ("underlyings", "metrics", "strategies"):
             selection = self.query_one(f"#{name}", SelectionList)

@@ -11,6 +11,7 @@ from textual.widgets import DataTable, Label, Select, Static
 
 from greg_tui.areas import GridTarget
 from greg_tui.markup import escape
+from greg_tui.outcome_labels import OutcomeTrust, trust_by_underlying
 from greg_tui.screens.area import AreaScreen
 from greg_tui.widgets.sweetspots.rows import ALL, RowFilter, rows_from_records, short_label
 from greg_tui.widgets.sweetspots.summary import manifest_summary
@@ -23,6 +24,27 @@ FILTERS: tuple[tuple[str, str, str], ...] = (
 )
 WIDE = 120  # columns from which the table shows full names and the summary its parameters
 AGE_REFRESH_SECONDS = 20.0  # the "(3 min ago)" of the results header stays current
+
+
+def later_third_baselines(results) -> dict[str, float | None] | None:
+    """Each underlying's later-third no-trade mean edge (the scorecard's walk-forward), what a
+    sweet spot's later third must beat to hold up; None for a run without a scorecard."""
+    underlyings = (results.scorecard or {}).get("underlyings") or {}
+    if not underlyings:
+        return None
+    return {name: (card.get("walk_forward") or {}).get("later_third_no_trade_mean")
+            for name, card in underlyings.items() if isinstance(card, dict)}
+
+
+def held_up(results) -> tuple[int, int, int] | None:
+    """How many of the stored sweet spots held up out of sample (docs/outcomes.md); None for a
+    run without a scorecard."""
+    baseline = later_third_baselines(results)
+    if baseline is None:
+        return None
+    from backtest.heatmaps.markdown import held_up_counts  # results loaded: the engine is
+
+    return held_up_counts(results.records, baseline)
 
 
 class SweetSpotsScreen(AreaScreen):
@@ -45,6 +67,8 @@ class SweetSpotsScreen(AreaScreen):
         super().__init__()
         self._filter_values: dict[str, list[str]] = {}
         self._shown: tuple | None = None  # (results, state) last drawn: the table is costly to rebuild
+        self._trust: dict[str, OutcomeTrust] = {}  # what each underlying's outcomes are (labels)
+        self._held_up: tuple[int, int, int] | None = None  # the walk-forward count (None: no outcomes)
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="spots-body"):
@@ -86,10 +110,12 @@ class SweetSpotsScreen(AreaScreen):
             self.query_one("#spots-summary", Static).update("")
             self.query_one("#spot-detail", Static).update("")
             return
+        self._trust = trust_by_underlying(results, engine_ready=app.engine_ready)
+        self._held_up = held_up(results)
         self._fill_filters(results)
         if self.size.width:  # the width known: the right names before the one rebuild
             self.narrow = self.size.width < WIDE
-        table.set_rows(rows_from_records(results.records))
+        table.set_rows(rows_from_records(results.records, later_third_baselines(results)))
         self._update_summary()
         if table.row_count:
             self.call_after_refresh(table.focus)  # once it is displayed
@@ -116,7 +142,7 @@ class SweetSpotsScreen(AreaScreen):
             return (
                 "[b]Loading the research engine...[/b]\n\n"
                 f"The latest results in {folder} appear here in a moment.\n"
-                "Keys pressed meanwhile ([b]r[/b] run, [b]1-5[/b] areas, [b]?[/b] help) are carried out "
+                "Keys pressed meanwhile ([b]r[/b] run, the number keys: areas, [b]?[/b] help) are carried out "
                 "as soon as it is ready."
             )
         return (
@@ -151,7 +177,7 @@ class SweetSpotsScreen(AreaScreen):
         table = self.query_one(SpotTable)
         self.query_one("#spots-summary", Static).update(
             manifest_summary(results.manifest, len(table.shown_rows), len(table.all_rows),
-                             wide=self.size.width >= WIDE)
+                             wide=self.size.width >= WIDE, trust=self._trust, held_up=self._held_up)
         )
         self._update_detail()
 
@@ -163,7 +189,9 @@ class SweetSpotsScreen(AreaScreen):
             detail.update("No sweet spot matches the filters (press [b]c[/b] to clear them)."
                           if table.all_rows else "This scan found no sweet spot; loosen the thresholds in setup ([b]3[/b]).")
         else:
-            detail.update(row.describe() + "  [dim](enter: grid)[/dim]")
+            narrow = self.size.width < WIDE
+            trust = self._trust.get(row.underlying) if not narrow else None  # narrow: the summary says it
+            detail.update(row.describe(trust.label if trust else None, narrow) + "  [dim](enter: grid)[/dim]")
 
     @on(SpotTable.SortChanged)
     def _sort_changed(self) -> None:

@@ -77,7 +77,7 @@ async def test_every_screen_has_readable_text_in_both_themes(results_base):
     async with app.run_test(size=(80, 24)) as pilot:
         for theme in (DARK_THEME, LIGHT_THEME):
             app.theme = theme
-            for keys in (("1",), ("2",), ("3",), ("4",), ("5",), ("question_mark",), ("escape", "i"),
+            for keys in (("1",), ("2",), ("e",), ("3",), ("4",), ("5",), ("7",), ("question_mark",), ("escape", "i"),
                          ("escape", "1", "down")):
                 await pilot.press(*keys)
                 await app.workers.wait_for_complete()

@@ -20,17 +20,23 @@ async def test_sweet_spot_table_at_80x24(results_base):
         await pilot.pause()
         text = screen_text(app)
         header = _row(text, "Und")
-        for column in ("Strategy", "Pair", "Score▼", "Pass%", "Wil≥", "Occ%", "n/N"):
+        # The narrow column set, whole: the spot, its score, what happened after its days.
+        for column in ("Strategy", "Pair", "Score▼", "Edge", "Ep", "Hit%", "OOS", "n/N"):
             assert column in header, header
-        assert "s Score ▼" in text  # the sort, outside the table too
+        assert header.rstrip().endswith("n/N")  # the last column is not cut
         table = app.screen.query_one(SpotTable)
+        assert table.virtual_size.width <= table.scrollable_content_region.width  # nothing to scroll to
+        assert "s Score ▼" in text  # the sort, outside the table too
         first = table.shown_rows[0]
         row = _row(text.split(header, 1)[1], first.underlying)  # the first row under the header
         assert f"{first.count}/{first.pair_samples}" in row
-        assert f"of the pair's {first.pair_samples} samples" in text  # the detail line says it
+        assert f"of the pair's {first.pair_samples}" in " ".join(text.split())  # the detail line says it
         await pilot.press("s")  # sorting by another column moves the arrow
         text = screen_text(app)
-        assert "Pass%▼" in _row(text, "Und") and "s Pass% ▼" in text
+        assert "Edge▼" in _row(text, "Und") and "s Edge ▼" in text
+        for _ in range(4):  # every narrow column's arrow is on screen in turn
+            await pilot.press("s")
+            assert "▼" in _row(screen_text(app), "Und")
         for line in text.splitlines():
             assert len(line) <= 80
 

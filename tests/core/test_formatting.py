@@ -28,3 +28,12 @@ def test_fmt_pct_and_threshold():
     assert fmt_pct(0.5, 0) == "50%"
     assert fmt_pct(math.nan) == "-"
     assert fmt_threshold(15.0) == "15" and fmt_threshold(0.85) == "0.85"
+
+
+def test_fmt_signed_and_interval():
+    from greg_core.formatting import fmt_interval, fmt_signed
+
+    assert fmt_signed(7.87) == "+7.9" and fmt_signed(-5.274, 2) == "-5.27"
+    assert fmt_signed(-0.01) == "0.0" and fmt_signed(None) == "-" and fmt_signed(math.nan) == "-"
+    assert fmt_interval(4.57, 11.17) == "[+4.6, +11.2]"
+    assert fmt_interval(None, 1.0) == "no interval" and fmt_interval(math.inf, 1.0, missing="") == ""

@@ -287,3 +287,13 @@ def test_built_in_defaults_are_the_checkouts_regime_file(monkeypatch: pytest.Mon
     regime_file = SCRIPTS.parent / "data" / "greg_regimes.json"
     btc = json.loads(regime_file.read_text(encoding="utf-8"))["underlyings"]["BTC"]
     assert module.render(btc) == module.TARGET.read_text(encoding="utf-8")
+
+
+def test_built_in_defaults_name_no_folder_outside_the_repository(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rendered module text (its docstring is what help and screens quote) points inside
+    the repository only (issue 12 #10: no `shared/` or `../` paths)."""
+    module = load_script("write_default_regimes", monkeypatch)
+    regime_file = SCRIPTS.parent / "data" / "greg_regimes.json"
+    text = module.render(json.loads(regime_file.read_text(encoding="utf-8"))["underlyings"]["BTC"])
+    assert "shared/" not in text and "../" not in text
+    assert "no ETH data\nto calibrate on and ETH is BTC-derived" in text

@@ -5,6 +5,10 @@ palette, so it is tested without a terminal. The widget picks the layout from th
 viewport offers: cells grow on a large terminal (up to 8 x 3 characters) and stay 2 x 1 on a
 small one, where the viewport scrolls to keep the cursor visible.
 
+Outcome layers (``edge``, ``pnl``) diverge around 0: losses in red, gains in green, the
+shade by the size against a symmetric scale; a cell without an outcome is blank, a thin one
+(fewer episodes than the run's minimum) is drawn in a muted colour and marked ``~``.
+
 Reading the axes: the y axis runs from high (top) to low; each ``┤`` tick is the *upper*
 edge of the row it sits on and the bottom line carries the lowest edge. On the x axis each
 ``┬`` tick is the *left* edge of the column starting there, the last tick the upper edge.
@@ -28,8 +32,11 @@ from textual.widget import Widget
 from greg_core.formatting import fmt_num
 
 SHADES = " ░▒▓█"
-LAYERS: tuple[str, ...] = ("occupancy", "pass", "sweetness")
-LAYER_TITLES: dict[str, str] = {"occupancy": "occupancy", "pass": "pass rate", "sweetness": "sweetness"}
+LAYERS: tuple[str, ...] = ("occupancy", "pass", "sweetness", "edge", "pnl")
+OUTCOME_LAYERS: tuple[str, ...] = ("edge", "pnl")  # forward outcomes: they diverge around 0
+LAYER_TITLES: dict[str, str] = {"occupancy": "occupancy", "pass": "pass rate", "sweetness": "sweetness",
+                                "edge": "edge", "pnl": "P&L"}
+THIN_CELL_MARK = "~"  # greg_tui.outcome_labels.THIN_MARK (kept here: this module imports no app code)
 MAX_CELL_W, MAX_CELL_H = 8, 3
 
 
@@ -40,15 +47,35 @@ class Palette:
     sweet: str  # sweet-spot mark
     axis: str
     cursor_fg: str
+    loss: tuple[str, str, str, str]  # outcome layers: levels 1..4 below 0 (small..large loss)
+    gain: tuple[str, str, str, str]  # and above 0
+    thin: tuple[str, str]  # (loss, gain) colour of a thin cell: muted, whatever its size
 
     def level_style(self, level: int) -> Style:
         return Style(color=self.levels[level - 1]) if level > 0 else Style()
 
+    def signed_colour(self, level: int, thin: bool) -> str:
+        """The colour of an outcome cell of signed level -4..4 (0: neutral)."""
+        if level == 0:
+            return self.empty
+        if thin:
+            return self.thin[0] if level < 0 else self.thin[1]
+        return (self.loss if level < 0 else self.gain)[abs(level) - 1]
 
-DARK_PALETTE = Palette(("#3e6f9e", "#35b779", "#b5de2b", "#fde725"), "#5c5c5c", "#ff5fd7", "#9a9a9a", "#000000")
+
+# Outcome colours: red and green of rising strength, so sign reads by hue and size by both
+# the shade glyph and the colour; thin cells are a grey-tinged red or green (both themes:
+# contrast >= 2.5 against the background, the faintest full colour >= 3).
+DARK_PALETTE = Palette(("#3e6f9e", "#35b779", "#b5de2b", "#fde725"), "#5c5c5c", "#ff5fd7", "#9a9a9a", "#000000",
+                       loss=("#c0605a", "#e0524a", "#f4473c", "#ff6b5e"),
+                       gain=("#5aa06e", "#4cbf68", "#41d95f", "#7cf08f"),
+                       thin=("#a3625d", "#5c9470"))
 # Light: on the light theme's #E0E0E0 background the faintest level still has a contrast of 2.9
 # (shading is graphics, not text: tests/app/test_contrast.py leaves it out).
-LIGHT_PALETTE = Palette(("#4a86c5", "#2f6fb0", "#123d73", "#0a2552"), "#808080", "#b5006e", "#555555", "#ffffff")
+LIGHT_PALETTE = Palette(("#4a86c5", "#2f6fb0", "#123d73", "#0a2552"), "#808080", "#b5006e", "#555555", "#ffffff",
+                        loss=("#c0504a", "#a8302a", "#8a1a16", "#650a08"),
+                        gain=("#3f8f55", "#2a7a40", "#1a632f", "#0b4a1f"),
+                        thin=("#a86a66", "#5a8c68"))
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,6 +92,12 @@ class GridView:
     scale_max: float  # the value drawn with the fullest shade
     sqrt_scale: bool = False  # shade by sqrt(value / max): skewed layers (occupancy) read better
     sweet: dict[tuple[int, int], int] = field(default_factory=dict)  # (x, y) -> rank
+    # Outcome layers: values diverge around 0 (scale_max: the size drawn with the fullest
+    # shade on either side); ``present`` cells have an outcome (the rest are blank), ``thin``
+    # ones rest on too few episodes.
+    diverging: bool = False
+    present: np.ndarray | None = None  # (nx, ny) bool
+    thin: np.ndarray | None = None  # (nx, ny) bool
 
     @property
     def nx(self) -> int:
@@ -85,6 +118,21 @@ class GridView:
         if self.sqrt_scale:
             ratio = math.sqrt(ratio)
         return max(1, min(4, math.ceil(ratio * 4 - 1e-9)))
+
+    def signed_level(self, x: int, y: int) -> int | None:
+        """Outcome layers: None for a cell without an outcome (blank), 0 for exactly 0, else the
+        sign times the shade level 1..4 of ``|value| / scale_max`` (beyond the scale: 4)."""
+        present = self.present if self.present is not None else self.counts > 0
+        value = float(self.values[x, y])
+        if not present[x, y] or not math.isfinite(value):
+            return None
+        if value == 0 or self.scale_max <= 0:
+            return 0
+        level = max(1, min(4, math.ceil(abs(value) / self.scale_max * 4 - 1e-9)))
+        return level if value > 0 else -level
+
+    def is_thin(self, x: int, y: int) -> bool:
+        return bool(self.thin is not None and self.thin[x, y])
 
     def thresholds(self) -> list[float]:
         """Upper bound of each shade level 1..4."""
@@ -121,8 +169,14 @@ def content_size(view: GridView, layout: Layout) -> Size:
 
 def _cell_chars(view: GridView, x: int, y: int, layout: Layout, sub: int, cursor: bool, palette: Palette) -> Text:
     width = layout.cell_w
-    level = view.level(x, y)
-    if level < 0:  # no sample: blank
+    middle = sub == (layout.cell_h - 1) // 2
+    signed = view.signed_level(x, y) if view.diverging else None
+    level = (abs(signed) if signed is not None else -1) if view.diverging else view.level(x, y)
+    thin = view.diverging and signed is not None and view.is_thin(x, y)
+    if view.diverging and signed is not None and signed != 0:
+        body = [SHADES[level]] * width
+        style = Style(color=palette.signed_colour(signed, thin))
+    elif level < 0:  # no sample (no outcome): blank
         body = [" "] * width
         style = Style()
     elif level == 0:  # visited, value 0: a faint dot (middle line of the cell)
@@ -134,15 +188,20 @@ def _cell_chars(view: GridView, x: int, y: int, layout: Layout, sub: int, cursor
         body = [SHADES[level]] * width
         style = palette.level_style(level)
     styles = [style] * width
+    if thin and middle:  # marked at the right, where a 2-wide cell has room beside its shade
+        body[-1] = THIN_CELL_MARK
     rank = view.sweet.get((x, y))
-    if rank is not None and sub == (layout.cell_h - 1) // 2:
+    if rank is not None and middle:
         mark = "◆" + (str(rank) if width >= 4 else "")
         start = max(0, (width - len(mark)) // 2) if width >= 3 else width - 1
         for offset, char in enumerate(mark[: width - start]):
             body[start + offset] = char
             styles[start + offset] = Style(color=palette.sweet, bold=True)
     if cursor:
-        bg = palette.levels[level - 1] if level > 0 else palette.axis
+        if view.diverging:
+            bg = palette.signed_colour(signed, thin) if signed else palette.axis
+        else:
+            bg = palette.levels[level - 1] if level > 0 else palette.axis
         body[0], body[-1] = "[", "]"
         styles = [s + Style(bgcolor=bg) for s in styles]
         styles[0] = styles[-1] = Style(color=palette.cursor_fg, bgcolor=bg, bold=True)

@@ -5,22 +5,33 @@ from __future__ import annotations
 from backtest.heatmaps.binning import PairGrid
 from greg_core.formatting import fmt_num, fmt_pct
 from greg_tui.markup import escape
-from greg_tui.widgets.grid.heatmap import LAYER_TITLES, SHADES, GridView, Palette
+from greg_tui.outcome_labels import OutcomeTrust
+from greg_tui.widgets.grid.heatmap import LAYER_TITLES, OUTCOME_LAYERS, SHADES, GridView, Palette
 from greg_tui.widgets.sweetspots.rows import short_label
 from greg_tui.widgets.sweetspots.summary import absent_sensors
 
 
 def title_text(underlying: str, strategy_label: str, grid: PairGrid, layer: str, pair_no: int, pairs: int,
-               strategy_no: int, strategies: int, count_mode: str, info: dict | None = None) -> str:
+               strategy_no: int, strategies: int, count_mode: str, info: dict | None = None,
+               trust: OutcomeTrust | None = None) -> str:
+    """What is shown; ``trust``: what the run's outcomes are (None: the run has none), on its
+    own line ("model outcomes, realism: fail"), and the market as its data names it."""
     layer_title = LAYER_TITLES[layer]
     if layer != "occupancy":
         layer_title += " [dim](" + ("picked" if count_mode == "selected" else "own rule") + ")[/dim]"
-    return (
-        f"[b]{escape(underlying)}[/b] {escape(short_label(strategy_label))} [dim]{strategy_no}/{strategies}[/dim]\n"
+    market = trust.market if trust is not None else underlying
+    text = (
+        f"[b]{escape(market)}[/b] {escape(short_label(strategy_label))} [dim]{strategy_no}/{strategies}[/dim]\n"
         f"x [b]{escape(grid.x_metric)}[/b]\ny [b]{escape(grid.y_metric)}[/b]\n"
         f"[dim]pair {pair_no}/{pairs}[/dim] [b]{layer_title}[/b]\n"
         + samples_text(grid, info)
     )
+    if trust is not None and (layer in OUTCOME_LAYERS or trust.synthetic):
+        # "model outcomes, realism: fail" is a column wider than the narrow panel: break it after the kind.
+        kind, _comma, verdict = trust.label.partition(", ")
+        label = f"{escape(kind)},\n{escape(verdict)}" if verdict else escape(kind)
+        text += f"\n[b]{label}[/b]" if trust.synthetic else f"\n[dim]{label}[/dim]"
+    return text
 
 
 def samples_text(grid: PairGrid, info: dict | None) -> str:
@@ -51,7 +62,9 @@ def no_samples_reason(grid: PairGrid, info: dict | None) -> str:
     return "no samples: no sample has both metrics"
 
 
-def cell_text(grid: PairGrid, column: int, x: int, y: int, rank: int | None) -> str:
+def cell_text(grid: PairGrid, column: int, x: int, y: int, rank: int | None, compact: bool = False) -> str:
+    """The cursor cell's ranges and counts; ``compact`` (an outcome layer, whose figures come
+    first): count and pass rate on two lines."""
     count = int(grid.counts[x, y])
     selected = int(grid.selected[column, x, y])
     occupancy = float(grid.occupancy[x, y])
@@ -63,6 +76,15 @@ def cell_text(grid: PairGrid, column: int, x: int, y: int, rank: int | None) -> 
         f"[b]cell[/b] {x + 1},{y + 1} [dim]of {nx}x{ny}[/dim]",
         f"x {fmt_num(float(grid.x_edges[x]))} .. {fmt_num(float(grid.x_edges[x + 1]))}",
         f"y {fmt_num(float(grid.y_edges[y]))} .. {fmt_num(float(grid.y_edges[y + 1]))}",
+    ]
+    if compact:
+        lines.append(f"count {count} of {grid.total_samples} ({fmt_pct(occupancy, 1)})")
+        if count:
+            lines.append(f"pass {fmt_pct(pass_rate)} ({selected}/{count}) W≥{fmt_pct(wilson, 0)}")
+        if rank is not None:
+            lines.append(f"[b]◆ sweet spot #{rank}[/b]")
+        return "\n".join(lines)
+    lines += [
         f"count {count} of {grid.total_samples}",
         f"occupancy {fmt_pct(occupancy, 2)}",
     ]

@@ -1,5 +1,6 @@
 """Regime model pieces drawn for the regimes screen: parameter rows, the transition matrix
-as a coloured grid with values, and where the model came from."""
+as a coloured grid with values, where the model came from, its vol dynamics and its stored
+forward-realism verdict."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import math
 from rich.table import Table
 from rich.text import Text
 
+from backtest.regimes.realism import verdict_from_provenance
 from greg_tui.markup import escape
+from greg_tui.outcome_labels import model_realism
 from synthetic.regime_model import RegimeModel
 
 # (field, header): two header lines, the name the regime file uses and its unit. mu_vrp_30d
@@ -146,3 +149,43 @@ def provenance_text(model: RegimeModel, regime_file: str, file_exists: bool, war
     if warning:
         lines.append(f"[b]Note:[/b] {escape(warning)}")
     return "\n".join(lines)
+
+
+# The vol dynamics every regime shares (synthetic.volatility.VolDynamics), as (field, name).
+DYNAMICS_FIELDS: tuple[tuple[str, str], ...] = (
+    ("persistence", "persistence"),
+    ("vol_of_vol", "vol of vol"),
+    ("news_persistence", "news persistence"),
+    ("news_square", "news (squared move)"),
+    ("news_signed", "news (signed move)"),
+    ("trend_feedback", "trend feedback"),
+    ("t_dof", "shocks t dof"),
+)
+
+
+def dynamics_text(model: RegimeModel) -> str:
+    """The model's vol dynamics, one figure each; the ones not fitted from data dim."""
+    dynamics = model.dynamics
+    fitted = set(dynamics.fitted)
+    parts = []
+    for name, words in DYNAMICS_FIELDS:
+        value = float(getattr(dynamics, name))
+        text = f"{words} {value:.3g}"
+        parts.append(text if not fitted or name in fitted else f"[dim]{text}[/dim]")
+    note = " (dim: defaults, not fitted)" if fitted and len(fitted) < len(DYNAMICS_FIELDS) else ""
+    return f"[b]Vol dynamics[/b] (every regime, daily){note}: " + ", ".join(parts)
+
+
+def realism_text(model: RegimeModel) -> str:
+    """The forward-realism verdict stored with the model (``verdict_from_provenance``), and
+    what outcomes on it are labelled; a model derived from another market's says so."""
+    verdict = verdict_from_provenance(model)
+    label = f"model outcomes, {model_realism(model)}"
+    if verdict is not None:
+        judged = escape(verdict.summary())
+    elif model.derived_from:
+        judged = (f"not judged: {escape(model.label)} is {escape(model.derived_from)}'s model "
+                  f"(there was no {escape(model.underlying)} data to calibrate or judge it on)")
+    else:
+        judged = "not judged (this model was not built with a realism check; b rebuilds and judges it)"
+    return f"[b]Forward realism:[/b] {judged}\n[dim]outcomes on it are labelled '{escape(label)}'[/dim]"

@@ -40,6 +40,12 @@ class ScanConfig:
     source: str = options.DEFAULT_SOURCE
     missing_policy: str = options.DEFAULT_MISSING_POLICY
     count_mode: str = options.DEFAULT_COUNT_MODE
+    # Binning and forward outcomes (docs/heatmaps.md, docs/outcomes.md).
+    bin_mode: str = options.DEFAULT_BIN_MODE
+    clip_pct: str = _text(options.DEFAULT_CLIP_PCT)  # percent of each tail outside the axis range
+    horizon_days: str = _text(options.DEFAULT_HORIZON_DAYS)
+    min_episodes: str = _text(options.DEFAULT_MIN_EPISODES)
+    rank_by: str = options.DEFAULT_RANK_BY
     data_dir: str = ""  # blank: the app's --data-dir, else the engine's default folder
 
     def with_values(self, **changes) -> ScanConfig:
@@ -97,15 +103,20 @@ def _whole(name: str, label: str, text: str, *, blank_ok: bool = False) -> int |
     return value
 
 
-def _percent(name: str, label: str, text: str) -> float:
+def _percent_points(name: str, label: str, text: str, high: float = 100.0) -> float:
+    """A percent field as typed (0.5 for 0.5 %), between 0 and ``high``."""
     text = text.strip().rstrip("%").strip()
     try:
         value = float(text)
     except ValueError:
         raise _FieldError(name, f"{label}: {text!r} is not a number") from None
-    if not 0.0 <= value <= 100.0:
-        raise _FieldError(name, f"{label} must be between 0 and 100 %, got {value:g}")
-    return value / 100.0
+    if not 0.0 <= value <= high:
+        raise _FieldError(name, f"{label} must be between 0 and {high:g} %, got {value:g}")
+    return value
+
+
+def _percent(name: str, label: str, text: str) -> float:
+    return _percent_points(name, label, text) / 100.0
 
 
 def _data_folder(config: ScanConfig) -> Path | None:
@@ -137,6 +148,7 @@ def _missing_real_data(config: ScanConfig, data_dir: Path | None) -> tuple[str, 
 
 def validate_config(config: ScanConfig) -> Validation:
     """Check every value; the first problem is returned as one line (and its field)."""
+    from backtest.heatmaps.binning import MAX_CLIP_PCT
     from backtest.heatmaps.sweep import validate_sweep_params
     from greg_core.errors import SweepConfigError
 
@@ -151,6 +163,11 @@ def validate_config(config: ScanConfig) -> Validation:
         min_pass = _percent("min_pass_pct", "Min pass rate", config.min_pass_pct)
         top_k = _whole("top_k", "Top K", config.top_k)
         lookback = _whole("lookback_days", "Lookback days", config.lookback_days, blank_ok=True)
+        clip = _percent_points("clip_pct", "Clip tails", config.clip_pct, MAX_CLIP_PCT)
+        horizon = _whole("horizon_days", "Horizon days", config.horizon_days)
+        if horizon is not None and not 2 <= horizon <= options.MAX_HORIZON_DAYS:
+            raise _FieldError("horizon_days", f"Horizon days must be from 2 to {options.MAX_HORIZON_DAYS}, got {horizon}")
+        min_episodes = _whole("min_episodes", "Min episodes", config.min_episodes)
         if not config.underlyings:
             raise _FieldError("underlyings", "Pick at least one underlying")
         if len(config.metrics) < 2:
@@ -164,6 +181,8 @@ def validate_config(config: ScanConfig) -> Validation:
         params = validate_sweep_params(
             config.underlyings, config.metrics, config.strategies, x_bins, y_bins, min_env, min_pass,
             top_k, config.source, lookback, config.missing_policy, config.count_mode,
+            bin_mode=config.bin_mode, clip_pct=clip, horizon_days=horizon, min_episodes=min_episodes,
+            rank_by=config.rank_by,
         )
     except SweepConfigError as exc:
         return Validation(None, str(exc), None)

@@ -37,6 +37,7 @@ from backtest.sensors.sources import SYNTHETIC, SensorData, load_sensor_data
 from greg_core.contract import RAW_COLUMNS
 from greg_core.errors import MarketDataError
 from greg_core.settings import default_regime_file
+from greg_tui.outcome_labels import model_realism
 from synthetic.regime_model import RegimeModel, load_regime_model
 
 REGIME_COLUMN = "regime_id"  # the synthetic universe's regime of each day (no other source has one)
@@ -99,21 +100,23 @@ class Trust:
 
 
 def outcome_trust_for(data: SensorData, model: RegimeModel | None = None) -> Trust:
-    """The outputs' ``outcome_trust`` sentence; on the synthetic source with the realism
-    verdict stored in the regime model (``verdict_from_provenance``), or "not judged"."""
+    """The outputs' ``outcome_trust`` sentence; on the synthetic source the label the grid
+    and scorecard give a run (``outcome_labels.model_realism``: "model outcomes, realism:
+    fail", "... not judged (BTC-derived)") with the stored verdict's summary."""
     sentence = outcome_trust(data.summary())
     kind = sentence.split(":")[0]  # "real outcomes" / "model outcomes"
     if data.source != SYNTHETIC:
         return Trust(kind, sentence)
-    verdict = verdict_from_provenance(model) if model is not None else None
+    if model is None:
+        return Trust(f"{kind}, realism: not judged", sentence, "realism not judged: no regime model")
+    verdict = verdict_from_provenance(model)
     if verdict is not None:
-        return Trust(verdict.label, sentence, verdict.summary())
-    # The labels the grid and scorecard show for a run (greg_tui/outcome_labels.py on the
-    # outcomes branch: "realism: not judged (BTC-derived)").
-    if model is not None and model.derived_from:
-        return Trust(f"{kind}, realism: not judged ({model.derived_from}-derived)", sentence,
-                     f"realism not judged: its regimes are {model.derived_from}-derived")
-    return Trust(f"{kind}, realism: not judged", sentence, "realism not judged: its regime file carries no verdict")
+        realism = verdict.summary()
+    elif model.derived_from:
+        realism = f"realism not judged: its regimes are {model.derived_from}-derived"
+    else:
+        realism = "realism not judged: its regime file carries no verdict"
+    return Trust(f"{kind}, {model_realism(model)}", sentence, realism)
 
 
 @dataclass(frozen=True)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from greg_core.formatting import fmt_num, fmt_range
+from greg_core.formatting import fmt_interval, fmt_num, fmt_pct, fmt_range, fmt_signed
+from greg_tui.markup import escape
+from greg_tui.outcome_labels import THIN_MARK, UNITS, with_thin
 
 if TYPE_CHECKING:  # the records are the engine's; this module must not import it at start
-    from backtest.heatmaps.sweetspots import SweetSpotRecord
+    from backtest.heatmaps.sweetspots import OutcomeBlock, SweetSpotRecord
 
 ALL = "*"
 
@@ -77,10 +79,22 @@ class SpotRow:
     pair_samples: int  # the pair's samples (both sensors present): the base of the occupancy
     x_bin: int | None
     y_bin: int | None
+    # What happened after the strategy's days in the cell (None: a run without outcomes):
+    # the forward edge (vol pts) and the strategy's structure P&L (% of entry spot).
+    outcome: OutcomeBlock | None = None
+    pnl: OutcomeBlock | None = None
+    # Walk-forward: its later third beat that third's no-trade days (None: not chosen on the
+    # earlier two thirds too, no later days, or a run without a scorecard).
+    held_up: bool | None = None
 
     @property
     def key(self) -> str:
         return f"{self.underlying}|{self.strategy_key}|{self.x_metric}|{self.y_metric}|{self.rank}"
+
+    @property
+    def thin(self) -> bool:
+        """Its edge rests on fewer independent episodes than the run's minimum."""
+        return self.outcome is not None and self.outcome.thin
 
     @property
     def pair(self) -> str:
@@ -88,24 +102,83 @@ class SpotRow:
 
     @property
     def short_pair(self) -> str:
-        return f"{short_metric(self.x_metric)} / {short_metric(self.y_metric)}"
+        """'vrp30/fRV/IV': the pair in a narrow table."""
+        return f"{short_metric(self.x_metric)}/{short_metric(self.y_metric)}"
 
-    def describe(self) -> str:
-        """One line with everything about the spot (the detail strip under the table)."""
-        return (
-            f"[b]{self.underlying}[/b] {self.strategy_label} #{self.rank}: "
-            f"[b]{self.x_metric}[/b] in [{fmt_num(self.x_low)}, {fmt_num(self.x_high)}], "
-            f"[b]{self.y_metric}[/b] in [{fmt_num(self.y_low)}, {fmt_num(self.y_high)}]; "
-            f"occupancy {self.occupancy * 100:.2f}% of the pair's {self.pair_samples} samples, "
-            f"pass {self.pass_rate * 100:.1f}% "
-            f"({self.selected_count}/{self.count}, Wilson 95% low {self.wilson_low * 100:.1f}%), "
-            f"score {self.sweetness:.4f}"
-            + (f", avg criteria met {self.avg_score * 100:.0f}%" if math.isfinite(self.avg_score) else "")
+    def describe(self, trust: str | None = None, narrow: bool = False) -> str:
+        """Everything about the spot (the detail strip under the table): its ranges, what
+        happened after its days, its counts; ``trust``: what its outcomes are ("model
+        outcomes, realism: fail"); ``narrow``: shorter words, so an 80-column strip of four
+        lines holds it all."""
+        label = narrow_label(self.strategy_label) if narrow else self.strategy_label
+        within = " " if narrow else " in "
+        text = (
+            f"[b]{self.underlying}[/b] {label} #{self.rank}: "
+            f"[b]{self.x_metric}[/b]{within}[{fmt_num(self.x_low)}, {fmt_num(self.x_high)}], "
+            f"[b]{self.y_metric}[/b]{within}[{fmt_num(self.y_low)}, {fmt_num(self.y_high)}]"
         )
+        text += self.describe_outcomes(narrow)
+        if narrow:
+            text += (
+                f"; occ {self.occupancy * 100:.2f}% of the pair's {self.pair_samples}, "
+                f"pass {self.pass_rate * 100:.1f}% ({self.selected_count}/{self.count}, "
+                f"Wilson≥{self.wilson_low * 100:.1f}%), score {self.sweetness:.4f}"
+            )
+        else:
+            text += (
+                f"; occupancy {self.occupancy * 100:.2f}% of the pair's {self.pair_samples} samples, "
+                f"pass {self.pass_rate * 100:.1f}% ({self.selected_count}/{self.count}, "
+                f"Wilson 95% low {self.wilson_low * 100:.1f}%), score {self.sweetness:.4f}"
+            )
+            if math.isfinite(self.avg_score):
+                text += f", avg criteria met {self.avg_score * 100:.0f}%"
+        return text + (f" [dim]({escape(trust)})[/dim]" if trust else "")
+
+    def describe_outcomes(self, narrow: bool = False) -> str:
+        """What happened after the spot's days: the edge (with the cell's no-trade days and the
+        later third of the span) and the strategy's structure P&L; "" without outcomes."""
+        block = self.outcome
+        if block is None:
+            return ""
+        if block.n == 0:
+            return "; no day here has a complete future yet"
+        episodes = "ep" if narrow else "episodes"
+        text = (
+            f"; [b]edge[/b] {fmt_signed(block.mean)} {UNITS['edge']} {fmt_interval(block.ci_low, block.ci_high)} "
+            + ("95% NW" if narrow else "(95% Newey-West)")
+            + f", {block.n} days, {block.episodes} {episodes}"
+            + (f" [b]{THIN_MARK}thin[/b]" if block.thin else "")
+            + f", hit {fmt_pct(block.hit_rate, 0)}"
+        )
+        if block.no_trade_mean is not None:
+            here = "no-trade here" if narrow else "no-trade days here"
+            text += f", {here} {fmt_signed(block.no_trade_mean)} ({block.no_trade_n})"
+        if block.oos_mean is not None:
+            text += f", later third {fmt_signed(block.oos_mean)} ({block.oos_n} days"
+            text += ", held up)" if self.held_up else ")"
+        pnl = self.pnl
+        if pnl is not None and pnl.n:
+            unit = "%" if narrow else UNITS["pnl"]
+            text += (f"; [b]P&L[/b] {fmt_signed(pnl.mean, 2)}{unit} "
+                     f"{fmt_interval(pnl.ci_low, pnl.ci_high, 2)}" + (f" {THIN_MARK}" if pnl.thin else ""))
+        return text
 
 
-def rows_from_records(records: Iterable[SweetSpotRecord]) -> list[SpotRow]:
-    """One row per sweet spot, ranked within its (underlying, strategy, pair)."""
+def _held_up_judge(baselines: Mapping[str, float | None] | None) -> Callable[[str, object], bool | None]:
+    """(underlying, outcome block) -> held up out of sample (``spot_held_up``); always None
+    without the underlyings' later-third no-trade means."""
+    if baselines is None:
+        return lambda _underlying, _block: None
+    from backtest.heatmaps.markdown import spot_held_up  # records given: the engine is loaded
+
+    return lambda underlying, block: spot_held_up(block, baselines.get(underlying))
+
+
+def rows_from_records(records: Iterable[SweetSpotRecord],
+                      later_third_baselines: Mapping[str, float | None] | None = None) -> list[SpotRow]:
+    """One row per sweet spot, ranked within its (underlying, strategy, pair); with each
+    underlying's later-third no-trade mean, whether each held up out of sample."""
+    held_up = _held_up_judge(later_third_baselines)
     return [
         SpotRow(
             underlying=record.underlying,
@@ -128,6 +201,9 @@ def rows_from_records(records: Iterable[SweetSpotRecord]) -> list[SpotRow]:
             pair_samples=record.samples,
             x_bin=spot.x_bin,
             y_bin=spot.y_bin,
+            outcome=getattr(spot, "outcome", None),
+            pnl=getattr(spot, "pnl", None),
+            held_up=held_up(record.underlying, getattr(spot, "outcome", None)),
         )
         for record in records
         for rank, spot in enumerate(record.sweet_spots, start=1)
@@ -143,6 +219,8 @@ class Column:
     numeric: bool = False
     narrow_cell: Callable[[SpotRow], str] | None = None  # a shorter form for narrow terminals
     narrow_label: str | None = None
+    narrow: bool = False  # shown on a narrow terminal too
+    outcome: bool = False  # a figure of the spot's outcome (italic when the spot is thin)
 
     def text(self, row: SpotRow, narrow: bool) -> str:
         return (self.narrow_cell or self.cell)(row) if narrow else self.cell(row)
@@ -151,32 +229,99 @@ class Column:
         return (self.narrow_label or self.label) if narrow else self.label
 
 
-def _nan_last(value: float) -> float:
-    return -math.inf if not math.isfinite(value) else value
+def _nan_last(value: float | None) -> float:
+    return -math.inf if value is None or not math.isfinite(value) else value
 
 
-# In table order; on a narrow terminal the first eight fit 80 columns, the ranges and the
-# rank are a scroll (left/right) away and in the detail line under the table.
+def _block_value(block: OutcomeBlock | None, name: str) -> float | None:
+    return None if block is None or block.n == 0 else getattr(block, name)
+
+
+def _edge_cell(row: SpotRow) -> str:
+    block = row.outcome
+    mean = _block_value(block, "mean")
+    return "-" if mean is None else with_thin(fmt_signed(mean), block.thin)
+
+
+def _signed_cell(block_of: Callable[[SpotRow], OutcomeBlock | None], name: str,
+                 digits: int = 1) -> Callable[[SpotRow], str]:
+    def cell(row: SpotRow) -> str:
+        value = _block_value(block_of(row), name)
+        return "-" if value is None else fmt_signed(value, digits)
+
+    return cell
+
+
+def _sort_by(block_of: Callable[[SpotRow], OutcomeBlock | None], name: str) -> Callable[[SpotRow], float]:
+    return lambda row: _nan_last(_block_value(block_of(row), name))
+
+
+def _outcome(row: SpotRow) -> OutcomeBlock | None:
+    return row.outcome
+
+
+def _pnl(row: SpotRow) -> OutcomeBlock | None:
+    return row.pnl
+
+
+def _interval_cell(row: SpotRow) -> str:
+    block = row.outcome
+    return "-" if _block_value(block, "ci_low") is None else fmt_interval(block.ci_low, block.ci_high)
+
+
+HELD_UP_MARK = "✓"
+
+
+def _oos_cell(row: SpotRow) -> str:
+    oos = _block_value(row.outcome, "oos_mean")
+    return "-" if oos is None else fmt_signed(oos) + (HELD_UP_MARK if row.held_up else "")
+
+
+def _hit_cell(row: SpotRow) -> str:
+    hit = _block_value(row.outcome, "hit_rate")
+    return "-" if hit is None else f"{hit * 100:.0f}"
+
+
+# In table order. A narrow terminal (under 120 columns) shows only the ``narrow`` ones, which
+# fit 80 columns whole (issue 12 #8: nothing cut, the sort arrow on screen): the spot, its
+# score, what happened after its days (edge, episodes, hit, later third) and n of the pair's N;
+# the rest is in the detail line under the table. ``outcome`` columns are italic on thin spots.
 COLUMNS: tuple[Column, ...] = (
-    Column("underlying", "Und", lambda r: r.underlying, lambda r: r.underlying),
+    Column("underlying", "Und", lambda r: r.underlying, lambda r: r.underlying, narrow=True),
     Column("strategy", "Strategy", lambda r: short_label(r.strategy_label), lambda r: r.strategy_label,
-           narrow_cell=lambda r: narrow_label(r.strategy_label)),
+           narrow_cell=lambda r: narrow_label(r.strategy_label), narrow=True),
     Column("pair", "Pair (x / y)", lambda r: r.pair, lambda r: (r.x_metric, r.y_metric),
-           narrow_cell=lambda r: r.short_pair, narrow_label="Pair"),
-    Column("score", "Score", lambda r: f"{r.sweetness:.4f}", lambda r: r.sweetness, numeric=True),
-    Column("pass", "Pass%", lambda r: f"{r.pass_rate * 100:.1f}", lambda r: r.pass_rate, numeric=True),
-    Column("wilson", "Wilson≥", lambda r: "-" if not math.isfinite(r.wilson_low) else f"{r.wilson_low * 100:.1f}",
-           lambda r: _nan_last(r.wilson_low), numeric=True, narrow_label="Wil≥"),
-    Column("occupancy", "Occ%", lambda r: f"{r.occupancy * 100:.2f}", lambda r: r.occupancy, numeric=True),
+           narrow_cell=lambda r: r.short_pair, narrow_label="Pair", narrow=True),
+    Column("score", "Score", lambda r: f"{r.sweetness:.4f}", lambda r: r.sweetness, numeric=True, narrow=True),
+    # The forward edge of the strategy's days in the cell, vol pts (~: thin), its 95% interval,
+    # its independent episodes, hit rate and the walk-forward later third's mean.
+    Column("edge", "Edge", _edge_cell, _sort_by(_outcome, "mean"), numeric=True, narrow=True, outcome=True),
+    Column("interval", "Edge 95% NW", _interval_cell, _sort_by(_outcome, "ci_low"), numeric=True, outcome=True),
+    Column("episodes", "Ep", lambda r: "-" if r.outcome is None else str(r.outcome.episodes),
+           lambda r: -1 if r.outcome is None else r.outcome.episodes, numeric=True, narrow=True, outcome=True),
+    Column("hit", "Hit%", _hit_cell, _sort_by(_outcome, "hit_rate"), numeric=True, narrow=True, outcome=True),
+    # ✓: held up (beat the later third's no-trade days).
+    Column("oos", "Later⅓", _oos_cell, _sort_by(_outcome, "oos_mean"), numeric=True,
+           narrow_label="OOS", narrow=True, outcome=True),
     # n of N: the cell's samples of the pair's samples (occupancy's base).
     Column("count", "n of pair N", lambda r: f"{r.count}/{r.pair_samples}", lambda r: r.count, numeric=True,
-           narrow_label="n/N"),
+           narrow_label="n/N", narrow=True),
+    Column("pass", "Pass%", lambda r: f"{r.pass_rate * 100:.1f}", lambda r: r.pass_rate, numeric=True),
+    Column("wilson", "Wilson≥", lambda r: "-" if not math.isfinite(r.wilson_low) else f"{r.wilson_low * 100:.1f}",
+           lambda r: _nan_last(r.wilson_low), numeric=True),
+    Column("occupancy", "Occ%", lambda r: f"{r.occupancy * 100:.2f}", lambda r: r.occupancy, numeric=True),
+    Column("pnl", "P&L%", _signed_cell(_pnl, "mean", 2), _sort_by(_pnl, "mean"), numeric=True, outcome=True),
     Column("x_range", "X range", lambda r: fmt_range(r.x_low, r.x_high), lambda r: r.x_low, numeric=True),
     Column("y_range", "Y range", lambda r: fmt_range(r.y_low, r.y_high), lambda r: r.y_low, numeric=True),
     Column("rank", "#", lambda r: str(r.rank), lambda r: r.rank, numeric=True),
 )
 COLUMN_KEYS: tuple[str, ...] = tuple(c.key for c in COLUMNS)
 COLUMN_BY_KEY: dict[str, Column] = {c.key: c for c in COLUMNS}
+
+
+def columns_for(narrow: bool) -> tuple[Column, ...]:
+    """The columns a table shows: all of them, or the narrow set."""
+    return tuple(c for c in COLUMNS if c.narrow) if narrow else COLUMNS
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from greg_tui.markup import escape
+from greg_tui.outcome_labels import OutcomeTrust
 
 
 def _when(created_at: str | None, now: datetime | None = None) -> str:
@@ -76,9 +78,26 @@ def _span(info: dict) -> str:
     return f"{span[0][:10]}..{span[1][:10]}" if span else "no data"
 
 
-def coverage_lines(manifest: dict, wide: bool = True) -> list[str]:
+def outcomes_line(trust: Mapping[str, OutcomeTrust]) -> str | None:
+    """What the run's forward outcomes are, in one line: "model outcomes, realism: fail", or
+    per underlying when their models differ ("model outcomes, realism: BTC fail, ETH not
+    judged (BTC-derived)")."""
+    if not trust:
+        return None
+    labels = {t.label for t in trust.values()}
+    if len(labels) == 1:
+        return labels.pop()
+    prefix = "model outcomes, realism: "
+    if all(label.startswith(prefix) for label in labels):
+        return prefix + ", ".join(f"{u} {t.label.removeprefix(prefix)}" for u, t in trust.items())
+    return "; ".join(f"{u}: {t.label}" for u, t in trust.items())
+
+
+def coverage_lines(manifest: dict, wide: bool = True, trust: Mapping[str, OutcomeTrust] | None = None) -> list[str]:
     """Per underlying (or group of underlyings alike): the data source, span, samples, and the
-    sensors with no data in it, with what the missing policy does about them."""
+    sensors with no data in it, with what the missing policy does about them; ``trust`` names
+    the market as its data does ("ETH (BTC-derived)")."""
+    trust = trust or {}
     params = manifest.get("parameters", {}) or {}
     policy = str(params.get("missing_policy", "?"))
     note = manifest.get("missing_policy_note") if wide else None
@@ -94,7 +113,7 @@ def coverage_lines(manifest: dict, wide: bool = True) -> list[str]:
         groups.setdefault(key, []).append((name, info))
     lines = []
     for (source, span, samples, absent, sparse, warnings, *_rest), members in groups.items():
-        names = ", ".join(name for name, _info in members)
+        names = ", ".join(trust[name].market if name in trust else name for name, _info in members)
         descriptions = {str(info.get("description") or source) for _name, info in members}
         about = descriptions.pop() if len(descriptions) == 1 else source
         each = " each" if len(members) > 1 else ""
@@ -114,10 +133,23 @@ def coverage_lines(manifest: dict, wide: bool = True) -> list[str]:
     return lines
 
 
+def held_up_text(held_up: tuple[int, int, int], wide: bool = True) -> str:
+    """The walk-forward count (``backtest.heatmaps.markdown.held_up_counts``): (sweet spots,
+    of them chosen on the earlier two thirds too with later-third days, of those beating the
+    later third's no-trade days)."""
+    total, chosen, beat = held_up
+    if not wide:
+        return f"held up out of sample: {beat} of {chosen}"
+    return (f"out of sample: of {total} sweet spots, {chosen} were also chosen on the earlier two thirds "
+            f"and had later-third days; {beat} of those beat the later third's no-trade days")
+
+
 def manifest_summary(manifest: dict, shown: int | None = None, total: int | None = None, wide: bool = True,
-                     now: datetime | None = None) -> str:
+                     now: datetime | None = None, trust: Mapping[str, OutcomeTrust] | None = None,
+                     held_up: tuple[int, int, int] | None = None) -> str:
     """Rich markup describing a stored sweep: counts and when, the data of each underlying
-    (source, span, samples, sensors without data) and (wide) the parameters."""
+    (source, span, samples, sensors without data), what its outcomes are and how many sweet
+    spots held up out of sample, and (wide) the parameters."""
     params = manifest.get("parameters", {}) or {}
     seconds = manifest.get("total_seconds", manifest.get("compute_seconds"))
     spots = manifest.get("sweet_spots", "?")
@@ -128,7 +160,13 @@ def manifest_summary(manifest: dict, shown: int | None = None, total: int | None
         f"{count} - computed {_when(manifest.get('created_at'), now)}"
         + (f" in {seconds:.1f}s" if isinstance(seconds, int | float) else "")
     )
-    lines = [line1, *coverage_lines(manifest, wide)]
+    lines = [line1, *coverage_lines(manifest, wide, trust)]
+    outcomes = outcomes_line(trust) if trust and manifest.get("outcome_groups") else None
+    if outcomes:
+        line = f"[b]{escape(outcomes)}[/b]"
+        if held_up is not None:
+            line += ("\n" if wide else "; ") + held_up_text(held_up, wide)
+        lines.append(line)
     if wide:
         lines.append(
             f"[dim]bins {params.get('x_bins', '?')}x{params.get('y_bins', '?')}, "

@@ -15,13 +15,13 @@ from textual.reactive import reactive
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
+from greg_tui.outcome_labels import THIN_STYLE
 from greg_tui.widgets.sweetspots.rows import (
     COLUMN_BY_KEY,
-    COLUMN_KEYS,
-    COLUMNS,
     Column,
     RowFilter,
     SpotRow,
+    columns_for,
     sorted_rows,
 )
 
@@ -90,9 +90,14 @@ class SpotTable(DataTable):
         self.set_reactive(SpotTable.descending, descending)
         self._resort()
 
+    @property
+    def shown_columns(self) -> tuple[Column, ...]:
+        return columns_for(self.narrow)
+
     def action_sort_next(self, step: int = 1) -> None:
-        index = (COLUMN_KEYS.index(self.sort_column) + step) % len(COLUMN_KEYS)
-        self.sort_by(COLUMN_KEYS[index])
+        keys = [column.key for column in self.shown_columns]
+        index = keys.index(self.sort_column) + step if self.sort_column in keys else 0
+        self.sort_by(keys[index % len(keys)])
 
     def action_reverse(self) -> None:
         self.descending = not self.descending
@@ -104,6 +109,10 @@ class SpotTable(DataTable):
         self._rebuild(keep_cursor=False)
 
     def watch_narrow(self) -> None:
+        if self.sort_column not in {column.key for column in self.shown_columns}:
+            # Sorted by a column a narrow table leaves out: back to the score, whose arrow shows.
+            self.set_reactive(SpotTable.sort_column, "score")
+            self.set_reactive(SpotTable.descending, True)
         self._rebuild()
 
     @on(DataTable.HeaderSelected)
@@ -131,15 +140,18 @@ class SpotTable(DataTable):
         self.clear(columns=True)
         rows = [r for r in self.all_rows if self.row_filter.accepts(r)]
         self.shown_rows = sorted_rows(rows, self.sort_column, self.descending)
-        narrow = self.narrow
-        table = [[column.text(row, narrow) for column in COLUMNS] for row in self.shown_rows]
-        for index, column in enumerate(COLUMNS):
+        narrow, columns = self.narrow, self.shown_columns
+        table = [[column.text(row, narrow) for column in columns] for row in self.shown_rows]
+        for index, column in enumerate(columns):
             label = self._label(column)
             width = max([cell_len(label), *(cell_len(cells[index]) for cells in table)])
             self.add_column(label, key=column.key, width=width)
         for row, cells in zip(self.shown_rows, table, strict=True):
-            cells[0] = _keyed(cells[0], row.key)
-            self.add_row(*cells, key=row.key)
+            values: list[object] = [_keyed(cells[0], row.key)]
+            for column, text in zip(columns[1:], cells[1:], strict=True):
+                # A thin spot's outcome figures are set apart (and its edge marked ~).
+                values.append(Text(text, style=THIN_STYLE) if column.outcome and row.thin else text)
+            self.add_row(*values, key=row.key)
         if current is not None and current in self.shown_rows:
             self.move_cursor(row=self.shown_rows.index(current), animate=False)
         self.post_message(self.SortChanged())
@@ -150,10 +162,10 @@ class SpotTable(DataTable):
         if not self.is_mounted or not self.columns:
             return
         self.shown_rows = sorted_rows(self.shown_rows, self.sort_column, self.descending)
-        for column in COLUMNS:
+        for column in self.shown_columns:
             self.columns[ColumnKey(column.key)].label = Text(self._label(column))
         position = {row.key: index for index, row in enumerate(self.shown_rows)}
-        self.sort(COLUMNS[0].key, key=lambda cell: position[cell.row_key])
+        self.sort(self.shown_columns[0].key, key=lambda cell: position[cell.row_key])
         self.move_cursor(row=0, animate=False)  # a new order starts at its top
         if self.shown_rows:  # row 0 may have been the cursor row already: say what it is now
             self.post_message(DataTable.RowHighlighted(self, 0, RowKey(self.shown_rows[0].key)))

@@ -67,7 +67,7 @@ def test_sparse_arrays_read_back_every_cell():
     groups = [(name, selected == g, edge) for g, name in enumerate(("A", "B", "NO_TRADE"))]
     shuffled = np.random.default_rng(5).permutation(cells)
     pairs = cell_outcomes([cells, shuffled], groups, days, (3, 4), 30, "edge_30d",
-                          times=days.astype(np.int64) * 86_400 * 10**9)
+                          times=days.astype(np.int64) * 86_400 * 10**6)
     arrays = stacked_arrays(pairs, "BTC__edge")
     assert len(arrays["BTC__edge__cell"]) < 2 * 3 * 3 * 4  # some keys are empty and not stored
     for index, original in enumerate(pairs):
@@ -79,3 +79,23 @@ def test_sparse_arrays_read_back_every_cell():
     arrays["BTC__edge__median"] = arrays["BTC__edge__median"][:-1]
     with pytest.raises(SweepResultsError, match="median"):
         CellOutcomes.from_arrays(arrays, "BTC__edge", "edge_30d", ("A", "B", "NO_TRADE"), 0)
+
+
+def test_pairs_in_batches_give_the_same_cells(monkeypatch):
+    """A long span goes a pair at a time (bounded memory): every field and entry is the same."""
+    import backtest.heatmaps.outcome_cells as outcome_cells
+    from backtest.outcomes import stats
+
+    cells, selected, days, edge = random_case(6)
+    groups = [(name, selected == g, edge) for g, name in enumerate(("A", "B", "NO_TRADE"))]
+    pairs = [cells, np.random.default_rng(1).permutation(cells), np.random.default_rng(2).permutation(cells)]
+    times = days.astype(np.int64) * 86_400 * 10**6
+    whole = cell_outcomes(pairs, groups, days, (3, 4), 30, "edge_30d", times=times)
+    monkeypatch.setattr(outcome_cells, "batches", lambda sizes: stats.batches(sizes, limit=1))
+    batched = cell_outcomes(pairs, groups, days, (3, 4), 30, "edge_30d", times=times)
+    assert len(batched) == 3
+    for one, other in zip(whole, batched, strict=True):
+        for name in outcome_cells.CELL_FIELDS:  # equal up to the order sums were taken in
+            np.testing.assert_allclose(getattr(other, name), getattr(one, name), rtol=1e-12, atol=1e-12)
+        np.testing.assert_array_equal(one.start_keys, other.start_keys)
+        np.testing.assert_array_equal(one.start_times, other.start_times)

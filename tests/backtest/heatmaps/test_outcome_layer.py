@@ -145,3 +145,21 @@ def test_each_cell_lists_when_its_episodes_began(stored):
     gaps = np.diff(entries).astype("timedelta64[D]").astype(int)
     assert (gaps >= 30).all()
     assert str(entries[0])[:4].isdigit()
+
+
+def test_early_spots_in_batches_are_the_same(monkeypatch):
+    """A long span ranks its early grids a pair at a time (bounded memory): the same spots."""
+    import backtest.heatmaps.walk_forward as walk_forward
+    from backtest.outcomes import stats
+
+    rng = np.random.default_rng(4)
+    n = 600
+    pairs = [(rng.uniform(-2, 2, n), rng.uniform(-2, 2, n), f"x{i}", f"y{i}") for i in range(3)]
+    counted = (pairs[0][0] > 0)[:, None]
+    edge = rng.normal(5, 10, n)
+    days = np.arange(n)
+    args = ([*pairs], counted, counted.astype(float), days < 380, days >= 410, edge, [edge * 0.1])
+    options = dict(x_bins=4, y_bins=4, binning=Binning(), min_env_frac=0.0, min_pass_frac=0.5, top_k=8)
+    whole = early_spots(*args, **options)
+    monkeypatch.setattr(walk_forward, "batches", lambda sizes: stats.batches(sizes, limit=1))
+    assert early_spots(*args, **options) == whole and len(whole) == 3

@@ -220,3 +220,37 @@ def test_real_btc_trade_days_earned_less_edge_than_no_trade_days(real_dir):
     assert -7 < trade.diff_vs_no_trade < -3.5 and trade.diff_t < -2
     assert safety.mean > card.row(NO_TRADE).mean
     assert all(safety.mean > row.mean for row in card.rows if row.kind == "strategy" and not row.thin)
+
+
+def test_batches_group_consecutive_items_under_the_limit():
+    from backtest.outcomes.stats import batches
+
+    assert batches([3, 3, 3], limit=6) == [slice(0, 2), slice(2, 3)]
+    assert batches([10, 1, 1], limit=5) == [slice(0, 1), slice(1, 3)]  # too big: a run of its own
+    assert batches([], limit=5) == []
+    assert batches([1] * 4) == [slice(0, 4)]
+
+
+def test_batched_passes_give_the_same_rows_and_signals(inputs, monkeypatch):
+    """A long span is computed a few keys at a time (bounded memory): the same figures."""
+    import backtest.outcomes.scorecard as scorecard
+    from backtest.outcomes import stats
+
+    sensors, decisions, outcomes = inputs
+    whole = [compute_scorecard(sensors, decisions, outcomes, measure=m) for m in ("edge", "pnl")]
+    signals = compute_signals(sensors, outcomes["edge_30d"])
+    monkeypatch.setattr(scorecard, "batches", lambda sizes: stats.batches(sizes, limit=1))
+    one_by_one = [compute_scorecard(sensors, decisions, outcomes, measure=m) for m in ("edge", "pnl")]
+    # Equal up to rounding: a Newey-West running sum carries the residue of the keys before it.
+    for card, reference in zip(one_by_one, whole, strict=True):
+        assert [r.group for r in card.rows] == [r.group for r in reference.rows]
+        for row, expected in zip(card.rows, reference.rows, strict=True):
+            numbers = [f for f, v in vars(expected).items() if isinstance(v, float)]
+            assert [getattr(row, f) for f in numbers] == pytest.approx([getattr(expected, f) for f in numbers],
+                                                                       rel=1e-9, nan_ok=True)
+            assert (row.days, row.episodes, row.thin) == (expected.days, expected.episodes, expected.thin)
+    batched = compute_signals(sensors, outcomes["edge_30d"])
+    for row, expected in zip(batched.rows, signals.rows, strict=True):
+        assert (row.sensor, row.n, row.episodes) == (expected.sensor, expected.n, expected.episodes)
+        assert [row.slope, row.slope_t, row.r2] == pytest.approx([expected.slope, expected.slope_t, expected.r2],
+                                                                 rel=1e-9, nan_ok=True)

@@ -1,0 +1,1 @@
+"""The scorecard screen's pieces: its tables drawn from the stored scorecard."""
