@@ -63,7 +63,9 @@ def _read_columns(path: Path, required: tuple[str, ...], optional: tuple[str, ..
         others = names if optional is None else optional
         wanted = [*required, *(c for c in others if c in names and c not in required)]
         return parquet.read(columns=wanted).to_pandas()
-    except (OSError, ValueError, pa.ArrowException) as exc:  # ValueError: damaged pandas metadata
+    # ValueError, KeyError, TypeError: damaged pandas metadata (a missing 'pandas_type', a
+    # dtype name that does not exist) found by the corrupt-input property test.
+    except (OSError, ValueError, KeyError, TypeError, pa.ArrowException) as exc:
         raise MarketDataError(f"{path}: not a readable parquet file ({one_line(exc, 200)})") from None
 
 

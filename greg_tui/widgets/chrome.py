@@ -1,4 +1,4 @@
-"""The top navigation strip every screen shares: app name, the five areas, help hint."""
+"""The top navigation strip every screen shares: app name, the areas (greg_tui/areas.py), help hint."""
 
 from __future__ import annotations
 
