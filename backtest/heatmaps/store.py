@@ -38,6 +38,7 @@ import shutil
 import threading
 import time
 import uuid
+import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -355,6 +356,20 @@ def _csv_writer(text: Callable[[], str]) -> Callable[[BinaryIO], object]:
     return lambda stream: stream.write(text().encode("utf-8"))
 
 
+# zlib level 1: the default sweep's grids file in 0.045 s instead of numpy's 0.11 s (level 6),
+# 1.13 MB instead of 1.01 MB; np.load reads it as any .npz.
+NPZ_COMPRESS_LEVEL = 1
+
+
+def save_npz(stream: BinaryIO, arrays: Mapping[str, np.ndarray]) -> None:
+    """``np.savez_compressed`` with a faster compression level: one ``{name}.npy`` member per
+    array in a deflated zip."""
+    with zipfile.ZipFile(stream, "w", zipfile.ZIP_DEFLATED, compresslevel=NPZ_COMPRESS_LEVEL) as archive:
+        for name, array in arrays.items():
+            with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
+
+
 def sweep_files(result: SweepResult) -> tuple[dict[str, FileContent], dict[str, str]]:
     """Every file a sweep writes (name -> content, computed when written) and its kind
     ("csv:{U}:{x}:{y}", "json", "markdown", "scorecard", "grids") -> name. A new output file
@@ -369,7 +384,7 @@ def sweep_files(result: SweepResult) -> tuple[dict[str, FileContent], dict[str, 
     files[JSON_NAME] = _csv_writer(lambda: records_json_text(result))
     files[MARKDOWN_NAME] = _csv_writer(lambda: markdown_summary(result))
     files[SCORECARD_NAME] = _csv_writer(lambda: scorecard_json_text(result))
-    files[GRIDS_NAME] = lambda stream: np.savez_compressed(stream, **grid_arrays(result))
+    files[GRIDS_NAME] = lambda stream: save_npz(stream, grid_arrays(result))
     kinds.update(json=JSON_NAME, markdown=MARKDOWN_NAME, scorecard=SCORECARD_NAME, grids=GRIDS_NAME)
     return files, kinds
 

@@ -416,6 +416,7 @@ def _sweep_underlying(
         pnl_cells = cell_outcomes(cells_by_pair, pnl_groups, positions, shape, horizon_bars, "pnl", times)
         del cells_by_pair
     records = []
+    labels = {key: strategy_label(key) for key in params.strategies}  # looked up once, not per record
     with clock("grids"):  # the sweet spots and their outcome blocks
         for (x_metric, y_metric), grid, pair_edge, pair_pnl, early in zip(
             pairs, grids, edge_cells, pnl_cells, early_by_pair, strict=True
@@ -428,7 +429,7 @@ def _sweep_underlying(
                 records.append(
                     SweetSpotRecord(
                         underlying=underlying,
-                        strategy=strategy_label(key),
+                        strategy=labels[key],
                         strategy_key=key,
                         x_metric=x_metric,
                         y_metric=y_metric,
