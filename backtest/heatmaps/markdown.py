@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from backtest.heatmaps.outputs import outcome_trust
 from backtest.heatmaps.sweep import SweepResult, UnderlyingSweep
 from backtest.heatmaps.sweetspots import OutcomeBlock, SweetSpot, SweetSpotRecord
-from backtest.selector.evaluate import CORE_SENSORS
+from backtest.selector.evaluate import CORE_SENSORS, strategy_label
 from greg_core.formatting import fmt_interval, fmt_num, fmt_pct, fmt_signed
 
 TOP_OVERALL = 10
@@ -80,16 +80,19 @@ def summary_section(result: SweepResult) -> list[str]:
     )[:TOP_OVERALL]
     lines += [f"## Top {TOP_OVERALL} sweet spots overall", ""]
     if ranked:
+        lines += ["Ranked by sweetness (occupancy x pass rate): where the market often is and Greg's rule "
+                  "often fires, not where trading paid; the last column says what followed.", ""]
         lines += [
-            "| # | underlying | strategy | x range | y range | occupancy | pass rate (Wilson low) | samples in cell / pair |",
-            "|---|---|---|---|---|---|---|---|",
+            "| # | underlying | strategy | x range | y range | occupancy | pass rate (Wilson low) | samples in cell / pair "
+            "| forward edge on the strategy's days [95% CI] (days, episodes) |",
+            "|---|---|---|---|---|---|---|---|---|",
         ]
         for number, (spot, record) in enumerate(ranked, start=1):
             lines.append(
                 f"| {number} | {record.underlying} | {record.strategy} | {record.x_metric} ∈ "
                 f"{_range(spot.x_low, spot.x_high)} | {record.y_metric} ∈ {_range(spot.y_low, spot.y_high)} | "
                 f"{fmt_pct(spot.occupancy_frac)} | {fmt_pct(spot.strategy_pass_frac)} "
-                f"({fmt_pct(spot.wilson_low)}) | {spot.count} / {record.samples} |"
+                f"({fmt_pct(spot.wilson_low)}) | {spot.count} / {record.samples} | {_edge_cell(spot.outcome)} |"
             )
     elif params.rank_by == "edge":
         lines.append(
@@ -251,18 +254,19 @@ def outcome_section(result: SweepResult) -> list[str]:
                 continue
             diff = "" if row.group == "NO_TRADE" else f"{fmt_signed(_finite(row.diff_vs_no_trade))} ({fmt_signed(_finite(row.diff_t))})"
             lines.append(
-                f"| {row.group} | {row.days} | {row.episodes}{' (thin)' if row.thin else ''} | "
+                f"| {_group_name(row)} | {row.days} | {row.episodes}{' (thin)' if row.thin else ''} | "
                 f"{fmt_signed(_finite(row.mean))} {fmt_interval(_finite(row.ci_low), _finite(row.ci_high))} | "
                 f"{fmt_pct(row.hit_rate, 0)} | {diff} |"
             )
         pnl_rows = [] if sweep.pnl_scorecard is None else [r for r in sweep.pnl_scorecard.rows if r.days]
         if pnl_rows:
-            lines += ["", "Each strategy's own structure (P&L held to expiry, % of entry spot):", "",
+            priced = " Wings are priced as the note below says." if card.notes else ""
+            lines += ["", f"Each strategy's own structure (P&L held to expiry, % of entry spot).{priced}", "",
                       "| strategy | days | episodes | mean [95% CI] | hit | worst | vs same structure on no-trade days (t) |",
                       "|---|---|---|---|---|---|---|"]
             for row in pnl_rows:
                 lines.append(
-                    f"| {row.group} | {row.days} | {row.episodes}{' (thin)' if row.thin else ''} | "
+                    f"| {_group_name(row)} | {row.days} | {row.episodes}{' (thin)' if row.thin else ''} | "
                     f"{fmt_signed(_finite(row.mean), 2)} {fmt_interval(_finite(row.ci_low), _finite(row.ci_high), 2)} | "
                     f"{fmt_pct(row.hit_rate, 0)} | {fmt_signed(_finite(row.worst), 2)} | "
                     f"{fmt_signed(_finite(row.diff_vs_no_trade), 2)} ({fmt_signed(_finite(row.diff_t))}) |"
@@ -290,6 +294,26 @@ def outcome_section(result: SweepResult) -> list[str]:
         "",
     ]
     return lines
+
+
+def _edge_cell(block: OutcomeBlock | None) -> str:
+    """A sweet spot's forward edge in one table cell: mean, interval, days and episodes."""
+    if block is None or _finite(block.mean) is None:
+        return "no outcome"
+    thin = ", thin" if block.thin else ""
+    return (f"{fmt_signed(_finite(block.mean))} {fmt_interval(_finite(block.ci_low), _finite(block.ci_high))} "
+            f"({block.n} d, {block.episodes} ep{thin})")
+
+
+def _group_name(row) -> str:
+    """A scorecard row's group as a trader reads it: a strategy by its label (its key
+    ``STRATEGY_A_STRANGLE`` is labelled "Strategy B: OTM Strangle", docs/selector.md), a
+    waterfall step as the step that ended in no trade."""
+    if row.kind == "strategy":
+        return strategy_label(row.group)
+    if row.kind == "step":
+        return f"{row.group} (step, no trade)"
+    return row.group
 
 
 def _finite(value: float | None) -> float | None:

@@ -495,7 +495,7 @@ class RealismVerdict:
     def summary(self) -> str:
         judged = [row for row in self.rows if row.judged]
         passed = sum(row.ok for row in judged)
-        text = f"realism {'pass' if self.passed else 'FAIL'}: {passed}/{len(judged)} checks"
+        text = f"realism {'pass' if self.passed else 'FAIL'}: {passed} of {len(judged)} checks pass"
         if not self.passed:
             text += f" (failing: {', '.join(self.failed_checks)})"
         return text
