@@ -88,6 +88,9 @@ class SelectorScreen(SpanScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#sensor-table", DataTable)
+        # The page scrolls as one (pgup, pgdn, home, arrows): a focused table would take those
+        # keys and strand the verdict above the fold at 80x24.
+        table.can_focus = False
         table.add_column("Sensor", key="sensor")
         table.add_column("Value", key="value")
         table.add_column("Unit", key="unit")
@@ -207,7 +210,8 @@ class SelectorScreen(SpanScreen):
     def _close_date(self) -> None:
         self.remove_class("-dating")
         self.query_one("#selector-date", Input).disabled = True
-        self.set_focus(None)
+        # Back to the page, so pgup / pgdn / home scroll it again (with no focus they did nothing).
+        self.query_one("#selector-body").focus()
 
     def action_home(self) -> None:
         """escape: closes the date field first, then goes back to the start screen."""

@@ -100,3 +100,36 @@ def test_a_day_without_the_core_sensor_says_so_in_the_waterfall():
     assert not decision.evaluable
     text = rich_text(waterfall_table(decision), width=160)
     assert "not evaluated: vrp_30d missing" in text and "fired" not in text
+
+
+async def test_at_80x24_the_page_scrolls_back_to_the_verdict(tmp_path):
+    """pgdn reads the waterfall below the fold; home brings the verdict back (the sensor table
+    never takes the page's keys)."""
+    from textual.containers import VerticalScroll
+
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("5")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        body = app.screen.query_one("#selector-body", VerticalScroll)
+        assert body.max_scroll_y > 0  # the page is taller than the terminal
+        for key in ("tab", "tab", "pagedown", "pagedown"):
+            await pilot.press(key)
+        await pilot.pause()
+        assert body.scroll_y > 0
+        await pilot.press("home")
+        await pilot.pause()
+        assert body.scroll_y == 0
+        # After going to a date the page keys still work (the closed field left no focus).
+        day = f"{app.screen._span.sensors.index[-40]:%Y-%m-%d}"
+        await pilot.press("g", *(["backspace"] * 10), *day, "enter")
+        await pilot.pause()
+        for key in ("pagedown", "pagedown"):
+            await pilot.press(key)
+        await pilot.pause()
+        assert body.scroll_y > 0
+        await pilot.press("home")
+        await pilot.pause()
+        assert body.scroll_y == 0
+        assert static_text(app.screen.query_one("#decision-head", Static)).strip()
