@@ -62,7 +62,8 @@ class SelectorScreen(SpanScreen):
         Binding("left_square_bracket", "step(-1)", "Older", key_display="[", group=DAY),
         Binding("right_square_bracket", "step(1)", "Newer", key_display="]", group=DAY),
         Binding("g", "go_to_date", "Date", tooltip="Go to a date"),
-        Binding("end", "latest", "Latest with data", show=False),
+        # priority: the page (focused, so pgup/pgdn/home scroll it) would take end for itself.
+        Binding("end", "latest", "Latest with data", show=False, priority=True),
     ]
 
     position: reactive[int] = reactive(0)  # the row shown
@@ -176,6 +177,9 @@ class SelectorScreen(SpanScreen):
         self._show()
 
     def action_latest(self) -> None:
+        if self.has_class("-dating"):  # typing a date: end is the field's own
+            self.query_one("#selector-date", Input).action_end()
+            return
         if self._span is not None:
             self.position = latest_with_data(self._span.sensors)
             self._show()
