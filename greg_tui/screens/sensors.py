@@ -47,6 +47,7 @@ class SensorsScreen(ModalScreen):
         }
         #sensors-scroll {
             height: auto;
+            max-height: 70vh;  /* inside the box's 90%: the list scrolls (keys, wheel) at 80x24 */
         }
     }
     """

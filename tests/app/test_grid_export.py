@@ -59,3 +59,20 @@ async def test_i_shows_every_sensor_with_unit_and_definition(results_base):
             assert sensor.unit in line and sensor.description.split()[0] in line
         await pilot.press("i")
         assert not isinstance(app.screen, SensorsScreen)
+
+
+async def test_at_80x24_the_sensor_list_scrolls_to_its_end(results_base):
+    """The catalogue is taller than 80x24 allows: it scrolls with the keys, down to the note
+    on units, inside the frame."""
+    from textual.containers import VerticalScroll
+
+    app = make_app(results_base)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("i")
+        await pilot.pause()
+        scroll = app.screen.query_one("#sensors-scroll", VerticalScroll)
+        assert scroll.max_scroll_y > 0 and scroll.region.bottom <= 24
+        await pilot.press("end")
+        await pilot.pause()
+        assert scroll.scroll_y == scroll.max_scroll_y
+        assert "vol pts" in screen_text(app)
