@@ -99,17 +99,20 @@ async def test_outcome_columns_show_each_spots_stored_figures_at_80x24(results_b
             assert f"{first.outcome.n} days, {first.outcome.episodes} ep" in detail
 
 
-async def test_sorting_by_edge_puts_spots_without_an_outcome_last(results_base):
+async def test_sorting_by_edge_puts_thin_spots_and_those_without_an_outcome_last(results_base):
     app = make_app(results_base)
     async with app.run_test(size=(160, 40)) as pilot:
         await pilot.pause()
         table = app.screen.query_one(SpotTable)
         assert "interval" in [c.key for c in table.shown_columns]  # wide: the 95% interval too
         table.sort_by("edge")
-        means = [r.outcome.mean if r.outcome is not None and r.outcome.n else None for r in table.shown_rows]
-        known = [m for m in means if m is not None]
-        assert known == sorted(known, reverse=True)
-        assert means[: len(known)] == known  # the unknown ones after
+        rows = table.shown_rows
+        means = [r.outcome.mean if r.outcome is not None and r.outcome.n else None for r in rows]
+        readable = [r.outcome.mean for r in rows if r.outcome is not None and r.outcome.n and not r.outcome.thin]
+        thin = [r.outcome.mean for r in rows if r.outcome is not None and r.outcome.n and r.outcome.thin]
+        assert readable == sorted(readable, reverse=True) and thin == sorted(thin, reverse=True)
+        # Spots with enough episodes first, then the thin ones, then those without an outcome.
+        assert means[: len(readable) + len(thin)] == readable + thin
         summary = " ".join(static_text(app.screen.query_one("#spots-summary", Static)).split())
         assert "beat the later third's no-trade days" in summary
 

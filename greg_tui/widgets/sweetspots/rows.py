@@ -252,8 +252,13 @@ def _signed_cell(block_of: Callable[[SpotRow], OutcomeBlock | None], name: str,
     return cell
 
 
-def _sort_by(block_of: Callable[[SpotRow], OutcomeBlock | None], name: str) -> Callable[[SpotRow], float]:
-    return lambda row: _nan_last(_block_value(block_of(row), name))
+def _sort_by(block_of: Callable[[SpotRow], OutcomeBlock | None], name: str) -> Callable[[SpotRow], tuple]:
+    """Outcome columns sort the thin spots (too few episodes to read) below the others when
+    descending, so the best-looking figures on two episodes do not top the table."""
+    def key(row: SpotRow) -> tuple:
+        block = block_of(row)
+        return (block is not None and not block.thin, _nan_last(_block_value(block, name)))
+    return key
 
 
 def _outcome(row: SpotRow) -> OutcomeBlock | None:
