@@ -46,3 +46,10 @@ SENSORS: tuple[SensorInfo, ...] = (
 )
 SENSOR_NAMES: tuple[str, ...] = tuple(s.name for s in SENSORS)
 SENSOR_INFO: dict[str, SensorInfo] = {s.name: s for s in SENSORS}
+
+
+# Forward outcomes (docs/outcomes.md): the default horizon in days, and how few independent
+# episodes make a figure "thin". Here, at the bottom, so the outcome layer and the sweep's light
+# options module share one definition.
+DEFAULT_HORIZON_DAYS = 30
+DEFAULT_MIN_EPISODES = 8

@@ -34,6 +34,7 @@ from textual.reactive import var
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
+from backtest.heatmaps.progress import is_publishing
 from greg_core.settings import default_base_dir, output_dir_for
 from greg_tui.areas import AREA_BY_MODE, AREAS, HOME, GridTarget
 from greg_tui.messages import (
@@ -53,7 +54,7 @@ from greg_tui.screens.sensors import SensorsScreen
 from greg_tui.themes import DARK, LIGHT, THEMES
 from greg_tui.widgets.scan.config import PENDING, ScanConfig, Validation, validate_config
 from greg_tui.widgets.scan.coverage import DataCheck, check_data, check_key
-from greg_tui.widgets.scan.state import ScanState, engine_is_committing
+from greg_tui.widgets.scan.state import ScanState
 from greg_tui.widgets.scan.status import TICK_SECONDS as PROGRESS_INTERVAL
 
 # What reading stored results needs; imported first so the table fills before the rest loads.
@@ -441,7 +442,7 @@ class GregApp(App):
             # At most one message per repaint of the status strip (what it cannot show costs
             # the sweep thread the GIL), but always the commit (too late to cancel from then).
             now = time.monotonic()
-            if now - last_post[0] >= PROGRESS_INTERVAL or engine_is_committing(message):
+            if now - last_post[0] >= PROGRESS_INTERVAL or is_publishing(message):
                 last_post[0] = now
                 self.post_message(SweepProgress(float(fraction), str(message), now))
 

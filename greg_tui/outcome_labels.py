@@ -25,12 +25,6 @@ THIN_MARK = "~"  # next to a figure resting on fewer episodes than the run's min
 # rows falls below the 4.5:1 contrast every screen keeps, tests/app/test_contrast.py).
 THIN_STYLE = "italic"
 UNITS: dict[str, str] = {"edge": "vol pts", "pnl": "% of spot"}
-MEASURE_TITLES: dict[str, str] = {"edge": "forward edge", "pnl": "structure P&L"}
-
-
-def measure_kind(measure: str) -> str:
-    """'edge' for ``edge_30d`` (and 'edge'), 'pnl' for ``pnl`` / ``pnl_{KEY}``."""
-    return "pnl" if str(measure).startswith("pnl") else "edge"
 
 
 def with_thin(text: str, thin: bool) -> str:

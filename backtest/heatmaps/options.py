@@ -7,6 +7,10 @@ from collections.abc import Iterator, Sequence
 from typing import Literal, cast, get_args, overload
 
 from backtest.selector.spec import load_selector_spec
+from greg_core.contract import (
+    DEFAULT_HORIZON_DAYS as DEFAULT_HORIZON_DAYS,  # every sweep default here
+)
+from greg_core.contract import DEFAULT_MIN_EPISODES as DEFAULT_MIN_EPISODES
 from greg_core.contract import SENSOR_NAMES
 
 CountMode = Literal["selected", "passes"]
@@ -41,9 +45,7 @@ DEFAULT_TOP_K = 5
 DEFAULT_SOURCE = "synthetic"
 DEFAULT_MISSING_POLICY = "strict"
 DEFAULT_COUNT_MODE = "selected"
-DEFAULT_HORIZON_DAYS = 30  # forward outcomes: days after each sample (docs/outcomes.md)
 MAX_HORIZON_DAYS = 365
-DEFAULT_MIN_EPISODES = 8  # fewer independent episodes than this: a cell's outcome is "thin"
 RANK_BY: tuple[str, ...] = ("sweetness", "edge")  # edge: by the outcome's lower 95% bound
 DEFAULT_RANK_BY = "sweetness"
 DEFAULT_BIN_MODE = "equal"  # equal-width bins, as requested; "quantile" is the option

@@ -229,6 +229,7 @@ def cell_outcomes(
     }
     times = np.arange(len(days), dtype=np.int64) if times is None else np.asarray(times, dtype=np.int64)
     start_pair, start_key, start_time = [], [], []
+    cells = np.stack(cells_by_pair)  # (pairs, samples), once for every pass
     for members in passes:
         group_of = np.full(len(days), -1, dtype=np.int64)
         values = np.zeros(len(days))
@@ -236,7 +237,6 @@ def cell_outcomes(
             group_of[masks[g]] = position
             values[masks[g]] = np.asarray(groups[g][2])[masks[g]]
         member = group_of >= 0
-        cells = np.stack(cells_by_pair)  # (pairs, samples)
         inside = member[None, :] & (cells >= 0)
         pair_index, sample = np.nonzero(inside)  # pair-major, then sample order
         all_keys = (pair_index * len(members) + group_of[sample]) * n_cells + cells[pair_index, sample]

@@ -67,6 +67,8 @@ from backtest.heatmaps.outputs import (
 from backtest.heatmaps.progress import PUBLISHING, wrote_files
 from backtest.heatmaps.sweep import SweepResult
 from backtest.heatmaps.sweetspots import SweetSpotRecord
+from backtest.outcomes.edge import edge_column
+from greg_core.contract import DEFAULT_HORIZON_DAYS
 from greg_core.errors import PublishInterrupted, SweepCancelled, SweepResultsError
 from greg_core.locking import lock_beside, writer_lock
 
@@ -478,8 +480,8 @@ class StoredSweep:
         groups = self.manifest.get("outcome_groups") or []
         if measure == "pnl":
             groups = [g for g in groups if g != NO_TRADE_GROUP]
-        horizon = self.manifest.get("parameters", {}).get("horizon_days", 30)
-        name = f"edge_{horizon}d" if measure == "edge" else "pnl"
+        horizon = self.manifest.get("parameters", {}).get("horizon_days", DEFAULT_HORIZON_DAYS)
+        name = edge_column(horizon) if measure == "edge" else "pnl"
         try:
             return CellOutcomes.from_arrays(self.arrays, prefix, name, groups, pairs.index((x_metric, y_metric)))
         except KeyError as missing:

@@ -23,6 +23,7 @@ import numpy as np
 
 from backtest.heatmaps.binning import PairGrid, wilson_lower_bound
 from backtest.heatmaps.outcome_cells import NO_TRADE_GROUP, CellOutcomes
+from greg_core.contract import DEFAULT_MIN_EPISODES
 from greg_core.errors import SweepResultsError
 
 
@@ -212,7 +213,7 @@ def sweet_spots(
     strategy_keys: Sequence[str] | None = None,
     edge: CellOutcomes | None = None,
     pnl: CellOutcomes | None = None,
-    min_episodes: int = 8,
+    min_episodes: int = DEFAULT_MIN_EPISODES,
     rank_by: str = "sweetness",
 ) -> list[tuple[SweetSpot, ...]]:
     """Per strategy column of ``grid``: the top-K cells with occupancy >= min_env_frac and
@@ -297,13 +298,3 @@ def _blocks(cells: CellOutcomes, groups: list[int], ix: np.ndarray, iy: np.ndarr
         )
     return blocks
 
-
-def sweet_spots_for(
-    grid: PairGrid,
-    strategy_column: int,
-    min_env_frac: float,
-    min_pass_frac: float,
-    top_k: int,
-) -> tuple[SweetSpot, ...]:
-    """The sweet spots of one strategy column (no outcomes): ``sweet_spots`` for one."""
-    return sweet_spots(grid, min_env_frac, min_pass_frac, top_k)[strategy_column]

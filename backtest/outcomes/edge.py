@@ -15,9 +15,8 @@ import numpy as np
 import pandas as pd
 
 from backtest.sensors.pipeline import bars_per_day, regular_grid, window_bars
+from greg_core.contract import DEFAULT_HORIZON_DAYS
 from greg_core.realized_vol import realized_vol
-
-DEFAULT_HORIZON_DAYS = 30
 
 
 def edge_column(horizon_days: int) -> str:

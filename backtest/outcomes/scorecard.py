@@ -40,13 +40,12 @@ from backtest.outcomes.stats import (
 from backtest.outcomes.structures import hedged_pnl_column, pnl_column, structure_for_key
 from backtest.selector.evaluate import NO_TRADE, SelectorFrame
 from backtest.selector.spec import SelectorSpec, load_selector_spec
-from greg_core.contract import SENSOR_NAMES
+from greg_core.contract import DEFAULT_MIN_EPISODES, SENSOR_NAMES
 
 Measure = Literal["edge", "pnl", "pnl_hedged"]
 MEASURES: tuple[str, ...] = ("edge", "pnl", "pnl_hedged")
 ALL_GROUP = "ALL"
 TRADE_GROUP = "TRADE"
-DEFAULT_MIN_EPISODES = 8
 QUINTILES = 5
 
 

@@ -14,12 +14,6 @@ from dataclasses import dataclass, replace
 from backtest.heatmaps.progress import is_publishing
 
 
-def engine_is_committing(message: str) -> bool:
-    """Whether the engine's progress ``message`` says the results are being moved into place
-    (too late to cancel): the publish step's own messages (backtest/heatmaps/progress.py)."""
-    return is_publishing(message)
-
-
 @dataclass(frozen=True)
 class ScanState:
     running: bool = False
@@ -39,7 +33,7 @@ class ScanState:
             self,
             engine_fraction=max(self.engine_fraction, min(max(fraction, 0.0), 1.0)),
             message=message,
-            committing=self.committing or engine_is_committing(message),
+            committing=self.committing or is_publishing(message),  # too late to cancel
         )
 
     def elapsed(self, now: float | None = None) -> float:

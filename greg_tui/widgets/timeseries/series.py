@@ -24,6 +24,7 @@ from greg_core.contract import SENSOR_INFO, SENSOR_NAMES
 from greg_core.errors import SweepResultsError
 from greg_core.formatting import fmt_num, fmt_range
 from greg_tui.areas import GridTarget
+from greg_tui.outcome_labels import UNITS
 from greg_tui.widgets.selector.span import REGIME_COLUMN, MarketSpan
 from greg_tui.widgets.sweetspots.rows import short_label
 from greg_tui.widgets.timeseries.axes import epoch_seconds
@@ -57,9 +58,9 @@ def series_column(span: MarketSpan, series: str, strategy_key: str) -> str:
 
 def series_unit(series: str) -> str:
     if series == EDGE:
-        return "vol pts"
+        return UNITS["edge"]
     if series in (PNL, HEDGED):
-        return "% of spot"
+        return UNITS["pnl"]
     info = SENSOR_INFO.get(series)
     return info.unit if info else ""
 
