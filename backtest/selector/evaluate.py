@@ -297,7 +297,7 @@ class _SamplePlan:
     comparisons: tuple[tuple[OperandFn, OperandFn, Callable[[Any, Any], Any]], ...]
     step_conditions: tuple[ConditionFn, ...]
     step_criteria: tuple[tuple[_CriterionTemplate, ...], ...]  # per step, spec order
-    strategy_criteria: tuple[tuple[_CriterionTemplate, ...], ...]  # per strategy, spec order
+    step_texts: tuple[str, ...]  # each step's whole condition, rendered once per spec
 
 
 def _build_sample_plan(spec: SelectorSpec) -> _SamplePlan:
@@ -327,7 +327,7 @@ def _build_sample_plan(spec: SelectorSpec) -> _SamplePlan:
         comparisons=comparisons,
         step_conditions=tuple(_compile_condition(s.condition_tree, slot_of) for s in spec.steps),
         step_criteria=tuple(step_criteria),
-        strategy_criteria=tuple(step_criteria[spec.step_position_for(key)] for key in spec.strategies),
+        step_texts=tuple(s.condition_tree.to_text(resolved=True) for s in spec.steps),
     )
 
 
@@ -407,11 +407,12 @@ def evaluate_sample(
             for t in templates
         )
 
+    # Each step's criteria once: a strategy's are its step's, and the steps list shows them all.
+    step_criteria = [criteria_of(templates) for templates in plan.step_criteria]
     statuses = []
-    for (key, label), templates in zip(
-        spec.strategies.items(), plan.strategy_criteria, strict=True
-    ):
+    for key, label in spec.strategies.items():
         position = spec.step_position_for(key)
+        templates = plan.step_criteria[position]
         step = spec.steps[position]
         passes = matched[position] and not missing_core
         selected = winner == position
@@ -422,7 +423,7 @@ def evaluate_sample(
             "not evaluable" if missing_core
             else "selected" if selected else f"blocked by {blocked_by}" if blocked_by else "fails"
         )
-        criteria = criteria_of(templates)
+        criteria = step_criteria[position]
         counted = sum(not dropped[t.slot] for t in templates)
         score = _score(sum(c.ok for c in criteria), counted)
         statuses.append(
@@ -459,8 +460,8 @@ def evaluate_sample(
         underlying=underlying,
         missing_core=missing_core,
         steps=tuple(
-            StepCheck(step.name, step.index, step.condition_tree.to_text(resolved=True), step.outcome,
-                      matched[position], criteria_of(plan.step_criteria[position]))
+            StepCheck(step.name, step.index, plan.step_texts[position], step.outcome,
+                      matched[position], step_criteria[position])
             for position, step in enumerate(spec.steps)
         ),
     )
