@@ -340,6 +340,3 @@ class VolForecaster:
     def expected_rv(self, state: VolState, regime: np.ndarray, horizon: int = FORECAST_DAYS) -> np.ndarray:
         """sqrt of ``expected_variance``: vol points, the ``rv_30d_t`` of the IV target."""
         return np.sqrt(self.expected_variance(state, regime, horizon))
-
-    def mean_square_factor(self) -> float:
-        return self.process.mean_square_factor()

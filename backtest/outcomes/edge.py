@@ -42,7 +42,11 @@ def forward_realized_vol(close: pd.Series, horizon_days: int = DEFAULT_HORIZON_D
     return forward if grid is None else forward.reindex(close.index)
 
 
-def forward_edge(raw: pd.DataFrame, horizon_days: int = DEFAULT_HORIZON_DAYS) -> pd.Series:
-    """``iv_30d(t) - RV(t+1..t+H)`` on ``raw``'s index (vol points), named ``edge_{H}d``."""
-    edge = raw["iv_30d"].astype("float64") - forward_realized_vol(raw["close"], horizon_days)
+def forward_edge(raw: pd.DataFrame, horizon_days: int = DEFAULT_HORIZON_DAYS,
+                 forward_rv: pd.Series | None = None) -> pd.Series:
+    """``iv_30d(t) - RV(t+1..t+H)`` on ``raw``'s index (vol points), named ``edge_{H}d``.
+    ``forward_rv``: ``forward_realized_vol(raw["close"], horizon_days)`` when the caller has it."""
+    if forward_rv is None:
+        forward_rv = forward_realized_vol(raw["close"], horizon_days)
+    edge = raw["iv_30d"].astype("float64") - forward_rv
     return edge.rename(edge_column(horizon_days))

@@ -186,8 +186,8 @@ class Sample:
     @classmethod
     def from_raw(cls, raw: pd.DataFrame, keep_from: int = 0) -> Sample:
         sensors = compute_sensors(raw)
-        edge = forward_edge(raw, EDGE_HORIZON_DAYS)
         forward_rv = forward_realized_vol(raw["close"], EDGE_HORIZON_DAYS)
+        edge = forward_edge(raw, EDGE_HORIZON_DAYS, forward_rv=forward_rv)
         part = slice(keep_from, None)
         return cls(raw.iloc[part], sensors.iloc[part], edge.iloc[part], forward_rv.iloc[part])
 
@@ -429,12 +429,7 @@ def median_rows(per_seed: Iterable[list[RealismRow]]) -> list[RealismRow]:
 class RealismReport:
     reference: RealReference
     per_seed: dict[int, list[RealismRow]]
-    model_provenance: dict
     days: int
-
-    @property
-    def real(self) -> pd.DataFrame:
-        return self.reference.sample.sensors
 
     @property
     def median(self) -> list[RealismRow]:
@@ -456,7 +451,7 @@ def measure_model(
     for seed in seeds:
         baseline = _simulate(model, max(n_real, 2 * CLASSIFIER_BLOCKS), BASELINE_SEED_OFFSET + seed)
         per_seed[seed] = realism_rows(reference, _simulate(model, days, seed), baseline)
-    return RealismReport(reference, per_seed, dict(model.provenance), days)
+    return RealismReport(reference, per_seed, days)
 
 
 def realism_report(

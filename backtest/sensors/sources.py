@@ -118,7 +118,7 @@ class SensorData:
 
     @property
     def warnings(self) -> list[str]:
-        return self.summary().warnings
+        return list(self.provenance.get("warnings", []))  # as DataSummary.warnings, without the coverage scan
 
 
 def synthetic_sensor_data(

@@ -66,12 +66,12 @@ def check_key(source: str, data_dir: Path | None, underlyings: Sequence[str], lo
 
 def coverage_of(data) -> UnderlyingCoverage:
     """Coverage of a ``backtest.sensors.sources.SensorData``, as the engine reports it."""
-    coverage = data.sensor_coverage()
+    summary = data.summary()  # one coverage scan for the sensors and the warnings
     sensors = tuple(SensorCoverage(name, entry["first"], entry["last"], entry["days"])
-                    for name, entry in coverage.items())
+                    for name, entry in summary.coverage.items())
     span = data.span
     return UnderlyingCoverage(data.underlying, data.description, (span[0][:10], span[1][:10]) if span else None,
-                              data.n_samples, sensors, tuple(data.warnings))
+                              data.n_samples, sensors, tuple(summary.warnings))
 
 
 def check_data(source: str, data_dir: Path | None, underlyings: Sequence[str],
