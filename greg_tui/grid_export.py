@@ -21,6 +21,8 @@ import numpy as np
 from backtest.heatmaps.binning import PairGrid
 from backtest.heatmaps.outcome_cells import NO_TRADE_GROUP, CellOutcomes
 from greg_core.atomic_io import write_text_atomic
+from greg_core.contract import DEFAULT_MIN_EPISODES
+from greg_tui.widgets.grid.outcomes import has_group
 
 # Per outcome measure: the cell's figures on the strategy's days (docs/outcomes.md "Per cell").
 _MEASURE_FIELDS = ("n", "episodes", "mean", "ci_low", "ci_high", "median", "hit_rate", "p10", "worst", "thin")
@@ -51,14 +53,14 @@ def _number(value: float) -> str:
 
 
 def _measure_cells(cells: CellOutcomes | None, group: str, min_episodes: int, x: int, y: int) -> list[str]:
-    if cells is None or group not in cells.groups:
+    if not has_group(cells, group):
         return [""] * len(_MEASURE_FIELDS)
     g = cells.group_index(group)
     if cells.n[g, x, y] == 0:
         return ["0", "0"] + [""] * (len(_MEASURE_FIELDS) - 2)
     values = [str(int(cells.n[g, x, y])), str(int(cells.episodes[g, x, y]))]
     values += [_number(float(getattr(cells, name)[g, x, y])) for name in _MEASURE_FIELDS[2:-1]]
-    values.append("1" if cells.episodes[g, x, y] < min_episodes else "0")
+    values.append("1" if cells.thin(min_episodes)[g, x, y] else "0")
     return values
 
 
@@ -77,16 +79,15 @@ def _layer_values(grid: PairGrid, column: int, layer: str, edge: CellOutcomes | 
                   group: str) -> np.ndarray:
     if layer in ("edge", "pnl"):
         cells = edge if layer == "edge" else pnl
-        if cells is None or group not in cells.groups:
+        if not has_group(cells, group):
             return np.full(grid.shape, np.nan)
-        g = cells.group_index(group)
-        return np.where(cells.n[g] > 0, cells.mean[g], np.nan)
+        return cells.mean[cells.group_index(group)]  # NaN where the cell has no outcome
     return {"occupancy": grid.occupancy, "pass": grid.pass_rate[column], "sweetness": grid.sweetness[column]}[layer]
 
 
 def grid_csv_text(grid: PairGrid, column: int, *, underlying: str, strategy_key: str, strategy_label: str,
                   layer: str, count_mode: str, sweet: dict[tuple[int, int], int], edge: CellOutcomes | None = None,
-                  pnl: CellOutcomes | None = None, min_episodes: int = 8) -> str:
+                  pnl: CellOutcomes | None = None, min_episodes: int = DEFAULT_MIN_EPISODES) -> str:
     """The CSV text; ``edge`` / ``pnl``: the pair's outcomes per cell (None: blank columns)."""
     values = _layer_values(grid, column, layer, edge, pnl, strategy_key)
     stream = io.StringIO()
@@ -113,7 +114,7 @@ def grid_csv_text(grid: PairGrid, column: int, *, underlying: str, strategy_key:
 
 def write_grid_csv(output_dir: Path, grid: PairGrid, column: int, *, underlying: str, strategy_key: str,
                    strategy_label: str, layer: str, count_mode: str, sweet: dict[tuple[int, int], int],
-                   edge: CellOutcomes | None = None, pnl: CellOutcomes | None = None, min_episodes: int = 8) -> Path:
+                   edge: CellOutcomes | None = None, pnl: CellOutcomes | None = None, min_episodes: int = DEFAULT_MIN_EPISODES) -> Path:
     """Write the CSV (atomically) and return its path."""
     path = exports_dir_for(output_dir) / grid_csv_name(underlying, strategy_key, grid.x_metric, grid.y_metric, layer)
     text = grid_csv_text(grid, column, underlying=underlying, strategy_key=strategy_key,

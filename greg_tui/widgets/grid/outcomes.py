@@ -38,7 +38,7 @@ def outcome_layer(cells: CellOutcomes, group: str, min_episodes: int) -> Outcome
     rest; beyond it the shade stays full)."""
     index = cells.group_index(group)
     present = cells.n[index] > 0
-    values = np.where(present, cells.mean[index], np.nan)
+    values = cells.mean[index]  # NaN where the cell has no outcome
     sizes = np.abs(values[present])
     scale = float(np.quantile(sizes, SCALE_QUANTILE)) if sizes.size else 0.0
     if scale <= 0 and sizes.size:
@@ -83,7 +83,7 @@ def outcome_text(cells: CellOutcomes | None, group: str, x: int, y: int, *, kind
     if n == 0:
         lines = [head, "no day of this strategy here has an outcome"]
     else:
-        thin = episodes < min_episodes
+        thin = bool(cells.thin(min_episodes)[g, x, y])
         se = float(cells.se[g, x, y])
         interval = fmt_interval(cells.ci_low[g, x, y], cells.ci_high[g, x, y],
                                 missing="(one episode: no interval)" if np.isnan(se) else "no interval")
@@ -153,6 +153,6 @@ def outcome_summary_line(cells: CellOutcomes | None, group: str, x: int, y: int,
     if n == 0:
         return "[dim]edge: no outcome here (e: edge layer)[/dim]"
     episodes = int(cells.episodes[g, x, y])
-    mark = THIN_MARK if episodes < min_episodes else ""
+    mark = THIN_MARK if cells.thin(min_episodes)[g, x, y] else ""
     return f"edge {fmt_signed(cells.mean[g, x, y])}{mark} vol pts, {episodes} ep [dim](e)[/dim]"
 
