@@ -467,6 +467,12 @@ class StoredSweep:
         except (ValueError, KeyError, IndexError):
             raise SweepResultsError(f"no stored grid for {underlying} {x_metric} vs {y_metric}") from None
 
+    @property
+    def has_outcomes(self) -> bool:
+        """Whether the run stores outcomes per cell in the layout ``cell_outcomes`` reads
+        (runs before outcomes, or with their earlier dense layout, have none to show)."""
+        return any(name.endswith("__edge__shape") for name in self.arrays)
+
     def cell_outcomes(self, underlying: str, x_metric: str, y_metric: str, measure: str = "edge") -> CellOutcomes | None:
         """The stored forward outcomes per cell of a pair (``edge``: strategies then NO_TRADE;
         ``pnl``: each strategy's own structure), None when the run has none."""

@@ -164,7 +164,7 @@ class GridScreen(AreaScreen):
     def has_outcomes(self) -> bool:
         """The loaded results hold forward outcomes per cell (runs before them do not)."""
         results = self.app.results
-        return results is not None and any(name.endswith("__edge__n") for name in results.arrays)
+        return results is not None and results.has_outcomes
 
     @property
     def min_episodes(self) -> int:

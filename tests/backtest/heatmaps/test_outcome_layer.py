@@ -163,3 +163,15 @@ def test_early_spots_in_batches_are_the_same(monkeypatch):
     whole = early_spots(*args, **options)
     monkeypatch.setattr(walk_forward, "batches", lambda sizes: stats.batches(sizes, limit=1))
     assert early_spots(*args, **options) == whole and len(whole) == 3
+
+
+def test_has_outcomes_agrees_with_cell_outcomes(stored):
+    """One answer to "does this run hold per-cell outcomes?": an earlier dense layout (per-field
+    arrays, no shape) reads as none, as cell_outcomes reads it."""
+    from dataclasses import replace
+
+    assert stored.has_outcomes
+    dense = replace(stored, arrays={k: v for k, v in stored.arrays.items() if not k.endswith("__shape")})
+    record = stored.records[0]
+    assert not dense.has_outcomes
+    assert dense.cell_outcomes(record.underlying, record.x_metric, record.y_metric) is None
