@@ -71,6 +71,7 @@ class SelectorScreen(SpanScreen):
     def __init__(self) -> None:
         super().__init__()
         self._pending_date: pd.Timestamp | None = None  # asked for (show_day) before its data loaded
+        self._latest, self._absent = 0, []  # of the loaded span (span_loaded)
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="selector-head")
@@ -114,11 +115,13 @@ class SelectorScreen(SpanScreen):
 
     def span_loaded(self, span: MarketSpan) -> None:
         sensors = span.sensors
+        # What depends on the span alone, once per span (not on every [ / ] step).
+        self._latest, self._absent = latest_with_data(sensors), span.data.absent_sensors()
         if self._pending_date is not None:
             position = position_on_or_before(sensors, f"{self._pending_date:%Y-%m-%d}")
             self._pending_date = None
         else:
-            position = latest_with_data(sensors)
+            position = self._latest
         self.set_reactive(SelectorScreen.position, position)
 
     # ------------------------------------------------------------------ drawing
@@ -139,7 +142,7 @@ class SelectorScreen(SpanScreen):
         sensors = span.sensors
         n = len(sensors)
         position = max(0, min(self.position, n - 1))
-        latest = latest_with_data(sensors)
+        latest = self._latest
         stamp = sensors.index[position]
         row = sensors.iloc[position]
         values = {name: (float(row[name]) if name in row.index else None) for name in SENSOR_NAMES}
@@ -150,7 +153,7 @@ class SelectorScreen(SpanScreen):
             when = f"{position - latest} after the latest day with data (end)"
         else:
             when = f"{latest - position} before the latest day with data (end)"
-        absent = span.data.absent_sensors()
+        absent = self._absent
         absent_text = f"\n[b]no data in this source:[/b] {escape(', '.join(absent))}" if absent else ""
         head.update(
             f"{choice}  [b]{stamp:%Y-%m-%d}[/b] [dim]({when}; day {position + 1}/{n}; "
@@ -181,7 +184,7 @@ class SelectorScreen(SpanScreen):
             self.query_one("#selector-date", Input).action_end()
             return
         if self._span is not None:
-            self.position = latest_with_data(self._span.sensors)
+            self.position = self._latest
             self._show()
 
     def action_go_to_date(self) -> None:
