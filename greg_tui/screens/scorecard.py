@@ -12,7 +12,7 @@ from textual.widgets import Static
 from greg_tui.markup import escape
 from greg_tui.outcome_labels import trust_by_underlying
 from greg_tui.screens.area import AreaScreen
-from greg_tui.screens.sweetspots import held_up
+from greg_tui.screens.sweetspots import later_third_baselines
 from greg_tui.widgets.scorecard.render import (
     group_table,
     head_text,
@@ -92,13 +92,12 @@ class ScorecardScreen(AreaScreen):
         if others:
             head += f"  [dim]([b]u[/b]: {escape(', '.join(others))})[/dim]"
         self._part("head").update(head)
-        counts = held_up(results)
-        if counts is not None:  # this underlying's sweet spots only
+        baseline = later_third_baselines(results)
+        counts = None
+        if baseline is not None:  # this underlying's sweet spots only
             from backtest.heatmaps.markdown import held_up_counts
 
-            walk = card.get("walk_forward") or {}
-            counts = held_up_counts([r for r in results.records if r.underlying == underlying],
-                                    {underlying: walk.get("later_third_no_trade_mean")})
+            counts = held_up_counts([r for r in results.records if r.underlying == underlying], baseline)
         cells = (results.scorecard or {}).get("multiple_testing") or {}
         tests = [note for note in (
             signals_note(card),

@@ -36,15 +36,13 @@ def later_third_baselines(results) -> dict[str, float | None] | None:
             for name, card in underlyings.items() if isinstance(card, dict)}
 
 
-def held_up(results) -> tuple[int, int, int] | None:
-    """How many of the stored sweet spots held up out of sample (docs/outcomes.md); None for a
-    run without a scorecard."""
-    baseline = later_third_baselines(results)
+def held_up_of_rows(rows, baseline) -> tuple[int, int, int] | None:
+    """How many of the table's sweet spots held up out of sample (docs/outcomes.md), from the
+    verdict each row already carries (``markdown.held_up_counts``' sum); None for a run without
+    a scorecard (no ``baseline``)."""
     if baseline is None:
         return None
-    from backtest.heatmaps.markdown import held_up_counts  # results loaded: the engine is
-
-    return held_up_counts(results.records, baseline)
+    return len(rows), sum(row.held_up is not None for row in rows), sum(bool(row.held_up) for row in rows)
 
 
 class SweetSpotsScreen(AreaScreen):
@@ -111,11 +109,13 @@ class SweetSpotsScreen(AreaScreen):
             self.query_one("#spot-detail", Static).update("")
             return
         self._trust = trust_by_underlying(results, engine_ready=app.engine_ready)
-        self._held_up = held_up(results)
+        baseline = later_third_baselines(results)
+        rows = rows_from_records(results.records, baseline)  # each row judged held up or not once
+        self._held_up = held_up_of_rows(rows, baseline)
         self._fill_filters(results)
         if self.size.width:  # the width known: the right names before the one rebuild
             self.narrow = self.size.width < WIDE
-        table.set_rows(rows_from_records(results.records, later_third_baselines(results)))
+        table.set_rows(rows)
         self._update_summary()
         if table.row_count:
             self.call_after_refresh(table.focus)  # once it is displayed
