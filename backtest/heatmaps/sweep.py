@@ -398,8 +398,7 @@ def _sweep_underlying(
             pair_columns, weights, params.x_bins, params.y_bins, bin_cache=bin_cache, binning=params.binning
         )
     with clock("outcomes"):
-        # int32: 28 pairs of a 1,000,000-day span hold 112 MB of cells instead of 224.
-        cells_by_pair = [sample_cells(grid, x, y, bin_cache).astype(np.int32)
+        cells_by_pair = [sample_cells(grid, x, y, bin_cache)  # int32: 112 MB for 28 pairs of 1M days
                          for grid, (x, y, _, _) in zip(grids, pair_columns, strict=True)]
         early_by_pair = early_spots(
             pair_columns, counted, scores, split.in_sample, split.out_of_sample, edge, pnl,
