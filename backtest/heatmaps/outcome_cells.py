@@ -20,7 +20,7 @@ from functools import cached_property
 
 import numpy as np
 
-from backtest.outcomes.stats import Z_95, batches, episode_mask, newey_west_by_key
+from backtest.outcomes.stats import Z_95, batches, episode_mask, newey_west_by_key, quantiles_by_key
 from greg_core.errors import SweepResultsError
 
 NO_TRADE_GROUP = "NO_TRADE"
@@ -132,30 +132,6 @@ def stacked_arrays(per_pair: Sequence[CellOutcomes], prefix: str) -> dict[str, n
     return arrays
 
 
-def _quantiles_by_key(keys: np.ndarray, values: np.ndarray, n_keys: int, counts: np.ndarray,
-                      quantiles: Sequence[float]) -> list[np.ndarray]:
-    """Per key, numpy's default (linear) quantile of its values; NaN for an empty key."""
-    # Sorted by (key, value): one int64 code per sample (key, then the value's rank), about
-    # three times faster than lexsort on a float column.
-    rank = np.empty(len(values), dtype=np.int64)
-    rank[np.argsort(values)] = np.arange(len(values))
-    order = np.argsort(keys.astype(np.int64) * max(len(values), 1) + rank, kind="stable")
-    ordered = values[order]
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    out = []
-    for q in quantiles:
-        position = starts + q * np.maximum(counts - 1, 0)
-        below = np.floor(position).astype(np.int64)
-        above = np.minimum(below + 1, starts + np.maximum(counts - 1, 0))
-        if len(ordered):
-            low, high = ordered[np.minimum(below, len(ordered) - 1)], ordered[np.minimum(above, len(ordered) - 1)]
-            result = low + (high - low) * (position - below)
-        else:
-            result = np.zeros(n_keys)
-        out.append(np.where(counts > 0, result, np.nan))
-    return out
-
-
 def _stats_by_key(keys: np.ndarray, values: np.ndarray, days: np.ndarray, n_keys: int,
                   horizon_days: int) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Every field of ``CellOutcomes`` for keys 0..n_keys-1 (samples with finite values), and
@@ -179,7 +155,7 @@ def _stats_by_key(keys: np.ndarray, values: np.ndarray, days: np.ndarray, n_keys
     np.minimum.at(worst, compact, values)
     starts = episode_mask(days, horizon_days, compact) if len(keys) else np.zeros(0, dtype=bool)
     episodes = np.bincount(compact[starts], minlength=m)
-    median, p10 = _quantiles_by_key(compact, values, m, n, (0.5, 0.1))
+    median, p10 = quantiles_by_key(compact, values, m, n, (0.5, 0.1))
     se = newey_west_by_key(compact, days, values, horizon_days - 1, m).se if m else np.zeros(0)
     se = np.where(episodes >= 2, se, np.nan)  # one episode is one bet
     compact_stats = {"n": n, "sum": total, "sum_sq": total_sq, "hits": hits, "worst": worst,

@@ -32,9 +32,11 @@ from backtest.outcomes.stats import (
     bartlett_sum,
     batches,
     benjamini_hochberg,
+    count_episodes_by_key,
     day_numbers,
-    episode_mask,
     json_ready,
+    newey_west_by_key,
+    quantiles_by_key,
     two_sided_p,
 )
 from backtest.outcomes.structures import hedged_pnl_column, pnl_column, structure_for_key
@@ -185,23 +187,9 @@ def _rows_in_one_pass(specs: Sequence[_RowSpec], days: np.ndarray, reference: np
         hit = np.bincount(keys, weights=x > 0, minlength=k) / n
     worst = np.full(k, np.inf)
     np.minimum.at(worst, keys, x)
-    order = np.lexsort((x, keys))
-    ordered = x[order]
-    starts = np.searchsorted(keys[order], np.arange(k))
-
-    def quantile(q: float) -> np.ndarray:
-        position = starts + q * np.maximum(n - 1, 0)
-        below = np.minimum(np.floor(position).astype(np.int64), max(len(ordered) - 1, 0))
-        above = np.minimum(below + 1, starts + np.maximum(n - 1, 0))
-        if not len(ordered):
-            return np.full(k, np.nan)
-        return ordered[below] + (ordered[np.minimum(above, len(ordered) - 1)] - ordered[below]) * (position - below)
-
-    median, p10 = quantile(0.5), quantile(0.1)
-    episodes = np.bincount(keys[episode_mask(d, horizon_days, keys)], minlength=k) if len(keys) else np.zeros(k, int)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        se = np.sqrt(bartlett_by_key(x - mean[keys], d, keys, lags, k)) / n
-    se = np.where(episodes >= 2, se, np.nan)  # one episode is one bet
+    median, p10 = quantiles_by_key(keys, x, k, n, (0.5, 0.1))
+    episodes = count_episodes_by_key(keys, d, horizon_days, k)
+    se = np.where(episodes >= 2, newey_west_by_key(keys, d, x, lags, k).se, np.nan)  # one episode is one bet
 
     # Differences to the reference days: u_t = 1_g (x - m_g)/n_g - 1_r (x - m_r)/n_r over g U r.
     diff_keys, diff_days, diff_u = [], [], []
@@ -415,7 +403,7 @@ def sensor_signals(
     column, row = np.nonzero(both.T)  # column-major: each sensor's days in order
     keys, sample_days = column.astype(np.int64), np.asarray(days, dtype=np.int64)[row]
     k = values.shape[1]
-    episodes = np.bincount(keys[episode_mask(sample_days, horizon_days, keys)], minlength=k) if len(keys) else np.zeros(k, int)
+    episodes = count_episodes_by_key(keys, sample_days, horizon_days, k)
     s, y = values[row, column], outcome[row]
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_s = np.bincount(keys, weights=s, minlength=k) / n
