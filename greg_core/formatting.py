@@ -16,7 +16,8 @@ import math
 _NEGATIVE_ZEROS = frozenset({"-0", "-0.0", "-0.00", "-0.000"})
 
 
-def _finite(value: object) -> float | None:
+def finite_or_none(value: object) -> float | None:
+    """A finite float, or None (None, a bool, text, NaN or inf): what the formatters print as missing."""
     if value is None or isinstance(value, bool):
         return None
     try:
@@ -32,7 +33,7 @@ def fmt_num(value: object, missing: str = "-") -> str:
     ``|v| >= 100``: no decimals; ``>= 10``: one; ``>= 1``: three significant digits
     (``1.25``, ``5``); below 1: three decimals. ``missing`` for None, NaN, inf and
     non-numbers."""
-    number = _finite(value)
+    number = finite_or_none(value)
     if number is None:
         return missing
     if number == 0:
@@ -55,13 +56,13 @@ def fmt_range(low: object, high: object) -> str:
 
 def fmt_pct(fraction: object, digits: int = 1, missing: str = "-") -> str:
     """``fraction`` x 100 with ``digits`` decimals and a percent sign."""
-    number = _finite(fraction)
+    number = finite_or_none(fraction)
     return missing if number is None else f"{number * 100:.{digits}f}%"
 
 
 def fmt_signed(value: object, digits: int = 1, missing: str = "-") -> str:
     """``value`` with an explicit sign and ``digits`` decimals; ``missing`` for None/NaN."""
-    number = _finite(value)
+    number = finite_or_none(value)
     if number is None:
         return missing
     text = f"{number:+.{digits}f}"
@@ -70,7 +71,7 @@ def fmt_signed(value: object, digits: int = 1, missing: str = "-") -> str:
 
 def fmt_interval(low: object, high: object, digits: int = 1, missing: str = "no interval") -> str:
     """``[low, high]`` with signs; ``missing`` when either end is None/NaN."""
-    if _finite(low) is None or _finite(high) is None:
+    if finite_or_none(low) is None or finite_or_none(high) is None:
         return missing
     return f"[{fmt_signed(low, digits)}, {fmt_signed(high, digits)}]"
 

@@ -16,7 +16,7 @@ from backtest.heatmaps.outputs import outcome_trust
 from backtest.heatmaps.sweep import SweepResult, UnderlyingSweep
 from backtest.heatmaps.sweetspots import OutcomeBlock, SweetSpot, SweetSpotRecord
 from backtest.selector.evaluate import CORE_SENSORS, strategy_label
-from greg_core.formatting import fmt_interval, fmt_num, fmt_pct, fmt_signed
+from greg_core.formatting import finite_or_none, fmt_interval, fmt_num, fmt_pct, fmt_signed
 
 TOP_OVERALL = 10
 
@@ -252,10 +252,10 @@ def outcome_section(result: SweepResult) -> list[str]:
         for row in card.rows:
             if row.days == 0:
                 continue
-            diff = "" if row.group == "NO_TRADE" else f"{fmt_signed(_finite(row.diff_vs_no_trade))} ({fmt_signed(_finite(row.diff_t))})"
+            diff = "" if row.group == "NO_TRADE" else f"{fmt_signed(row.diff_vs_no_trade)} ({fmt_signed(row.diff_t)})"
             lines.append(
                 f"| {_group_name(row)} | {row.days} | {row.episodes}{' (thin)' if row.thin else ''} | "
-                f"{fmt_signed(_finite(row.mean))} {fmt_interval(_finite(row.ci_low), _finite(row.ci_high))} | "
+                f"{fmt_signed(row.mean)} {fmt_interval(row.ci_low, row.ci_high)} | "
                 f"{fmt_pct(row.hit_rate, 0)} | {diff} |"
             )
         pnl_rows = [] if sweep.pnl_scorecard is None else [r for r in sweep.pnl_scorecard.rows if r.days]
@@ -267,9 +267,9 @@ def outcome_section(result: SweepResult) -> list[str]:
             for row in pnl_rows:
                 lines.append(
                     f"| {_group_name(row)} | {row.days} | {row.episodes}{' (thin)' if row.thin else ''} | "
-                    f"{fmt_signed(_finite(row.mean), 2)} {fmt_interval(_finite(row.ci_low), _finite(row.ci_high), 2)} | "
-                    f"{fmt_pct(row.hit_rate, 0)} | {fmt_signed(_finite(row.worst), 2)} | "
-                    f"{fmt_signed(_finite(row.diff_vs_no_trade), 2)} ({fmt_signed(_finite(row.diff_t))}) |"
+                    f"{fmt_signed(row.mean, 2)} {fmt_interval(row.ci_low, row.ci_high, 2)} | "
+                    f"{fmt_pct(row.hit_rate, 0)} | {fmt_signed(row.worst, 2)} | "
+                    f"{fmt_signed(row.diff_vs_no_trade, 2)} ({fmt_signed(row.diff_t)}) |"
                 )
         if sweep.signals is not None:
             lines += ["", "Signals: the edge on each standardized sensor (every day with both):", "",
@@ -279,8 +279,8 @@ def outcome_section(result: SweepResult) -> list[str]:
                     continue
                 lines.append(
                     f"| {signal.sensor} | {signal.n} | {signal.episodes} | "
-                    f"{fmt_signed(_finite(signal.slope))} ({fmt_signed(_finite(signal.slope_t))}) | "
-                    f"{'-' if _finite(signal.r2) is None else f'{signal.r2:.3f}'} |"
+                    f"{fmt_signed(signal.slope)} ({fmt_signed(signal.slope_t)}) | "
+                    f"{'-' if finite_or_none(signal.r2) is None else f'{signal.r2:.3f}'} |"
                 )
         for note in card.notes:
             lines += ["", f"Note: {note}"]
@@ -298,10 +298,10 @@ def outcome_section(result: SweepResult) -> list[str]:
 
 def _edge_cell(block: OutcomeBlock | None) -> str:
     """A sweet spot's forward edge in one table cell: mean, interval, days and episodes."""
-    if block is None or _finite(block.mean) is None:
+    if block is None or finite_or_none(block.mean) is None:
         return "no outcome"
     thin = ", thin" if block.thin else ""
-    return (f"{fmt_signed(_finite(block.mean))} {fmt_interval(_finite(block.ci_low), _finite(block.ci_high))} "
+    return (f"{fmt_signed(block.mean)} {fmt_interval(block.ci_low, block.ci_high)} "
             f"({block.n} d, {block.episodes} ep{thin})")
 
 
@@ -314,7 +314,3 @@ def _group_name(row) -> str:
     if row.kind == "step":
         return f"{row.group} (step, no trade)"
     return row.group
-
-
-def _finite(value: float | None) -> float | None:
-    return None if value is None or value != value or value in (float("inf"), float("-inf")) else float(value)

@@ -15,7 +15,6 @@ regime file's realism verdict).
 
 from __future__ import annotations
 
-import math
 import threading
 import warnings
 from collections import OrderedDict
@@ -36,6 +35,7 @@ from backtest.selector.evaluate import MISSING_POLICIES, SelectorFrame, evaluate
 from backtest.sensors.sources import SYNTHETIC, SensorData, load_sensor_data
 from greg_core.contract import RAW_COLUMNS
 from greg_core.errors import MarketDataError
+from greg_core.formatting import finite_or_none
 from greg_core.settings import default_regime_file
 from greg_tui.outcome_labels import model_realism
 from synthetic.regime_model import RegimeModel, load_regime_model
@@ -147,14 +147,6 @@ class NextOutcome:
     structures: dict[str, StructureOutcome]
 
 
-def _number(value) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
 @dataclass(eq=False)
 class MarketSpan:
     """One loaded (underlying, source): sensors, their forward outcomes and decisions."""
@@ -208,7 +200,7 @@ class MarketSpan:
             holding = self.holding_days(key)
             structures[key] = StructureOutcome(
                 key, holding, self.known(position, holding),
-                _number(row.get(pnl_column(key))), _number(row.get(hedged_pnl_column(key))),
+                finite_or_none(row.get(pnl_column(key))), finite_or_none(row.get(hedged_pnl_column(key))),
             )
         return NextOutcome(
             entry=index[position],
@@ -216,9 +208,9 @@ class MarketSpan:
             ends=index[position] + pd.Timedelta(days=self.horizon_days),
             data_end=index[-1],
             known=known,
-            iv_30d=_number(self.sensors["iv_30d"].iloc[position]) if "iv_30d" in self.sensors.columns else None,
-            realized_vol=_number(self.realized_vol[position]),
-            edge=_number(row.get(self.edge_column)),
+            iv_30d=finite_or_none(self.sensors["iv_30d"].iloc[position]) if "iv_30d" in self.sensors.columns else None,
+            realized_vol=finite_or_none(self.realized_vol[position]),
+            edge=finite_or_none(row.get(self.edge_column)),
             structures=structures,
         )
 
