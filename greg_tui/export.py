@@ -219,13 +219,20 @@ def _last_published(base_dir: Path) -> str | None:
     return store.published_by_this_process(output_dir_for(base_dir)) if store is not None else None
 
 
-def _did_it_pay(output_dir: Path, underlying: str) -> list[str]:
-    """The scorecard's headline for one underlying: trade days against no-trade days."""
+def _scorecards(output_dir: Path) -> dict:
+    """Each underlying's card of the scorecard file just written (empty: none, or unreadable)."""
     from backtest.heatmaps.outputs import SCORECARD_NAME
 
     try:
-        card = json.loads((output_dir / SCORECARD_NAME).read_text(encoding="utf-8"))["underlyings"][underlying]
-    except (OSError, ValueError, KeyError):
+        cards = json.loads((output_dir / SCORECARD_NAME).read_text(encoding="utf-8"))["underlyings"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    return cards if isinstance(cards, dict) else {}
+
+
+def _did_it_pay(card: dict | None) -> list[str]:
+    """The scorecard's headline for one underlying: trade days against no-trade days."""
+    if not isinstance(card, dict):
         return []
     rows = {row["group"]: row for row in card.get("rows", [])}
     trade, no_trade = rows.get("TRADE"), rows.get("NO_TRADE")
@@ -243,6 +250,7 @@ def _print_summary(output_dir: Path, json_path: Path, seconds: float) -> None:
     from backtest.heatmaps.outputs import MANIFEST_NAME
 
     manifest = json.loads((output_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
+    cards = _scorecards(output_dir)  # read once, not once per underlying
     print(f"wrote {len(manifest['files'])} files to {output_dir}")
     print(f"  sweet spots: {json_path}")
     print(f"  summary:     {output_dir / 'greg_heatmap_sweetspots.md'}")
@@ -255,7 +263,7 @@ def _print_summary(output_dir: Path, json_path: Path, seconds: float) -> None:
             empty = sum(1 for n in info["pair_samples"].values() if n == 0)
             print(f"    no data in this source for {', '.join(info['absent_sensors'])}: "
                   f"{empty} of {len(info['pair_samples'])} pairs have no samples")
-        for line in _did_it_pay(output_dir, underlying):
+        for line in _did_it_pay(cards.get(underlying)):
             print(f"    {line}")
     print(f"{manifest['sweet_spots']} sweet spots in {seconds:.2f} s "
           f"(compute {manifest['compute_seconds']:.2f} s); research only, no trades")
