@@ -79,6 +79,7 @@ class GridScreen(AreaScreen):
         self._cursor_placed = False  # until then, the cursor goes to the busiest cell
         # The pair's forward outcomes per cell by measure ("edge", "pnl"); None: none stored.
         self._outcomes: dict[str, CellOutcomes | None] = {}
+        self._outcomes_of: tuple | None = None  # (results, underlying, pair) they were read for
         self._trust: dict[str, OutcomeTrust] = {}  # per underlying, for the loaded results
 
     def compose_body(self) -> ComposeResult:
@@ -195,8 +196,12 @@ class GridScreen(AreaScreen):
             grid = results.grid(self.underlying, x_metric, y_metric)
             column = results.strategy_index(self.strategy_key) if self.strategy_key else column
             _ = grid.selected[column]
-            self._outcomes = {measure: results.cell_outcomes(self.underlying, x_metric, y_metric, measure)
-                              for measure in OUTCOME_LAYERS}
+            # They depend on the pair alone: read once per pair, not on every layer or strategy key.
+            read_for = self._outcomes_of
+            if read_for is None or read_for[0] is not results or read_for[1:] != (self.underlying, x_metric, y_metric):
+                self._outcomes = {measure: results.cell_outcomes(self.underlying, x_metric, y_metric, measure)
+                                  for measure in OUTCOME_LAYERS}
+                self._outcomes_of = (results, self.underlying, x_metric, y_metric)
         except Exception as exc:  # a damaged grids file: say so in place of the grid
             self._grid = None
             heatmap.view = None
