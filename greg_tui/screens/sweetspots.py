@@ -98,6 +98,7 @@ class SweetSpotsScreen(AreaScreen):
         state = (error, app.engine_ready, app.engine_error, app.results_loaded == 0)
         if self._shown is not None and self._shown[0] is results and self._shown[1] == state:
             return  # the same results again
+        same_results = self._shown is not None and self._shown[0] is results
         self._shown = (results, state)
         table = self.query_one(SpotTable)
         self.set_class(results is None, "-empty")
@@ -109,6 +110,9 @@ class SweetSpotsScreen(AreaScreen):
             self.query_one("#spot-detail", Static).update("")
             return
         self._trust = trust_by_underlying(results, engine_ready=app.engine_ready)
+        if same_results:  # only the engine's state changed (it loaded after the table): labels only
+            self._update_summary()
+            return
         baseline = later_third_baselines(results)
         rows = rows_from_records(results.records, baseline)  # each row judged held up or not once
         self._held_up = held_up_of_rows(rows, baseline)
