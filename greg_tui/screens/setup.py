@@ -131,9 +131,17 @@ class SetupScreen(AreaScreen):
                 yield Button("Defaults", id="defaults", compact=True)
 
     def on_mount(self) -> None:
+        self._scan_running = self.app.scan.running
         self.watch(self.app, "validation", self._show_validation, init=True)
         self.watch(self.app, "data_check", lambda _c: self._show_validation(self.app.validation), init=False)
-        self.watch(self.app, "scan", lambda _s: self._show_validation(self.app.validation), init=False)
+        self.watch(self.app, "scan", self._scan_changed, init=False)
+
+    def _scan_changed(self, scan) -> None:
+        """Only a scan starting or ending changes what setup shows (the Run button, the status);
+        its progress messages, up to 5 a second, do not redraw the form and its coverage."""
+        if scan.running != self._scan_running:
+            self._scan_running = scan.running
+            self._show_validation(self.app.validation)
 
     # ------------------------------------------------------------------ reading the form
     def _form_config(self) -> ScanConfig:
