@@ -140,12 +140,19 @@ class _Truncation:
     scale: float  # 1 / s.d. of T given |T| <= RETURN_CAP
 
 
+def _simpson(cap: float, points: int) -> tuple[np.ndarray, np.ndarray]:
+    """An odd number of ``points`` on [-cap, cap] and their Simpson weights (density not
+    included): the quadrature both the truncation and the one-day expectations use."""
+    grid = np.linspace(-cap, cap, points)
+    simpson = np.ones(points)
+    simpson[1:-1:2], simpson[2:-1:2] = 4.0, 2.0
+    return grid, simpson * (grid[1] - grid[0]) / 3.0
+
+
 @cache
 def _truncation(dof: float) -> _Truncation:
-    grid = np.linspace(-RETURN_CAP, RETURN_CAP, 8001)
-    simpson = np.ones(len(grid))
-    simpson[1:-1:2], simpson[2:-1:2] = 4.0, 2.0
-    weights = simpson * (grid[1] - grid[0]) / 3.0 * unit_t_density(grid, dof)
+    grid, simpson = _simpson(RETURN_CAP, 8001)
+    weights = simpson * unit_t_density(grid, dof)
     mass = float(weights.sum())
     return _Truncation(mass, 1.0 / math.sqrt(float(np.dot(weights, grid**2)) / mass))
 
@@ -178,11 +185,9 @@ class _OneDay:
     cap every function of the move is constant, so the tails add closed-form terms."""
 
     def __init__(self, dof: float):
-        grid = np.linspace(-NEWS_CAP, NEWS_CAP, _GRID_POINTS)
-        simpson = np.ones(_GRID_POINTS)
-        simpson[1:-1:2], simpson[2:-1:2] = 4.0, 2.0
+        grid, simpson = _simpson(NEWS_CAP, _GRID_POINTS)
         self.grid = grid
-        self.weights = simpson * (grid[1] - grid[0]) / 3.0 * shock_density(grid, dof)
+        self.weights = simpson * shock_density(grid, dof)
         self.tail = max(0.0, (1.0 - self.weights.sum()) / 2.0)  # P(eps > c) = P(eps < -c)
         self.mean_square = float(np.dot(self.weights, grid**2) + 2.0 * self.tail * NEWS_CAP**2)
         self.var_square = float(np.dot(self.weights, (grid**2 - self.mean_square) ** 2)
