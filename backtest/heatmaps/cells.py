@@ -192,13 +192,15 @@ def grid_csv_text(grid: PairGrid, underlying: str) -> str:
     y_text = [repr(edge) for edge in grid.y_edges.tolist()]
     counts = grid.counts.tolist()
     total = grid.total_samples
-    occupancy_text = {n: repr(n / total if total else 0.0) for n in {n for column in counts for n in column}}
-    rows = (
-        (x_text[ix], x_text[ix + 1], y_text[iy], y_text[iy + 1], str(n), occupancy_text[n])
-        for ix, column in enumerate(counts)
-        for iy, n in enumerate(column)
-    )
-    return _csv_text(underlying, grid.x_metric, grid.y_metric, rows)
+    # A row is (x bin part)(y bin part)(count part): each part is built once and joined per cell.
+    prefix = f"{underlying},{grid.x_metric},{grid.y_metric},"
+    x_parts = [f"{prefix}{low},{high}," for low, high in zip(x_text[:-1], x_text[1:], strict=True)]
+    y_parts = [f"{low},{high}," for low, high in zip(y_text[:-1], y_text[1:], strict=True)]
+    count_parts = {n: f"{n},{n / total!r}" for n in {n for column in counts for n in column}}
+    lines = [",".join(CSV_HEADER)]
+    for x_part, column in zip(x_parts, counts, strict=True):
+        lines.extend([x_part + y_part + count_parts[n] for y_part, n in zip(y_parts, column, strict=True)])
+    return "\n".join(lines) + "\n"
 
 
 def save_heatmap_csv(

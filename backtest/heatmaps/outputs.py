@@ -20,7 +20,9 @@ synthetic universe are "model outcomes", only as good as the universe's forward 
 from __future__ import annotations
 
 import json
+import math
 import time
+from json.encoder import encode_basestring_ascii
 
 import numpy as np
 
@@ -84,26 +86,50 @@ def scorecard_json_text(result: SweepResult) -> str:
     return json.dumps(payload, indent=2)
 
 
+def _json_scalar(value) -> str:
+    """``json.dumps(value)`` for the scalars a record holds, without building an encoder per
+    call (what ``JSONEncoder.encode`` does for anything but a string)."""
+    kind = type(value)
+    if kind is str:
+        return encode_basestring_ascii(value)
+    if kind is float:
+        if value != value:
+            return "NaN"
+        if value in (math.inf, -math.inf):
+            return "Infinity" if value > 0 else "-Infinity"
+        return float.__repr__(value)
+    if value is None:
+        return "null"
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        return int.__repr__(value)
+    return json.dumps(value)  # anything else (empty lists or objects): the plain encoder
+
+
 def records_json_text(result: SweepResult) -> str:
     """``json.dumps([r.to_json() ...], indent=2)``, byte for byte, without the pure-Python
     indenting encoder (the slowest part of writing a sweep): every record has the same flat
-    shape, so each value is encoded by the C encoder and the indentation is written here."""
+    shape, so each scalar is encoded as ``json`` would (``_json_scalar``) and the indentation
+    is written here; the keys' text is built once per name and depth."""
     if not result.records:
         return "[]"
-    encode = json.JSONEncoder().encode  # C-accelerated for scalars and flat lists
+    key_text: dict[tuple[str, str], str] = {}
 
     def block(mapping: dict, indent: str) -> str:
         inner = indent + "  "
         lines = []
         for key, value in mapping.items():
+            prefix = key_text.get((key, inner))
+            if prefix is None:
+                prefix = key_text[(key, inner)] = f"{inner}{encode_basestring_ascii(key)}: "
             if isinstance(value, dict) and value:
-                text = block(value, inner)[len(inner):]
+                lines.append(prefix + block(value, inner)[len(inner):])
             elif isinstance(value, list) and value:
                 items = ",\n".join(block(item, inner + "  ") for item in value)
-                text = f"[\n{items}\n{inner}]"
+                lines.append(f"{prefix}[\n{items}\n{inner}]")
             else:
-                text = encode(value)  # scalars, None, and empty lists/objects ("[]", "{}")
-            lines.append(f"{inner}{encode(key)}: {text}")
+                lines.append(prefix + _json_scalar(value))
         return f"{indent}{{\n" + ",\n".join(lines) + f"\n{indent}}}"
 
     body = ",\n".join(block(record.to_json(), "  ") for record in result.records)
