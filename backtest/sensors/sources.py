@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from backtest.data.availability import (
@@ -95,12 +96,13 @@ class SensorData:
         None when it has none). A history with two days of option chains shows skew on 2 of
         1,362 days here, where a count of absent sensors would call it available."""
         coverage = {}
+        index = self.sensors.index
         for name in SENSOR_NAMES:
-            present = self.sensors.index[self.sensors[name].notna().to_numpy()]
+            present = np.flatnonzero(self.sensors[name].notna().to_numpy())  # positions, not a new index
             coverage[name] = {
                 "days": int(len(present)),
-                "first": present[0].date().isoformat() if len(present) else None,
-                "last": present[-1].date().isoformat() if len(present) else None,
+                "first": index[present[0]].date().isoformat() if len(present) else None,
+                "last": index[present[-1]].date().isoformat() if len(present) else None,
             }
         return coverage
 
