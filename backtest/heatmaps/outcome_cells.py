@@ -44,7 +44,7 @@ class CellOutcomes:
     median: np.ndarray
     p10: np.ndarray
     se: np.ndarray  # Newey-West SE of the mean; NaN below 2 episodes
-    # The episodes' entries: per start, its flat (group, cell) key and its time (microseconds
+    # The episodes' entries: per start, its flat (group, cell) key (int32) and its time (microseconds
     # since the epoch, UTC: nanoseconds cannot hold the years a very long synthetic span
     # covers), sorted by key then time; what the app lists for a cell.
     start_keys: np.ndarray | None = None
@@ -104,10 +104,14 @@ class CellOutcomes:
             dense = np.full(per_pair, np.nan) if name in NAN_WHEN_EMPTY else np.zeros(per_pair, dtype=stored.dtype)
             dense[local] = stored[lo:hi]
             values[name] = dense.reshape(shape[1:])
-        starts = arrays.get(f"{prefix}__start_pair")
         keys = times = None
-        if starts is not None and f"{prefix}__start_us" in arrays:
-            lo, hi = np.searchsorted(starts, [index, index + 1])
+        bounds = arrays.get(f"{prefix}__start_bounds")
+        if bounds is None and f"{prefix}__start_pair" in arrays:  # written before start_bounds (one pair id per entry)
+            bounds = np.searchsorted(arrays[f"{prefix}__start_pair"], np.arange(shape[0] + 1))
+        if bounds is not None and f"{prefix}__start_us" in arrays:
+            if len(bounds) != shape[0] + 1:
+                raise SweepResultsError(f"{prefix}__start_bounds has {len(bounds)} values for {shape[0]} pairs")
+            lo, hi = int(bounds[index]), int(bounds[index + 1])
             keys, times = arrays[f"{prefix}__start_key"][lo:hi], arrays[f"{prefix}__start_us"][lo:hi]
         return cls(measure=measure, groups=tuple(groups), **values, start_keys=keys, start_times=times)
 
@@ -116,7 +120,9 @@ def stacked_arrays(per_pair: Sequence[CellOutcomes], prefix: str) -> dict[str, n
     """Every pair's arrays for the grids file, sparse: most (pair, group, cell) keys hold no
     sample, so only the occupied ones are stored (``__cell``: their flat index in
     (pairs, groups, x, y), ascending; ``__shape``: that shape; one 1-D array per field), and
-    the episodes' entries as flat (pair, key, time) arrays sorted by pair."""
+    the episodes' entries as flat (key, time) arrays in pair order, pair p's entries at
+    ``__start_bounds[p]:__start_bounds[p + 1]``; keys as int32, half of int64 on a long span
+    where the entries are most of the file)."""
     shape = (len(per_pair), *per_pair[0].n.shape)
     occupied = np.flatnonzero(np.stack([c.n for c in per_pair]).ravel() > 0)
     arrays = {f"{prefix}__shape": np.asarray(shape, dtype=np.int64), f"{prefix}__cell": occupied.astype(np.int64)}
@@ -124,8 +130,8 @@ def stacked_arrays(per_pair: Sequence[CellOutcomes], prefix: str) -> dict[str, n
         arrays[f"{prefix}__{name}"] = np.stack([getattr(c, name) for c in per_pair]).ravel()[occupied]
     empty = np.zeros(0, dtype=np.int64)
     keys = [c.start_keys if c.start_keys is not None else empty for c in per_pair]
-    arrays[f"{prefix}__start_pair"] = np.concatenate([np.full(len(k), i, dtype=np.int64) for i, k in enumerate(keys)])
-    arrays[f"{prefix}__start_key"] = np.concatenate(keys)
+    arrays[f"{prefix}__start_bounds"] = np.concatenate(([0], np.cumsum([len(k) for k in keys]))).astype(np.int64)
+    arrays[f"{prefix}__start_key"] = np.concatenate(keys).astype(np.int32)
     arrays[f"{prefix}__start_us"] = np.concatenate(
         [c.start_times if c.start_times is not None else empty for c in per_pair]
     )
@@ -228,14 +234,16 @@ def cell_outcomes(
         pair_of, rest = np.divmod(started, len(members) * n_cells)
         position, cell = np.divmod(rest, n_cells)
         start_pair.append(pair_of)
-        start_key.append(np.asarray(members, dtype=np.int64)[position] * n_cells + cell)
+        start_key.append((np.asarray(members, dtype=np.int64)[position] * n_cells + cell).astype(np.int32))
         start_time.append(times[sample][starts])
     names = tuple(name for name, _, _ in groups)
     integer = ("n", "hits", "episodes")
-    pairs_of, keys_of, times_of = (np.concatenate(part) if part else np.zeros(0, np.int64)
-                                   for part in (start_pair, start_key, start_time))
+    pairs_of, keys_of, times_of = (np.concatenate(part) if part else np.zeros(0, dtype)
+                                   for part, dtype in ((start_pair, np.int64), (start_key, np.int32),
+                                                       (start_time, np.int64)))
     order = np.lexsort((times_of, keys_of, pairs_of))
     pairs_of, keys_of, times_of = pairs_of[order], keys_of[order], times_of[order]
+    del order
     bounds = np.searchsorted(pairs_of, np.arange(n_pairs + 1))
     return [
         CellOutcomes(

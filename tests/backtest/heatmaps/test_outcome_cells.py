@@ -76,6 +76,18 @@ def test_sparse_arrays_read_back_every_cell():
             np.testing.assert_array_equal(getattr(back, name), getattr(original, name))
             assert getattr(back, name).dtype == getattr(original, name).dtype
         np.testing.assert_array_equal(back.entry_times("B", 1, 2), original.entry_times("B", 1, 2))
+    assert arrays["BTC__edge__start_key"].dtype == np.int32
+    # A file written before start_bounds held one pair id per entry (start_pair): read the same.
+    older = {k: v for k, v in arrays.items() if k != "BTC__edge__start_bounds"}
+    bounds = arrays["BTC__edge__start_bounds"]
+    older["BTC__edge__start_pair"] = np.repeat(np.arange(len(pairs)), np.diff(bounds))
+    for index, original in enumerate(pairs):
+        back = CellOutcomes.from_arrays(older, "BTC__edge", "edge_30d", ("A", "B", "NO_TRADE"), index)
+        np.testing.assert_array_equal(back.start_times, original.start_times)
+        np.testing.assert_array_equal(back.start_keys, original.start_keys)
+    short = {**arrays, "BTC__edge__start_bounds": bounds[:-1]}
+    with pytest.raises(SweepResultsError, match="start_bounds"):
+        CellOutcomes.from_arrays(short, "BTC__edge", "edge_30d", ("A", "B", "NO_TRADE"), 0)
     arrays["BTC__edge__median"] = arrays["BTC__edge__median"][:-1]
     with pytest.raises(SweepResultsError, match="median"):
         CellOutcomes.from_arrays(arrays, "BTC__edge", "edge_30d", ("A", "B", "NO_TRADE"), 0)
