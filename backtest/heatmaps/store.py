@@ -31,7 +31,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
-import io
 import json
 import os
 import re
@@ -73,8 +72,16 @@ from greg_core.contract import DEFAULT_HORIZON_DAYS
 from greg_core.errors import PublishInterrupted, SweepCancelled, SweepResultsError
 from greg_core.locking import lock_beside, writer_lock
 
-# A file of a run: its bytes, its text (UTF-8), or a function writing it to a binary stream.
-FileContent = bytes | str | Callable[[BinaryIO], object]
+
+@dataclass(frozen=True)
+class LazyText:
+    """A file's text, computed when the file is written (progress names the file meanwhile)."""
+
+    make: Callable[[], str]
+
+
+# A file of a run: its bytes, its text (UTF-8, maybe lazy), or a function writing it to a binary stream.
+FileContent = bytes | str | LazyText | Callable[[BinaryIO], object]
 ProgressCallback = Callable[[float, str], None]
 CancelCheck = Callable[[], bool] | threading.Event
 
@@ -143,23 +150,21 @@ def _fsync_dir(folder: Path) -> None:
             os.close(fd)
 
 
-def _content_bytes(content: FileContent) -> bytes:
-    if isinstance(content, bytes):
-        return content
-    if isinstance(content, str):
-        return content.encode("utf-8")
-    buffer = io.BytesIO()
-    content(buffer)
-    return buffer.getvalue()
-
-
 def _write_file(path: Path, content: FileContent) -> str:
-    """Write a new file; returns the SHA-256 of what was written, taken from memory (reading
-    the file back would cost as much again). Not yet flushed to disk: ``_fsync_files``."""
-    data = _content_bytes(content)
+    """Write a new file; returns its SHA-256. Text and bytes are hashed from memory (reading
+    the file back would cost as much again); a stream writer's file (the grids archive, which
+    can be hundreds of MB on a long span and is written with seeks) is hashed by reading it
+    back in blocks. Not yet flushed to disk: ``_fsync_files``."""
+    if isinstance(content, LazyText):
+        content = content.make()
+    if isinstance(content, str):
+        content = content.encode("utf-8")
     with open(path, "xb") as stream:
-        stream.write(data)
-    return hashlib.sha256(data).hexdigest()
+        if isinstance(content, bytes):
+            stream.write(content)
+        else:
+            content(stream)
+    return hashlib.sha256(content).hexdigest() if isinstance(content, bytes) else _sha256(path)
 
 
 def _fsync_files(paths: list[Path]) -> None:
@@ -374,10 +379,6 @@ def publish_run(
     return run_dir
 
 
-def _csv_writer(text: Callable[[], str]) -> Callable[[BinaryIO], object]:
-    return lambda stream: stream.write(text().encode("utf-8"))
-
-
 # zlib level 1: the default sweep's grids file in 0.045 s instead of numpy's 0.11 s (level 6),
 # 1.13 MB instead of 1.01 MB; np.load reads it as any .npz.
 NPZ_COMPRESS_LEVEL = 1
@@ -401,11 +402,11 @@ def sweep_files(result: SweepResult) -> tuple[dict[str, FileContent], dict[str, 
     for sweep in result.underlyings:
         for grid in sweep.grids:
             name = env_csv_name(sweep.underlying, grid.x_metric, grid.y_metric)
-            files[name] = _csv_writer(lambda grid=grid, u=sweep.underlying: grid_csv_text(grid, u))
+            files[name] = LazyText(lambda grid=grid, u=sweep.underlying: grid_csv_text(grid, u))
             kinds[f"csv:{sweep.underlying}:{grid.x_metric}:{grid.y_metric}"] = name
-    files[JSON_NAME] = _csv_writer(lambda: records_json_text(result))
-    files[MARKDOWN_NAME] = _csv_writer(lambda: markdown_summary(result))
-    files[SCORECARD_NAME] = _csv_writer(lambda: scorecard_json_text(result))
+    files[JSON_NAME] = LazyText(lambda: records_json_text(result))
+    files[MARKDOWN_NAME] = LazyText(lambda: markdown_summary(result))
+    files[SCORECARD_NAME] = LazyText(lambda: scorecard_json_text(result))
     files[GRIDS_NAME] = lambda stream: save_npz(stream, grid_arrays(result))
     kinds.update(json=JSON_NAME, markdown=MARKDOWN_NAME, scorecard=SCORECARD_NAME, grids=GRIDS_NAME)
     return files, kinds
