@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -60,4 +61,8 @@ def entry_point() -> None:
         code = main()
     except KeyboardInterrupt:  # between a command's own handling and the exit: nothing to add
         code = 130
+    except BrokenPipeError:  # output piped into a reader that stopped early (`| head`): not an error
+        # Python's recipe: point stdout at devnull so the flush at exit does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 0
     sys.exit(code)
