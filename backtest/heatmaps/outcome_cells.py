@@ -14,7 +14,7 @@ that the sensors (the past) already decided, never used to draw a bin.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -117,25 +117,31 @@ class CellOutcomes:
 
 
 def stacked_arrays(per_pair: Sequence[CellOutcomes], prefix: str) -> dict[str, np.ndarray]:
+    """Every pair's arrays for the grids file (``iter_stacked_arrays``) as one mapping."""
+    return dict(iter_stacked_arrays(per_pair, prefix))
+
+
+def iter_stacked_arrays(per_pair: Sequence[CellOutcomes], prefix: str) -> Iterator[tuple[str, np.ndarray]]:
     """Every pair's arrays for the grids file, sparse: most (pair, group, cell) keys hold no
     sample, so only the occupied ones are stored (``__cell``: their flat index in
     (pairs, groups, x, y), ascending; ``__shape``: that shape; one 1-D array per field), and
     the episodes' entries as flat (key, time) arrays in pair order, pair p's entries at
     ``__start_bounds[p]:__start_bounds[p + 1]``; keys as int32, half of int64 on a long span
-    where the entries are most of the file)."""
+    where the entries are most of the file). One array at a time: a writer holds only the one
+    it is writing (the entries of a 1,000,000-day sweep are hundreds of MB)."""
     shape = (len(per_pair), *per_pair[0].n.shape)
     occupied = np.flatnonzero(np.stack([c.n for c in per_pair]).ravel() > 0)
-    arrays = {f"{prefix}__shape": np.asarray(shape, dtype=np.int64), f"{prefix}__cell": occupied.astype(np.int64)}
+    yield f"{prefix}__shape", np.asarray(shape, dtype=np.int64)
+    yield f"{prefix}__cell", occupied.astype(np.int64)
     for name in CELL_FIELDS:
-        arrays[f"{prefix}__{name}"] = np.stack([getattr(c, name) for c in per_pair]).ravel()[occupied]
+        yield f"{prefix}__{name}", np.stack([getattr(c, name) for c in per_pair]).ravel()[occupied]
     empty = np.zeros(0, dtype=np.int64)
-    keys = [c.start_keys if c.start_keys is not None else empty for c in per_pair]
-    arrays[f"{prefix}__start_bounds"] = np.concatenate(([0], np.cumsum([len(k) for k in keys]))).astype(np.int64)
-    arrays[f"{prefix}__start_key"] = np.concatenate(keys).astype(np.int32)
-    arrays[f"{prefix}__start_us"] = np.concatenate(
-        [c.start_times if c.start_times is not None else empty for c in per_pair]
-    )
-    return arrays
+    lengths = [0 if c.start_keys is None else len(c.start_keys) for c in per_pair]
+    yield f"{prefix}__start_bounds", np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+    yield f"{prefix}__start_key", np.concatenate(
+        [c.start_keys if c.start_keys is not None else empty for c in per_pair]).astype(np.int32)
+    yield f"{prefix}__start_us", np.concatenate(
+        [c.start_times if c.start_times is not None else empty for c in per_pair])
 
 
 def _stats_by_key(keys: np.ndarray, values: np.ndarray, days: np.ndarray, n_keys: int,

@@ -22,11 +22,12 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Iterator
 from json.encoder import encode_basestring_ascii
 
 import numpy as np
 
-from backtest.heatmaps.outcome_cells import NO_TRADE_GROUP, stacked_arrays
+from backtest.heatmaps.outcome_cells import NO_TRADE_GROUP, iter_stacked_arrays
 from backtest.heatmaps.sweep import SweepResult
 from backtest.selector.evaluate import policy_note
 from backtest.sensors.sources import DataSummary
@@ -179,16 +180,20 @@ def manifest_for(result: SweepResult, files: list[str], started_wall: float) -> 
 
 
 def grid_arrays(result: SweepResult) -> dict[str, np.ndarray]:
-    arrays: dict[str, np.ndarray] = {}
+    """Every array of the grids file (``iter_grid_arrays``) as one mapping."""
+    return dict(iter_grid_arrays(result))
+
+
+def iter_grid_arrays(result: SweepResult) -> Iterator[tuple[str, np.ndarray]]:
+    """The grids file's arrays in order, each built when asked for, so a writer holds one."""
     for sweep in result.underlyings:
         u = sweep.underlying
-        arrays[f"{u}__counts"] = np.stack([g.counts for g in sweep.grids]).astype(np.int64)
-        arrays[f"{u}__selected"] = np.stack([g.selected for g in sweep.grids]).astype(np.int64)
-        arrays[f"{u}__score_sum"] = np.stack([g.score_sum for g in sweep.grids])
-        arrays[f"{u}__x_edges"] = np.stack([g.x_edges for g in sweep.grids])
-        arrays[f"{u}__y_edges"] = np.stack([g.y_edges for g in sweep.grids])
-        arrays[f"{u}__totals"] = np.array([[g.total_samples, g.outside, g.missing] for g in sweep.grids], dtype=np.int64)
+        yield f"{u}__counts", np.stack([g.counts for g in sweep.grids]).astype(np.int64)
+        yield f"{u}__selected", np.stack([g.selected for g in sweep.grids]).astype(np.int64)
+        yield f"{u}__score_sum", np.stack([g.score_sum for g in sweep.grids])
+        yield f"{u}__x_edges", np.stack([g.x_edges for g in sweep.grids])
+        yield f"{u}__y_edges", np.stack([g.y_edges for g in sweep.grids])
+        yield f"{u}__totals", np.array([[g.total_samples, g.outside, g.missing] for g in sweep.grids], dtype=np.int64)
         for measure, per_pair in (("edge", sweep.edge_cells), ("pnl", sweep.pnl_cells)):
             if per_pair:
-                arrays.update(stacked_arrays(per_pair, f"{u}__{measure}"))
-    return arrays
+                yield from iter_stacked_arrays(per_pair, f"{u}__{measure}")

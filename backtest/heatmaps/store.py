@@ -39,7 +39,7 @@ import threading
 import time
 import uuid
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -59,7 +59,7 @@ from backtest.heatmaps.outputs import (
     MARKDOWN_NAME,
     SCORECARD_NAME,
     env_csv_name,
-    grid_arrays,
+    iter_grid_arrays,
     manifest_for,
     records_json_text,
     scorecard_json_text,
@@ -384,11 +384,12 @@ def publish_run(
 NPZ_COMPRESS_LEVEL = 1
 
 
-def save_npz(stream: BinaryIO, arrays: Mapping[str, np.ndarray]) -> None:
+def save_npz(stream: BinaryIO, arrays: Mapping[str, np.ndarray] | Iterable[tuple[str, np.ndarray]]) -> None:
     """``np.savez_compressed`` with a faster compression level: one ``{name}.npy`` member per
-    array in a deflated zip."""
+    array in a deflated zip. ``arrays``: a mapping, or (name, array) pairs made one at a time."""
+    items = arrays.items() if isinstance(arrays, Mapping) else arrays
     with zipfile.ZipFile(stream, "w", zipfile.ZIP_DEFLATED, compresslevel=NPZ_COMPRESS_LEVEL) as archive:
-        for name, array in arrays.items():
+        for name, array in items:
             with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
                 np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
 
@@ -407,7 +408,7 @@ def sweep_files(result: SweepResult) -> tuple[dict[str, FileContent], dict[str, 
     files[JSON_NAME] = LazyText(lambda: records_json_text(result))
     files[MARKDOWN_NAME] = LazyText(lambda: markdown_summary(result))
     files[SCORECARD_NAME] = LazyText(lambda: scorecard_json_text(result))
-    files[GRIDS_NAME] = lambda stream: save_npz(stream, grid_arrays(result))
+    files[GRIDS_NAME] = lambda stream: save_npz(stream, iter_grid_arrays(result))
     kinds.update(json=JSON_NAME, markdown=MARKDOWN_NAME, scorecard=SCORECARD_NAME, grids=GRIDS_NAME)
     return files, kinds
 
