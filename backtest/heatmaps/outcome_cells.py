@@ -20,7 +20,14 @@ from functools import cached_property
 
 import numpy as np
 
-from backtest.outcomes.stats import Z_95, batches, episode_mask, newey_west_by_key, quantiles_by_key
+from backtest.outcomes.stats import (
+    Z_95,
+    batches,
+    episode_mask,
+    newey_west_by_key,
+    quantiles_by_key,
+    stable_key_order,
+)
 from greg_core.errors import SweepResultsError
 
 NO_TRADE_GROUP = "NO_TRADE"
@@ -145,19 +152,20 @@ def iter_stacked_arrays(per_pair: Sequence[CellOutcomes], prefix: str) -> Iterat
 
 
 def _stats_by_key(keys: np.ndarray, values: np.ndarray, days: np.ndarray, n_keys: int,
-                  horizon_days: int) -> tuple[dict[str, np.ndarray], np.ndarray]:
+                  horizon_days: int, days_in_order: bool = False) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Every field of ``CellOutcomes`` for keys 0..n_keys-1 (samples with finite values), and
     which samples are the episodes' entries.
 
     A sweep has ~90,000 keys of which a few thousand hold a sample: the statistics are taken
     over the occupied keys only and then spread over all of them (empty keys: zero counts,
-    NaN statistics)."""
+    NaN statistics). ``days_in_order``: each key's samples come in day order, so a stable sort
+    by key alone gives the (key, day) order."""
     occupied = np.flatnonzero(np.bincount(keys, minlength=n_keys))
     dense = np.zeros(n_keys, dtype=np.int64)
     dense[occupied] = np.arange(len(occupied))
     compact, m = dense[keys], len(occupied)
     # Sorted by (key, day) once: the episodes and Newey-West passes then find sorted input.
-    order = np.lexsort((days, compact))
+    order = stable_key_order(compact) if days_in_order else np.lexsort((days, compact))
     compact, values, days = compact[order], values[order], days[order]
     n = np.bincount(compact, minlength=m)
     total = np.bincount(compact, weights=values, minlength=m)
@@ -218,6 +226,9 @@ def cell_outcomes(
     times = np.arange(len(days), dtype=np.int64) if times is None else np.asarray(times, dtype=np.int64)
     start_pair, start_key, start_time = [], [], []
     cells = np.stack(cells_by_pair)  # (pairs, samples), once for every pass
+    # Entries go pair by pair in sample order: with days ascending, a key's entries (its pair's)
+    # come in day order.
+    days_in_order = bool(np.all(days[1:] >= days[:-1]))
     for members in passes:
         group_of = np.full(len(days), -1, dtype=np.int64)
         values = np.zeros(len(days))
@@ -229,7 +240,7 @@ def cell_outcomes(
         pair_index, sample = np.nonzero(inside)  # pair-major, then sample order
         all_keys = (pair_index * len(members) + group_of[sample]) * n_cells + cells[pair_index, sample]
         n_keys = n_pairs * len(members) * n_cells
-        result, starts = _stats_by_key(all_keys, values[sample], days[sample], n_keys, horizon_days)
+        result, starts = _stats_by_key(all_keys, values[sample], days[sample], n_keys, horizon_days, days_in_order)
         for name, array in result.items():
             if len(members) == n_groups:  # one pass over every group: already in place
                 stats[name] = array.reshape(n_pairs, n_groups, n_cells)

@@ -172,6 +172,20 @@ def _sort_order(codes: np.ndarray) -> np.ndarray:
     return np.argsort(codes, kind="stable")
 
 
+def stable_key_order(keys: np.ndarray) -> np.ndarray:
+    """``np.argsort(keys, kind="stable")`` for non-negative integer keys: below 2**32 as two
+    16-bit radix passes (numpy sorts 16-bit integers by radix, in linear time), about 2.5x
+    faster than the comparison sort on the millions of (pair, group, cell) keys of a long
+    span; any other keys by the comparison sort."""
+    keys = np.asarray(keys)
+    if len(keys) == 0 or keys.dtype.kind not in "iu" or int(keys.min()) < 0 or int(keys.max()) >= 2**32:
+        return np.argsort(keys, kind="stable")
+    order = np.argsort((keys & 0xFFFF).astype(np.uint16), kind="stable")
+    if int(keys.max()) < 2**16:
+        return order
+    return order[np.argsort((keys[order] >> 16).astype(np.uint16), kind="stable")]
+
+
 def count_episodes(days: np.ndarray, horizon_days: int) -> int:
     """Non-overlapping entries among ``days`` (one chain)."""
     return int(episode_mask(days, horizon_days).sum())
@@ -190,11 +204,9 @@ def count_episodes_by_key(
 def quantiles_by_key(keys: np.ndarray, values: np.ndarray, n_keys: int, counts: np.ndarray,
                       quantiles: Sequence[float]) -> list[np.ndarray]:
     """Per key, numpy's default (linear) quantile of its values; NaN for an empty key."""
-    # Sorted by (key, value): one int64 code per sample (key, then the value's rank), about
-    # three times faster than lexsort on a float column.
-    rank = np.empty(len(values), dtype=np.int64)
-    rank[np.argsort(values)] = np.arange(len(values))
-    order = np.argsort(keys.astype(np.int64) * max(len(values), 1) + rank, kind="stable")
+    # Sorted by (key, value): by value, then stably by key (ties keep the value order).
+    by_value = np.argsort(values)
+    order = by_value[stable_key_order(np.asarray(keys)[by_value])]
     ordered = values[order]
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
     out = []

@@ -111,3 +111,22 @@ def test_pairs_in_batches_give_the_same_cells(monkeypatch):
             np.testing.assert_allclose(getattr(other, name), getattr(one, name), rtol=1e-12, atol=1e-12)
         np.testing.assert_array_equal(one.start_keys, other.start_keys)
         np.testing.assert_array_equal(one.start_times, other.start_times)
+
+
+def test_days_in_order_sorts_by_key_alone_with_the_same_result(monkeypatch):
+    """Sorted days (every sweep) take the radix path; it gives what the (key, day) lexsort gives."""
+    import backtest.heatmaps.outcome_cells as outcome_cells
+
+    cells, selected, days, edge = random_case(7)
+    days = np.sort(days)
+    groups = [(name, selected == g, edge) for g, name in enumerate(("A", "B", "NO_TRADE"))]
+    pairs = [cells, np.random.default_rng(3).permutation(cells)]
+    fast = cell_outcomes(pairs, groups, days, (3, 4), 30, "edge_30d")
+    real = outcome_cells._stats_by_key
+    monkeypatch.setattr(outcome_cells, "_stats_by_key", lambda *args: real(*args[:5], False))
+    plain = cell_outcomes(pairs, groups, days, (3, 4), 30, "edge_30d")
+    for one, other in zip(fast, plain, strict=True):
+        for name in outcome_cells.CELL_FIELDS:
+            np.testing.assert_array_equal(getattr(one, name), getattr(other, name))
+        np.testing.assert_array_equal(one.start_keys, other.start_keys)
+        np.testing.assert_array_equal(one.start_times, other.start_times)

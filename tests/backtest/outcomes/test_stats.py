@@ -23,6 +23,7 @@ from backtest.outcomes.stats import (
     newey_west_by_key,
     newey_west_reference,
     newey_west_se,
+    stable_key_order,
     summarize_outcomes,
     two_sided_p,
     walk_forward_split,
@@ -189,3 +190,10 @@ def test_benjamini_hochberg_by_hand():
 
 def test_two_sided_p():
     np.testing.assert_allclose(two_sided_p(np.array([0.0, 1.959963984540054, -2.0])), [1.0, 0.05, 0.0455003], atol=1e-7)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 2**40), max_size=300), st.sampled_from([2**8, 2**16, 2**20, 2**32, 2**41]))
+def test_stable_key_order_is_the_stable_argsort(values, limit):
+    keys = np.asarray(values, dtype=np.int64) % limit  # small, 16-bit, 32-bit and wider keys
+    np.testing.assert_array_equal(stable_key_order(keys), np.argsort(keys, kind="stable"))
