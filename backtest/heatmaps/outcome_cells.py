@@ -217,8 +217,7 @@ def cell_outcomes(
     n_cells = shape[0] * shape[1]
     n_groups, n_pairs = len(groups), len(cells_by_pair)
     masks = [np.asarray(mask, dtype=bool) & np.isfinite(values) for _, mask, values in groups]
-    member_count = np.sum([m.astype(np.int64) for m in masks], axis=0) if masks else np.zeros(0)
-    disjoint = not masks or bool((member_count <= 1).all())
+    disjoint = not masks or bool((np.count_nonzero(np.stack(masks), axis=0) <= 1).all())
     passes = [list(range(n_groups))] if disjoint else [[g] for g in range(n_groups)]
     stats: dict[str, np.ndarray] = {} if disjoint else {
         name: np.zeros((n_pairs, n_groups, n_cells)) for name in (*SUM_FIELDS, *STAT_FIELDS)
