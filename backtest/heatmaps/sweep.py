@@ -301,12 +301,14 @@ def compute_sweep(
                     underlying, params.source, params.lookback_days, seed=params.seed, data_dir=data_dir,
                     regime_file=regime_file,
                 )
-        sweep, underlying_records = _sweep_underlying(underlying, data, params, columns, report, clock)
+        # Handed over: the sweep drops the rows once it no longer needs them (peak memory: one
+        # frame, gone before the cells' outcomes are summarized).
+        handed_over = [data]
+        del data
+        sweep, underlying_records = _sweep_underlying(underlying, handed_over, params, columns, report, clock)
         underlyings.append(sweep)
         records.extend(underlying_records)
         done += len(pairs) + 1
-        # Release this underlying's rows before the next one loads (peak memory: one frame).
-        del data
         release_freed_memory()
     report("sweep computed")
     with clock("outcomes"):
@@ -352,14 +354,19 @@ def bar_positions(index) -> np.ndarray:
 
 def _sweep_underlying(
     underlying: str,
-    data: SensorData,
+    handed_over: list[SensorData],
     params: SweepParams,
     columns: list[int],
     report: Callable[[str, int], None],
     clock: PhaseClock,
 ) -> tuple[UnderlyingSweep, list[SweetSpotRecord]]:
     """Decisions, forward outcomes, every pair's grid and cell outcomes, the sweet spots with
-    their outcome blocks and the walk-forward check, and the scorecard, for one underlying."""
+    their outcome blocks and the walk-forward check, and the scorecard, for one underlying.
+
+    ``handed_over`` holds the underlying's data and is emptied: once the scorecard and the
+    walk-forward grids are done, the rows (sensors, decisions, the outcome frame) are dropped,
+    so on a long span the cells' outcomes are summarized without them in memory."""
+    data = handed_over.pop()
     pairs = params.pairs
     summary = data.summary()
     sensors = data.sensors
@@ -390,9 +397,17 @@ def _sweep_underlying(
         split = walk_forward_split(positions, horizon_bars)
         late_no_trade = edge[split.out_of_sample & no_trade]
         late_baseline = float(np.nanmean(late_no_trade)) if np.isfinite(late_no_trade).any() else None
+        times = sensors.index.as_unit("us").asi8 if hasattr(sensors.index, "asi8") else None
+        walk_forward = {
+            "cut": sensors.index[int(np.searchsorted(positions, split.cut_day))].isoformat()
+            if split.cut_day <= positions[-1] else None,
+            "later_third_no_trade_mean": late_baseline,
+            "later_third_no_trade_n": int(np.isfinite(late_no_trade).sum()),
+        } if len(positions) else {}
     report(f"{underlying}: decisions and forward outcomes ({len(sensors)} samples)", 1)
 
-    metric_values = {name: sensors[name].to_numpy(dtype=float) for name in params.metrics}
+    # Copies, not views of the frame, which is dropped before the cells' outcomes.
+    metric_values = {name: sensors[name].to_numpy(dtype=float, copy=True) for name in params.metrics}
     pair_columns = [(metric_values[x], metric_values[y], x, y) for x, y in pairs]
     bin_cache: dict = {}  # this underlying's metrics, binned once per distinct edges
     report(f"{underlying}: {len(pairs)} pairs x {len(columns)} strategies", len(pairs) // 2)
@@ -409,10 +424,24 @@ def _sweep_underlying(
             x_bins=params.x_bins, y_bins=params.y_bins, binning=params.binning,
             min_env_frac=params.min_env_frac, min_pass_frac=params.min_pass_frac, top_k=params.top_k,
         )
+        del pair_columns, metric_values, bin_cache, scores
+        scorecard = compute_scorecard(
+            sensors, decisions, outcomes, measure="edge", horizon_days=params.horizon_days,
+            underlying=underlying, min_episodes=params.min_episodes,
+        )
+        pnl_scorecard = compute_scorecard(
+            sensors, decisions, outcomes, measure="pnl", horizon_days=params.horizon_days,
+            underlying=underlying, min_episodes=params.min_episodes,
+        )
+        signals = compute_signals(sensors, outcomes[edge_column(params.horizon_days)], horizon_days=params.horizon_days)
+    selected_counts = {k: int((decisions.selected == c).sum()) for k, c in zip(params.strategies, columns, strict=True)}
+    pass_counts = {k: int(decisions.passes[:, c].sum()) for k, c in zip(params.strategies, columns, strict=True)}
+    not_evaluable = int((~decisions.evaluable).sum())
+    # The rows are not needed past here: on a long span they are most of the memory.
+    del data, sensors, decisions, outcomes
     report(f"{underlying}: outcomes per cell", len(pairs))
     with clock("outcomes"):
         shape = (params.x_bins, params.y_bins)
-        times = sensors.index.as_unit("us").asi8 if hasattr(sensors.index, "asi8") else None
         edge_cells = cell_outcomes(
             cells_by_pair, edge_groups, positions, shape, horizon_bars, edge_column(params.horizon_days), times
         )
@@ -441,35 +470,20 @@ def _sweep_underlying(
                     )
                 )
 
-    with clock("outcomes"):
-        scorecard = compute_scorecard(
-            sensors, decisions, outcomes, measure="edge", horizon_days=params.horizon_days,
-            underlying=underlying, min_episodes=params.min_episodes,
-        )
-        pnl_scorecard = compute_scorecard(
-            sensors, decisions, outcomes, measure="pnl", horizon_days=params.horizon_days,
-            underlying=underlying, min_episodes=params.min_episodes,
-        )
-        signals = compute_signals(sensors, outcomes[edge_column(params.horizon_days)], horizon_days=params.horizon_days)
     sweep = UnderlyingSweep(
         underlying=underlying,
         data=summary,
         grids=grids,
-        selected_counts={k: int((decisions.selected == c).sum()) for k, c in zip(params.strategies, columns, strict=True)},
-        pass_counts={k: int(decisions.passes[:, c].sum()) for k, c in zip(params.strategies, columns, strict=True)},
+        selected_counts=selected_counts,
+        pass_counts=pass_counts,
         absent_sensors=summary.absent_sensors(),
-        not_evaluable=int((~decisions.evaluable).sum()),
+        not_evaluable=not_evaluable,
         edge_cells=edge_cells,
         pnl_cells=pnl_cells,
         scorecard=scorecard,
         pnl_scorecard=pnl_scorecard,
         signals=signals,
-        walk_forward={
-            "cut": sensors.index[int(np.searchsorted(positions, split.cut_day))].isoformat()
-            if split.cut_day <= positions[-1] else None,
-            "later_third_no_trade_mean": late_baseline,
-            "later_third_no_trade_n": int(np.isfinite(late_no_trade).sum()),
-        } if len(positions) else {},
+        walk_forward=walk_forward,
     )
     return sweep, records
 

@@ -197,3 +197,19 @@ def test_two_sided_p():
 def test_stable_key_order_is_the_stable_argsort(values, limit):
     keys = np.asarray(values, dtype=np.int64) % limit  # small, 16-bit, 32-bit and wider keys
     np.testing.assert_array_equal(stable_key_order(keys), np.argsort(keys, kind="stable"))
+
+
+@pytest.mark.parametrize("chunk", [100, 300])  # keys (about 125 entries) longer than a run, and several per run
+def test_bartlett_in_runs_of_whole_keys_equals_one_pass(monkeypatch, chunk):
+    """A long input sorted by key goes in runs of whole keys (bounded memory): same sums."""
+    from backtest.outcomes import stats
+
+    rng = np.random.default_rng(11)
+    keys = np.sort(rng.integers(0, 40, 5_000))
+    days = np.concatenate([np.sort(rng.choice(3_000, np.count_nonzero(keys == k), replace=False)) for k in range(40)])
+    u = rng.normal(size=len(keys))
+    whole = stats.bartlett_by_key(u, days, keys, 29, 40)
+    monkeypatch.setattr(stats, "BARTLETT_CHUNK", chunk)
+    runs = stats.bartlett_by_key(u, days, keys, 29, 40)
+    np.testing.assert_allclose(runs, whole, rtol=1e-10, atol=1e-9)
+    assert np.all(whole > 0)
