@@ -363,9 +363,10 @@ def _sweep_underlying(
     """Decisions, forward outcomes, every pair's grid and cell outcomes, the sweet spots with
     their outcome blocks and the walk-forward check, and the scorecard, for one underlying.
 
-    ``handed_over`` holds the underlying's data and is emptied: once the scorecard and the
-    walk-forward grids are done, the rows (sensors, decisions, the outcome frame) are dropped,
-    so on a long span the cells' outcomes are summarized without them in memory."""
+    The order keeps a long span's peak memory down: the grids (and their per-sample weights)
+    before the forward outcomes exist, then the scorecard and signals, which read the rows;
+    ``handed_over`` holds the underlying's data and is emptied, so the rows (sensors,
+    decisions) are dropped before the walk-forward grids and the cells' outcomes."""
     data = handed_over.pop()
     pairs = params.pairs
     summary = data.summary()
@@ -382,8 +383,18 @@ def _sweep_underlying(
         weights = strategy_weights(counted, scores)  # built once, reused by every pair
         no_trade = decisions.selected == decisions.outcome_code(NO_TRADE)
 
+    metric_values = {name: sensors[name].to_numpy(dtype=float) for name in params.metrics}
+    bin_cache: dict = {}  # this underlying's metrics, binned once per distinct edges
+    report(f"{underlying}: {len(pairs)} pairs x {len(columns)} strategies", 1)
+    with clock("grids"):
+        grids = compute_pair_grids(
+            [(metric_values[x], metric_values[y], x, y) for x, y in pairs], weights, params.x_bins, params.y_bins,
+            bin_cache=bin_cache, binning=params.binning,
+        )
+        del weights  # (samples x 15) floats, 120 MB on 1,000,000 days: not needed past the grids
+
     # Forward outcomes read the future after each sample; they are only ever aggregated over
-    # cells the sensors already decided, never used to draw a bin or a decision.
+    # cells and groups the sensors already decided, never used to draw a bin or a decision.
     with clock("outcomes"):
         # The sweep reads the unhedged P&L only: the hedged one would cost nine tenths of the time.
         outcomes = forward_outcomes(sensors[list(RAW_COLUMNS)], params.horizon_days, hedged=False)
@@ -391,9 +402,6 @@ def _sweep_underlying(
         pnl = [outcomes[pnl_column(key)].to_numpy(dtype=float) for key in params.strategies]
         positions = bar_positions(sensors.index)
         horizon_bars = window_bars(params.horizon_days, bars_per_day(sensors.index))
-        edge_groups = [(key, counted[:, i], edge) for i, key in enumerate(params.strategies)]
-        edge_groups.append((NO_TRADE_GROUP, no_trade, edge))
-        pnl_groups = [(key, counted[:, i], pnl[i]) for i, key in enumerate(params.strategies)]
         split = walk_forward_split(positions, horizon_bars)
         late_no_trade = edge[split.out_of_sample & no_trade]
         late_baseline = float(np.nanmean(late_no_trade)) if np.isfinite(late_no_trade).any() else None
@@ -404,27 +412,6 @@ def _sweep_underlying(
             "later_third_no_trade_mean": late_baseline,
             "later_third_no_trade_n": int(np.isfinite(late_no_trade).sum()),
         } if len(positions) else {}
-    report(f"{underlying}: decisions and forward outcomes ({len(sensors)} samples)", 1)
-
-    # Copies, not views of the frame, which is dropped before the cells' outcomes.
-    metric_values = {name: sensors[name].to_numpy(dtype=float, copy=True) for name in params.metrics}
-    pair_columns = [(metric_values[x], metric_values[y], x, y) for x, y in pairs]
-    bin_cache: dict = {}  # this underlying's metrics, binned once per distinct edges
-    report(f"{underlying}: {len(pairs)} pairs x {len(columns)} strategies", len(pairs) // 2)
-    with clock("grids"):
-        grids = compute_pair_grids(
-            pair_columns, weights, params.x_bins, params.y_bins, bin_cache=bin_cache, binning=params.binning
-        )
-        del weights  # (samples x 15) floats, 120 MB on 1,000,000 days: not needed past the grids
-    with clock("outcomes"):
-        cells_by_pair = [sample_cells(grid, x, y, bin_cache)  # int32: 112 MB for 28 pairs of 1M days
-                         for grid, (x, y, _, _) in zip(grids, pair_columns, strict=True)]
-        early_by_pair = early_spots(
-            pair_columns, counted, scores, split.in_sample, split.out_of_sample, edge, pnl,
-            x_bins=params.x_bins, y_bins=params.y_bins, binning=params.binning,
-            min_env_frac=params.min_env_frac, min_pass_frac=params.min_pass_frac, top_k=params.top_k,
-        )
-        del pair_columns, metric_values, bin_cache, scores
         scorecard = compute_scorecard(
             sensors, decisions, outcomes, measure="edge", horizon_days=params.horizon_days,
             underlying=underlying, min_episodes=params.min_episodes,
@@ -434,11 +421,29 @@ def _sweep_underlying(
             underlying=underlying, min_episodes=params.min_episodes,
         )
         signals = compute_signals(sensors, outcomes[edge_column(params.horizon_days)], horizon_days=params.horizon_days)
+    report(f"{underlying}: forward outcomes and scorecard ({len(sensors)} samples)", len(pairs) // 2)
     selected_counts = {k: int((decisions.selected == c).sum()) for k, c in zip(params.strategies, columns, strict=True)}
     pass_counts = {k: int(decisions.passes[:, c].sum()) for k, c in zip(params.strategies, columns, strict=True)}
     not_evaluable = int((~decisions.evaluable).sum())
-    # The rows are not needed past here: on a long span they are most of the memory.
+    # The rows are not needed past here (on a long span they are most of the memory): the
+    # metrics are copied out of the frame, whose views they were.
+    metric_values = {name: values.copy() for name, values in metric_values.items()}
     del data, sensors, decisions, outcomes
+
+    with clock("outcomes"):
+        pair_columns = [(metric_values[x], metric_values[y], x, y) for x, y in pairs]
+        early_by_pair = early_spots(
+            pair_columns, counted, scores, split.in_sample, split.out_of_sample, edge, pnl,
+            x_bins=params.x_bins, y_bins=params.y_bins, binning=params.binning,
+            min_env_frac=params.min_env_frac, min_pass_frac=params.min_pass_frac, top_k=params.top_k,
+        )
+        del scores
+        cells_by_pair = [sample_cells(grid, x, y, bin_cache)  # int32: 112 MB for 28 pairs of 1M days
+                         for grid, (x, y, _, _) in zip(grids, pair_columns, strict=True)]
+        del pair_columns, metric_values, bin_cache
+        edge_groups = [(key, counted[:, i], edge) for i, key in enumerate(params.strategies)]
+        edge_groups.append((NO_TRADE_GROUP, no_trade, edge))
+        pnl_groups = [(key, counted[:, i], pnl[i]) for i, key in enumerate(params.strategies)]
     report(f"{underlying}: outcomes per cell", len(pairs))
     with clock("outcomes"):
         shape = (params.x_bins, params.y_bins)
