@@ -27,6 +27,7 @@ import pandas as pd
 
 from backtest.outcomes.edge import DEFAULT_HORIZON_DAYS, edge_column
 from backtest.outcomes.stats import (
+    BARTLETT_CHUNK,
     Z_95,
     bartlett_by_key,
     bartlett_sum,
@@ -193,6 +194,15 @@ def _rows_in_one_pass(specs: Sequence[_RowSpec], days: np.ndarray, reference: np
 
     # Differences to the reference days: u_t = 1_g (x - m_g)/n_g - 1_r (x - m_r)/n_r over g U r.
     diff_keys, diff_days, diff_u = [], [], []
+    variance = np.zeros(k)
+
+    def add_variance() -> None:  # the rows gathered so far, in one pass
+        if diff_u:
+            variance[:] += bartlett_by_key(
+                np.concatenate(diff_u), np.concatenate(diff_days), np.concatenate(diff_keys), lags, k)
+            for part in (diff_keys, diff_days, diff_u):
+                part.clear()
+
     difference = np.full(k, np.nan)
     same = np.zeros(k, dtype=bool)
     for i, spec in enumerate(specs):
@@ -212,13 +222,12 @@ def _rows_in_one_pass(specs: Sequence[_RowSpec], days: np.ndarray, reference: np
         u = np.where(in_group[either], (xe - mean[i]) / n[i], 0.0) - np.where(
             in_ref[either], (xe - mean_ref) / n_ref, 0.0
         )
+        if sum(len(part) for part in diff_u) + len(either) > BARTLETT_CHUNK:
+            add_variance()  # a long span: a few rows at a time (each row's days are a key of its own)
         diff_keys.append(np.full(len(either), i, dtype=np.int64))
         diff_days.append(days[either])
         diff_u.append(u)
-    variance = (
-        bartlett_by_key(np.concatenate(diff_u), np.concatenate(diff_days), np.concatenate(diff_keys), lags, k)
-        if diff_u else np.zeros(k)
-    )
+    add_variance()
     with np.errstate(invalid="ignore", divide="ignore"):
         t = np.where((variance > 0) & ~same & (episodes >= 2), difference / np.sqrt(variance), np.nan)
     rows = []

@@ -240,6 +240,9 @@ def test_batched_passes_give_the_same_rows_and_signals(inputs, monkeypatch):
     whole = [compute_scorecard(sensors, decisions, outcomes, measure=m) for m in ("edge", "pnl")]
     signals = compute_signals(sensors, outcomes["edge_30d"])
     monkeypatch.setattr(scorecard, "batches", lambda sizes: stats.batches(sizes, limit=1))
+    # And the Newey-West sums of the differences a few rows at a time, a long row on its dense grid.
+    monkeypatch.setattr(scorecard, "BARTLETT_CHUNK", 50)
+    monkeypatch.setattr(stats, "BARTLETT_CHUNK", 50)
     one_by_one = [compute_scorecard(sensors, decisions, outcomes, measure=m) for m in ("edge", "pnl")]
     # Equal up to rounding: a Newey-West running sum carries the residue of the keys before it.
     for card, reference in zip(one_by_one, whole, strict=True):

@@ -213,3 +213,18 @@ def test_bartlett_in_runs_of_whole_keys_equals_one_pass(monkeypatch, chunk):
     runs = stats.bartlett_by_key(u, days, keys, 29, 40)
     np.testing.assert_allclose(runs, whole, rtol=1e-10, atol=1e-9)
     assert np.all(whole > 0)
+
+
+def test_bartlett_of_one_long_key_on_a_dense_grid_equals_the_events(monkeypatch):
+    """A key longer than a run is summed on its span of days (three arrays of the span)."""
+    from backtest.outcomes import stats
+
+    rng = np.random.default_rng(12)
+    days = np.sort(rng.choice(5_000, 3_000, replace=False))
+    u = rng.normal(size=len(days))
+    keys = np.zeros(len(days), dtype=np.int64)
+    events = stats.bartlett_by_key(u, days, keys, 29, 1)
+    monkeypatch.setattr(stats, "BARTLETT_CHUNK", 1_000)
+    dense = stats.bartlett_by_key(u, days, keys, 29, 1)
+    np.testing.assert_allclose(dense, events, rtol=1e-10)
+    assert stats._bartlett_dense(u, days, 0) == pytest.approx(float(np.sum(u * u)))  # lag 0: the sum of squares
