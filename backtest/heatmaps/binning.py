@@ -264,12 +264,13 @@ def compute_pair_grids(
     if weights.shape != (n, 1 + 2 * n_strategies):
         raise ValueError(f"weights must be (n, 1 + 2 * strategies), got {weights.shape}")
     n_cells = x_bins * y_bins
-    prepared = []
-    for x, y, x_metric, y_metric in pairs:
+    for x, y, _, _ in pairs:
+        if np.shape(x) != (n,) or np.shape(y) != (n,):
+            raise ValueError(f"x, y and weights disagree: {np.shape(x)}, {np.shape(y)}, {weights.shape}")
+
+    def prepare(x: np.ndarray, y: np.ndarray, x_metric: str, y_metric: str) -> tuple:
         x = np.asarray(x, dtype=float)
         y = np.asarray(y, dtype=float)
-        if x.shape != (n,) or y.shape != (n,):
-            raise ValueError(f"x, y and weights disagree: {x.shape}, {y.shape}, {weights.shape}")
         present = np.isfinite(x) & np.isfinite(y)
         n_present = int(np.count_nonzero(present))
         all_present = n_present == n
@@ -277,13 +278,13 @@ def compute_pair_grids(
         y_edges = axis_edges(y if all_present else y[present], y_bins, y_range, binning)
         ix = _axis_bins(x, x_edges, x_metric, bin_cache)
         iy = _axis_bins(y, y_edges, y_metric, bin_cache)
-        cell = _flat_cells(ix, iy, y_bins)
-        prepared.append((x_metric, y_metric, x_edges, y_edges, cell, n_present))
+        return x_metric, y_metric, x_edges, y_edges, _flat_cells(ix, iy, y_bins), n_present
 
     grids: list[PairGrid] = []
     per_batch = max(1, BATCH_ENTRIES // max(n, 1))
-    for first in range(0, len(prepared), per_batch):
-        batch = prepared[first : first + per_batch]
+    for first in range(0, len(pairs), per_batch):
+        # Each batch's pairs binned when it is summed: only one batch's cells exist at a time.
+        batch = [prepare(*pair) for pair in pairs[first : first + per_batch]]
         cells = np.stack([item[4] for item in batch]) if n else np.zeros((len(batch), 0), dtype=np.int32)
         pair_index, sample = np.nonzero(cells >= 0)  # pair-major, then sample order
         key = pair_index * n_cells + cells[pair_index, sample]  # int64: pair_index is
