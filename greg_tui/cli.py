@@ -59,6 +59,7 @@ def entry_point() -> None:
     sys.dont_write_bytecode = False
     try:
         code = main()
+        sys.stdout.flush()  # a reader gone early fails here, not at the interpreter's exit
     except KeyboardInterrupt:  # between a command's own handling and the exit: nothing to add
         code = 130
     except BrokenPipeError:  # output piped into a reader that stopped early (`| head`): not an error

@@ -166,8 +166,12 @@ def _csv_text(underlying: str, x_metric: str, y_metric: str, rows: Iterable[tupl
     """The requested CSV: the header, then one row per cell from its already formatted
     (x_low, x_high, y_low, y_high, count, occupancy_frac) texts; floats as Python's repr."""
     prefix = f"{underlying},{x_metric},{y_metric},"
-    lines = [",".join(CSV_HEADER), *(prefix + ",".join(row) for row in rows)]
-    return "\n".join(lines) + "\n"
+    return _with_header([prefix + ",".join(row) for row in rows])
+
+
+def _with_header(lines: list[str]) -> str:
+    """The CSV text: the requested header, then ``lines`` (each a whole row)."""
+    return "\n".join([",".join(CSV_HEADER), *lines]) + "\n"
 
 
 def heatmap_csv_text(cells: list[HeatmapCell], x_metric: str, y_metric: str, underlying: str) -> str:
@@ -197,10 +201,10 @@ def grid_csv_text(grid: PairGrid, underlying: str) -> str:
     x_parts = [f"{prefix}{low},{high}," for low, high in zip(x_text[:-1], x_text[1:], strict=True)]
     y_parts = [f"{low},{high}," for low, high in zip(y_text[:-1], y_text[1:], strict=True)]
     count_parts = {n: f"{n},{n / total!r}" for n in {n for column in counts for n in column}}
-    lines = [",".join(CSV_HEADER)]
+    lines: list[str] = []
     for x_part, column in zip(x_parts, counts, strict=True):
         lines.extend([x_part + y_part + count_parts[n] for y_part, n in zip(y_parts, column, strict=True)])
-    return "\n".join(lines) + "\n"
+    return _with_header(lines)
 
 
 def save_heatmap_csv(

@@ -94,7 +94,7 @@ class CellOutcomes:
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray], prefix: str, measure: str, groups: Sequence[str],
                     index: int) -> CellOutcomes:
-        """One pair of what ``stacked_arrays`` wrote (``SweepResultsError``: arrays that do
+        """One pair of what ``iter_stacked_arrays`` wrote (``SweepResultsError``: arrays that do
         not fit together)."""
         shape = tuple(int(v) for v in arrays[f"{prefix}__shape"])
         if len(shape) != 4 or shape[1] != len(groups) or not 0 <= index < shape[0]:
@@ -116,16 +116,14 @@ class CellOutcomes:
         if bounds is None and f"{prefix}__start_pair" in arrays:  # written before start_bounds (one pair id per entry)
             bounds = np.searchsorted(arrays[f"{prefix}__start_pair"], np.arange(shape[0] + 1))
         if bounds is not None and f"{prefix}__start_us" in arrays:
-            if len(bounds) != shape[0] + 1:
-                raise SweepResultsError(f"{prefix}__start_bounds has {len(bounds)} values for {shape[0]} pairs")
+            entries = len(arrays[f"{prefix}__start_key"])
+            if (len(bounds) != shape[0] + 1 or (len(bounds) and (bounds[0] != 0 or bounds[-1] != entries))
+                    or np.any(np.diff(bounds) < 0) or len(arrays[f"{prefix}__start_us"]) != entries):
+                raise SweepResultsError(
+                    f"{prefix}__start_bounds does not split its {entries} episode entries into {shape[0]} pairs")
             lo, hi = int(bounds[index]), int(bounds[index + 1])
             keys, times = arrays[f"{prefix}__start_key"][lo:hi], arrays[f"{prefix}__start_us"][lo:hi]
         return cls(measure=measure, groups=tuple(groups), **values, start_keys=keys, start_times=times)
-
-
-def stacked_arrays(per_pair: Sequence[CellOutcomes], prefix: str) -> dict[str, np.ndarray]:
-    """Every pair's arrays for the grids file (``iter_stacked_arrays``) as one mapping."""
-    return dict(iter_stacked_arrays(per_pair, prefix))
 
 
 def iter_stacked_arrays(per_pair: Sequence[CellOutcomes], prefix: str) -> Iterator[tuple[str, np.ndarray]]:
@@ -145,8 +143,9 @@ def iter_stacked_arrays(per_pair: Sequence[CellOutcomes], prefix: str) -> Iterat
     empty = np.zeros(0, dtype=np.int64)
     lengths = [0 if c.start_keys is None else len(c.start_keys) for c in per_pair]
     yield f"{prefix}__start_bounds", np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+    no_keys = np.zeros(0, dtype=np.int32)
     yield f"{prefix}__start_key", np.concatenate(
-        [c.start_keys if c.start_keys is not None else empty for c in per_pair]).astype(np.int32)
+        [c.start_keys if c.start_keys is not None else no_keys for c in per_pair]).astype(np.int32, copy=False)
     yield f"{prefix}__start_us", np.concatenate(
         [c.start_times if c.start_times is not None else empty for c in per_pair])
 

@@ -179,11 +179,6 @@ def manifest_for(result: SweepResult, files: list[str], started_wall: float) -> 
     }
 
 
-def grid_arrays(result: SweepResult) -> dict[str, np.ndarray]:
-    """Every array of the grids file (``iter_grid_arrays``) as one mapping."""
-    return dict(iter_grid_arrays(result))
-
-
 def iter_grid_arrays(result: SweepResult) -> Iterator[tuple[str, np.ndarray]]:
     """The grids file's arrays in order, each built when asked for, so a writer holds one."""
     for sweep in result.underlyings:

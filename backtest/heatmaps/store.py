@@ -171,11 +171,8 @@ def _fsync_files(paths: list[Path]) -> None:
     """Flush written files to disk, in one pass after the last is written: the kernel then
     writes them back together, cheaper than a flush after each file (docs/outputs.md)."""
     for path in paths:
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        with open(path, "rb+") as stream:  # writable: Windows flushes only a handle opened for writing
+            os.fsync(stream.fileno())
 
 
 def _new_run_id() -> str:

@@ -180,6 +180,8 @@ def stable_key_order(keys: np.ndarray) -> np.ndarray:
     keys = np.asarray(keys)
     if len(keys) == 0 or keys.dtype.kind not in "iu" or int(keys.min()) < 0 or int(keys.max()) >= 2**32:
         return np.argsort(keys, kind="stable")
+    if keys.dtype.itemsize < 4:  # int8/int16/uint8/uint16: the masks below need a wider type
+        keys = keys.astype(np.int64)
     order = np.argsort((keys & 0xFFFF).astype(np.uint16), kind="stable")
     if int(keys.max()) < 2**16:
         return order

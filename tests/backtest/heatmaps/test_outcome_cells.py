@@ -59,7 +59,7 @@ def test_each_cell_is_the_summary_of_its_samples(seed, disjoint):
 def test_sparse_arrays_read_back_every_cell():
     """The grids file stores only the occupied (pair, group, cell) keys; reading a pair back
     gives every field of every cell, empty cells included, and a damaged field is an error."""
-    from backtest.heatmaps.outcome_cells import CELL_FIELDS, CellOutcomes, stacked_arrays
+    from backtest.heatmaps.outcome_cells import CELL_FIELDS, CellOutcomes, iter_stacked_arrays
     from greg_core.errors import SweepResultsError
 
     cells, selected, days, edge = random_case(4)
@@ -68,7 +68,7 @@ def test_sparse_arrays_read_back_every_cell():
     shuffled = np.random.default_rng(5).permutation(cells)
     pairs = cell_outcomes([cells, shuffled], groups, days, (3, 4), 30, "edge_30d",
                           times=days.astype(np.int64) * 86_400 * 10**6)
-    arrays = stacked_arrays(pairs, "BTC__edge")
+    arrays = dict(iter_stacked_arrays(pairs, "BTC__edge"))
     assert len(arrays["BTC__edge__cell"]) < 2 * 3 * 3 * 4  # some keys are empty and not stored
     for index, original in enumerate(pairs):
         back = CellOutcomes.from_arrays(arrays, "BTC__edge", "edge_30d", ("A", "B", "NO_TRADE"), index)
@@ -121,7 +121,11 @@ def test_days_in_order_sorts_by_key_alone_with_the_same_result(monkeypatch):
     days = np.sort(days)
     groups = [(name, selected == g, edge) for g, name in enumerate(("A", "B", "NO_TRADE"))]
     pairs = [cells, np.random.default_rng(3).permutation(cells)]
+    radix_calls = []
+    real_order = outcome_cells.stable_key_order
+    monkeypatch.setattr(outcome_cells, "stable_key_order", lambda keys: radix_calls.append(1) or real_order(keys))
     fast = cell_outcomes(pairs, groups, days, (3, 4), 30, "edge_30d")
+    assert radix_calls  # the fast path was taken
     real = outcome_cells._stats_by_key
     monkeypatch.setattr(outcome_cells, "_stats_by_key", lambda *args: real(*args[:5], False))
     plain = cell_outcomes(pairs, groups, days, (3, 4), 30, "edge_30d")

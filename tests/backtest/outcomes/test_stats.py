@@ -193,9 +193,15 @@ def test_two_sided_p():
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.integers(0, 2**40), max_size=300), st.sampled_from([2**8, 2**16, 2**20, 2**32, 2**41]))
-def test_stable_key_order_is_the_stable_argsort(values, limit):
+@given(st.lists(st.integers(0, 2**40), max_size=300), st.sampled_from([2**8, 2**16, 2**20, 2**32, 2**41]),
+       st.sampled_from(["int64", "int32", "uint32", "uint64", "int16", "uint16", "int8", "uint8"]),
+       st.booleans())
+def test_stable_key_order_is_the_stable_argsort(values, limit, dtype, negative):
     keys = np.asarray(values, dtype=np.int64) % limit  # small, 16-bit, 32-bit and wider keys
+    if negative:
+        keys = keys - limit // 2
+    info = np.iinfo(dtype)
+    keys = np.clip(keys, info.min, info.max).astype(dtype)
     np.testing.assert_array_equal(stable_key_order(keys), np.argsort(keys, kind="stable"))
 
 
@@ -220,11 +226,13 @@ def test_bartlett_of_one_long_key_on_a_dense_grid_equals_the_events(monkeypatch)
     from backtest.outcomes import stats
 
     rng = np.random.default_rng(12)
-    days = np.sort(rng.choice(5_000, 3_000, replace=False))
+    days = rng.choice(5_000, 3_000, replace=False) - 2_000  # unsorted, some negative
+    days[:50] = days[50:100]  # and repeated days
     u = rng.normal(size=len(days))
     keys = np.zeros(len(days), dtype=np.int64)
     events = stats.bartlett_by_key(u, days, keys, 29, 1)
     monkeypatch.setattr(stats, "BARTLETT_CHUNK", 1_000)
     dense = stats.bartlett_by_key(u, days, keys, 29, 1)
     np.testing.assert_allclose(dense, events, rtol=1e-10)
-    assert stats._bartlett_dense(u, days, 0) == pytest.approx(float(np.sum(u * u)))  # lag 0: the sum of squares
+    per_day = np.bincount(days - days.min(), weights=u)  # a repeated day's u add up, as in the events
+    assert stats._bartlett_dense(u, days, 0) == pytest.approx(float(np.sum(per_day**2)))  # lag 0: sum of squares
