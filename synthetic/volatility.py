@@ -234,13 +234,6 @@ class _OneDay:
         return np.log(inside + tails)
 
 
-def news(eps: np.ndarray, dynamics: VolDynamics, one_day: _OneDay | None = None) -> np.ndarray:
-    """Log-vol response to standardized moves ``eps`` (capped at ``NEWS_CAP``), zero mean."""
-    one_day = one_day or _OneDay(dynamics.t_dof)
-    capped = np.clip(eps, -NEWS_CAP, NEWS_CAP)
-    return dynamics.news_square * (capped * capped - one_day.mean_square) + dynamics.news_signed * capped
-
-
 class VolProcess:
     """The log-vol process of one ``VolDynamics``: its path from shocks, its stationary law
     and the coefficients of its forecast."""
