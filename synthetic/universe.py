@@ -17,7 +17,11 @@ For an underlying, a horizon and a seed (docs/synthetic.md):
 4. ``iv_30d`` by the requested AR(1) around ``rv_30d_t * (1 + mu_vrp_30d)``, where
    ``rv_30d_t`` is the model's own expectation at t of the vol realized over the next 30 days
    (``VolForecaster``), so implied vol forecasts realized vol as DVOL does instead of echoing
-   the trailing sample; ``iv_7d`` scales it by the model's 7-day over 30-day expectation
+   the trailing sample; the IV noise has two parts: the requested fast AR(1) (``phi_iv``,
+   ``iv_level_sigma``) and a slower overreaction to large moves that decays by
+   ``iv_news_persistence`` a day (``VolDynamics.iv_news``: IV jumps on a big day by more than
+   the vol it forecasts, then gives the excess back); ``iv_7d`` scales it by the model's 7-day
+   over 30-day expectation
    times the regime's term premium and a mean-reverting term state; 25-delta put/call IV
    from the skew template and skew state via ``iv_for_delta``.
 
@@ -146,12 +150,17 @@ def _implied(
     """(iv_30d, iv_7d, iv_25d_put, iv_25d_call) at each close, from the model's forecasts."""
     params = [model.regimes[k] for k in range(model.n_regimes)]
     forecaster = model.forecaster()
-    expected_30d = forecaster.expected_rv(state, path, FORECAST_DAYS)
-    front_over_30d = forecaster.expected_rv(state, path, FRONT_DAYS) / expected_30d
+    variance_30d, variance_7d = forecaster.expected_variances(state, path, (FORECAST_DAYS, FRONT_DAYS))
+    expected_30d = np.sqrt(variance_30d)
+    front_over_30d = np.sqrt(variance_7d) / expected_30d
+    del variance_30d, variance_7d
     iv_30d, skew_state = evolve_iv_and_skew_path(
         expected_30d, path, model.regimes, iv_rng,
         iv_atm_start=float(expected_30d[0] * (1.0 + params[start].mu_vrp_30d)),
     )
+    if state.iv_overreaction is not None:
+        # The slow part of the IV noise: implied vol's transient overreaction to large moves.
+        iv_30d *= np.exp(state.iv_overreaction)
     term_premium = np.array([p.term_premium for p in params])[path]
     term_sd = np.array([p.term_sigma for p in params])[path]
     term_shocks = term_rng.standard_normal(len(path)) * math.sqrt(1.0 - TERM_STATE_PHI**2)

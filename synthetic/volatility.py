@@ -6,7 +6,7 @@ force and a latent log-vol state shared by every regime (docs/synthetic.md)::
     sigma_{t+1} = mu_rv_30d[s_t] * exp(x_t + y_t + beta * T_t)
     x_t = phi * x_{t-1} + eta * z_t                        (slow vol state)
     y_t = psi * y_{t-1} + news(eps_t)                      (vol spikes after large moves)
-    T_t = lam * T_{t-1} + (1 - lam) * clip(eps_t, -c, c)   (trend of recent moves)
+    T_t = lam * T_{t-1} + (1 - lam) * clip(eps_t, -c, c)   (trend of past moves)
     news(e) = alpha * (min(e^2, c^2) - E[min(e^2, c^2)]) + gamma * clip(e, -c, c)
 
 ``eps_t`` is day t's standardized return shock (Student-t cut at ``RETURN_CAP`` s.d., unit
@@ -15,9 +15,11 @@ the vol that follows more than in proportion (``alpha``: on BTC, DVOL rose ~1% a
 day and ~15% after a 3.5-s.d. day) and the spike fades faster (``psi``) than vol's slow swings
 (``phi``), so vol jumps up and decays as DVOL does; up and down days can act differently
 (``gamma``); ``T`` is
-the trend of recent moves (half-life ``TREND_HALF_LIFE_DAYS``) and ``beta`` lifts vol while a
-rally lasts (BTC 2023-25: log DVOL rose ~0.2 per unit of 20-day log return beyond what the
-realized moves explain); ``z_t`` is a Gaussian shock the market sees before returns show it,
+the trend of past moves (an exponential average with half-life ``trend_half_life`` days; models
+built since the trend-dependent spot-vol fit use ``MARKET_TREND_HALF_LIFE_DAYS``, the lag of a
+200-day average, older files 10 days) and ``beta`` lifts vol while a rally lasts (BTC 2023-25:
+DVOL was high in its 6-month range when the price was far above its 200-day average, and
+realized vol rose with it); ``z_t`` is a Gaussian shock the market sees before returns show it,
 which is why implied vol forecasts realized vol better than the trailing sample does. Moves
 enter capped at ``c = NEWS_CAP`` standard deviations, which keeps every moment finite.
 
@@ -35,6 +37,7 @@ generating functions computed once per model by quadrature over the Student-t de
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from functools import cache, cached_property
 
@@ -47,8 +50,11 @@ FRONT_DAYS = 7
 NEWS_CAP = 5.0
 # Return shocks are cut at this many s.d. (see student_t_unit).
 RETURN_CAP = 8.0
+# The trend state's half-life in files written before it was a parameter.
 TREND_HALF_LIFE_DAYS = 10.0
-TREND_KEEP = 0.5 ** (1.0 / TREND_HALF_LIFE_DAYS)
+# What the builder uses now: the exponential average with the mean lag of a 200-day simple
+# average (99.5 days, keep = 99.5 / 100.5), i.e. the trend price_vs_ma200 measures.
+MARKET_TREND_HALF_LIFE_DAYS = math.log(0.5) / math.log(99.5 / 100.5)
 # Integration grid for one day's move (Simpson over [-c, c], the tails in closed form).
 _GRID_POINTS = 1601
 _CHUNK = 1 << 16
@@ -65,9 +71,12 @@ class VolDynamics:
     persistence of the spikes that news starts; ``news_square`` alpha is the log-vol
     change per unit of a day's squared standardized move, ``news_signed`` gamma per standard
     deviation of it (up minus down); ``trend_feedback`` beta the log-vol per unit of the trend
-    state (an average of standardized moves);
-    ``t_dof`` the Student-t degrees of freedom of return shocks. ``fitted`` lists what was
-    estimated from data."""
+    state (an average of standardized moves), ``trend_half_life`` its half-life in days;
+    ``t_dof`` the Student-t degrees of freedom of return shocks. ``iv_news`` is the log-IV
+    overreaction per unit of a day's centred squared standardized move (capped like ``news``)
+    and ``iv_news_persistence`` its daily persistence: the transient part of implied vol's
+    response to a large move, on top of the model's forecast (``synthetic.universe``).
+    ``fitted`` lists what was estimated from data."""
 
     persistence: float = 0.985
     vol_of_vol: float = 0.03
@@ -76,6 +85,9 @@ class VolDynamics:
     news_signed: float = 0.0
     trend_feedback: float = 0.0
     t_dof: float = 6.0
+    trend_half_life: float = TREND_HALF_LIFE_DAYS
+    iv_news: float = 0.0
+    iv_news_persistence: float = 0.0
     fitted: tuple[str, ...] = field(default_factory=tuple)
 
     def validate(self) -> None:
@@ -91,14 +103,28 @@ class VolDynamics:
             ("news_persistence", 0.0 <= self.news_persistence <= 0.999, "[0, 0.999]"),
             ("news_square", 0.0 <= self.news_square <= 0.1, "[0, 0.1]"),
             ("news_signed", abs(self.news_signed) <= 0.5, "[-0.5, 0.5]"),
-            ("trend_feedback", abs(self.trend_feedback) <= 0.5, "[-0.5, 0.5]"),
+            ("trend_feedback", abs(self.trend_feedback) <= 5.0, "[-5, 5]"),
             ("t_dof", 4.5 <= self.t_dof <= 200.0, "[4.5, 200]"),
+            ("trend_half_life", 1.0 <= self.trend_half_life <= 365.0, "[1, 365]"),
+            ("iv_news", 0.0 <= self.iv_news <= 0.1, "[0, 0.1]"),
+            ("iv_news_persistence", 0.0 <= self.iv_news_persistence <= 0.999, "[0, 0.999]"),
         )
         for name, ok, interval in checks:
             if not ok:
                 raise ValueError(f"{name} must be in {interval}, got {getattr(self, name)!r}")
         if not isinstance(self.fitted, tuple) or not all(isinstance(x, str) for x in self.fitted):
             raise ValueError("fitted must be a list of names")
+
+    @property
+    def trend_keep(self) -> float:
+        """The trend state's daily persistence lam."""
+        return 0.5 ** (1.0 / self.trend_half_life)
+
+    def trend_sd(self) -> float:
+        """Stationary s.d. of the trend state for unit-variance moves (cap ignored):
+        ``trend_feedback`` times this is the log-vol per s.d. of trend."""
+        keep = self.trend_keep
+        return math.sqrt((1.0 - keep) / (1.0 + keep))
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -208,13 +234,6 @@ class _OneDay:
         return np.log(inside + tails)
 
 
-def news(eps: np.ndarray, dynamics: VolDynamics, one_day: _OneDay | None = None) -> np.ndarray:
-    """Log-vol response to standardized moves ``eps`` (capped at ``NEWS_CAP``), zero mean."""
-    one_day = one_day or _OneDay(dynamics.t_dof)
-    capped = np.clip(eps, -NEWS_CAP, NEWS_CAP)
-    return dynamics.news_square * (capped * capped - one_day.mean_square) + dynamics.news_signed * capped
-
-
 class VolProcess:
     """The log-vol process of one ``VolDynamics``: its path from shocks, its stationary law
     and the coefficients of its forecast."""
@@ -229,13 +248,14 @@ class VolProcess:
         d = self.dynamics
         n = np.arange(lags)
         spikes = d.news_persistence**n
-        linear = d.news_signed * spikes + d.trend_feedback * (1.0 - TREND_KEEP) * TREND_KEEP**n
+        keep = d.trend_keep
+        linear = d.news_signed * spikes + d.trend_feedback * (1.0 - keep) * keep**n
         return d.news_square * spikes, linear, d.vol_of_vol * d.persistence**n
 
     def carries(self, lags: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Today's (x, y, T) weights in the log-vol j days ahead: (phi^j, psi^j, beta lam^j)."""
         d, j = self.dynamics, np.arange(lags)
-        return d.persistence**j, d.news_persistence**j, d.trend_feedback * TREND_KEEP**j
+        return d.persistence**j, d.news_persistence**j, d.trend_feedback * d.trend_keep**j
 
     def log_mgf_by_lag(self, lags: int, k: float = 2.0) -> np.ndarray:
         """log E[exp(k * (what one day's shocks add to the log-vol n days later))], n < lags.
@@ -254,7 +274,7 @@ class VolProcess:
 
     @cached_property
     def _lags(self) -> int:
-        phi = max(self.dynamics.persistence, self.dynamics.news_persistence, TREND_KEEP)
+        phi = max(self.dynamics.persistence, self.dynamics.news_persistence, self.dynamics.trend_keep)
         return int(min(_MAX_LAGS, max(64, math.ceil(math.log(1e-12) / math.log(phi)) if phi > 0 else 64)))
 
     def mean_square_factor(self) -> float:
@@ -267,17 +287,29 @@ class VolProcess:
         var_x = d.vol_of_vol**2 / (1.0 - d.persistence**2)
         var_y = (d.news_square**2 * self.one_day.var_square + d.news_signed**2 * self.one_day.second_clip) / (
             1.0 - d.news_persistence**2)
-        var_t = (1.0 - TREND_KEEP) ** 2 * self.one_day.second_clip / (1.0 - TREND_KEEP**2)
+        keep = d.trend_keep
+        var_t = (1.0 - keep) ** 2 * self.one_day.second_clip / (1.0 - keep**2)
         return math.sqrt(var_x), math.sqrt(var_y), math.sqrt(var_t)
 
     def paths(self, eps: np.ndarray, vol_shocks: np.ndarray, start: tuple[float, float, float]) -> VolState:
-        """The states after each day's shocks, from ``start`` = (x, y, T) before the first."""
+        """The states after each day's shocks, from ``start`` = (x, y, T) before the first
+        (the IV overreaction from 0: it forgets its start within the warm-up)."""
         d = self.dynamics
         capped = np.clip(eps, -NEWS_CAP, NEWS_CAP)
+        square = capped * capped
+        square -= self.one_day.mean_square
+        spike_in = d.news_square * square
+        if d.news_signed:
+            spike_in += d.news_signed * capped
+        overreaction = None
+        if d.iv_news:
+            square *= d.iv_news
+            overreaction = linear_recurrence(d.iv_news_persistence, square, 0.0)
         return VolState(
             slow=linear_recurrence(d.persistence, d.vol_of_vol * vol_shocks, start[0]),
-            spike=linear_recurrence(d.news_persistence, news(eps, d, self.one_day), start[1]),
-            trend=linear_recurrence(TREND_KEEP, (1.0 - TREND_KEEP) * capped, start[2]),
+            spike=linear_recurrence(d.news_persistence, spike_in, start[1]),
+            trend=linear_recurrence(d.trend_keep, (1.0 - d.trend_keep) * capped, start[2]),
+            iv_overreaction=overreaction,
         )
 
     def log_vol(self, state: VolState) -> np.ndarray:
@@ -290,11 +322,13 @@ class VolProcess:
 
 @dataclass(frozen=True)
 class VolState:
-    """The vol states at each close: slow ``x``, ``spike`` y and ``trend`` T (arrays)."""
+    """The vol states at each close: slow ``x``, ``spike`` y and ``trend`` T (arrays), and
+    the log-IV overreaction to past moves (None when the model has none)."""
 
     slow: np.ndarray
     spike: np.ndarray
     trend: np.ndarray
+    iv_overreaction: np.ndarray | None = None
 
 
 # ------------------------------------------------------------------------------ forecast
@@ -327,11 +361,20 @@ class VolForecaster:
 
     def expected_variance(self, state: VolState, regime: np.ndarray, horizon: int = FORECAST_DAYS) -> np.ndarray:
         """Mean of E_t[sigma^2_{t+k}], k = 1..horizon (vol points squared), per day."""
-        carries, log_c, regime_var = self._table(horizon)
+        return self.expected_variances(state, regime, (horizon,))[0]
+
+    def expected_variances(
+        self, state: VolState, regime: np.ndarray, horizons: Sequence[int]
+    ) -> list[np.ndarray]:
+        """``expected_variance`` for several horizons at once: the days they share are
+        computed once (the 7-day forecast is the first 7 days of the 30-day one), the same
+        figures bit for bit as one horizon at a time. The exponentials are most of the cost."""
+        longest = max(horizons)
+        carries, log_c, regime_var = self._table(longest)
         regime = np.asarray(regime)
         columns = (state.slow, state.spike, state.trend)
         n = len(regime)
-        out = np.empty(n)
+        outs = [np.empty(n) for _ in horizons]
         for lo in range(0, n, _CHUNK):
             part = slice(lo, lo + _CHUNK)
             exponent = np.repeat(log_c[:, None], len(regime[part]), axis=1)  # (horizon, chunk)
@@ -339,8 +382,9 @@ class VolForecaster:
                 exponent += (2.0 * carry)[:, None] * np.asarray(column, dtype=float)[part]
             np.exp(exponent, out=exponent)
             exponent *= regime_var[:, regime[part]]
-            out[part] = exponent.sum(axis=0) / horizon
-        return out
+            for horizon, out in zip(horizons, outs, strict=True):
+                out[part] = exponent[:horizon].sum(axis=0) / horizon
+        return outs
 
     def expected_rv(self, state: VolState, regime: np.ndarray, horizon: int = FORECAST_DAYS) -> np.ndarray:
         """sqrt of ``expected_variance``: vol points, the ``rv_30d_t`` of the IV target."""

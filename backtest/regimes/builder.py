@@ -30,8 +30,10 @@ import pandas as pd
 
 from backtest.outcomes.edge import forward_edge, forward_realized_vol
 from backtest.regimes import realism
+from backtest.sensors.pipeline import compute_sensors
 from greg_core.contract import RAW_COLUMNS
 from greg_core.realized_vol import realized_vol
+from synthetic.recursion import linear_recurrence
 from synthetic.regime_model import RegimeModel
 from synthetic.regimes import (
     RegimeParams,
@@ -41,7 +43,7 @@ from synthetic.regimes import (
     regime_premia,
 )
 from synthetic.universe import generate_market
-from synthetic.volatility import NEWS_CAP, VolDynamics, VolProcess
+from synthetic.volatility import MARKET_TREND_HALF_LIFE_DAYS, NEWS_CAP, VolDynamics, VolProcess
 
 CALIBRATION_DAYS = 4000
 CALIBRATION_SEEDS: tuple[int, ...] = (101, 202, 303, 404)
@@ -56,13 +58,13 @@ PERSISTENCE_LAGS: tuple[int, ...] = (20, 40, 60)
 MOMENT_NAMES: tuple[str, ...] = (
     "log_iv_autocorr", "log_iv_sd", "news_square_coef", "news_square_coef_20d", "news_signed_coef",
     "trend_coef", "standardized_kurtosis", "iv_change_autocorr", "log_iv_change_sd",
-    "vrp_autocorr_1", "vrp_autocorr_10", "edge_slope_on_vrp",
+    "vrp_autocorr_1", "vrp_autocorr_10", "edge_slope_on_vrp", "trend_level_coef", "forward_rv_news_coef", "iv_rank_median",
 )
 PARAMETER_NAMES: tuple[str, ...] = (
     "persistence", "vol_of_vol", "news_persistence", "news_square", "news_signed", "trend_feedback",
-    "t_dof", "phi_iv", "iv_noise",
+    "t_dof", "iv_news", "iv_news_persistence", "phi_iv", "iv_noise",
 )
-DYNAMICS_PARAMETERS = PARAMETER_NAMES[:7]
+DYNAMICS_PARAMETERS = PARAMETER_NAMES[:9]
 TREND_WINDOW_DAYS = 20
 Progress = Callable[[float, str], None]
 
@@ -89,7 +91,16 @@ def calibration_moments(raw: pd.DataFrame) -> np.ndarray:
       (the IV noise around its target and how fast it fades);
     * autocorrelation of vrp_30d at lags 1 and 10 (how long a premium over trailing RV lasts);
     * slope of the forward edge (iv_30d - RV of the next 30 days) on standardized vrp_30d:
-      whether a premium over trailing RV is noise in IV or foresight of a calmer month.
+      whether a premium over trailing RV is noise in IV or foresight of a calmer month;
+    * slope of log iv_30d on the market trend: the exponential average (half-life
+      ``MARKET_TREND_HALF_LIFE_DAYS``, the lag of a 200-day average) of the capped
+      standardized moves (how high IV sits while a rally lasts: the spot-vol relation that
+      puts iv_rank_6m high when the price is above its 200-day average);
+    * regression of log(RV of the next 30 days) - log iv_30d(t - 1) on the day's capped
+      squared and signed standardized move: the squared slope (how much realized vol really
+      rises after a large move, against how much IV jumps on the day);
+    * median of iv_rank_6m (the sensor): how much of the time IV sits low in its 6-month
+      range, i.e. whether it rises in jumps and falls in smooth declines or the reverse.
     """
     iv = raw["iv_30d"].astype("float64").where(lambda v: v > 0)
     close = raw["close"].astype("float64").where(lambda v: v > 0)
@@ -109,9 +120,19 @@ def calibration_moments(raw: pd.DataFrame) -> np.ndarray:
     same_day, later = response(0), response(TREND_WINDOW_DAYS)
     levels = log_iv.dropna()
     vrp = (iv - realized_vol(log_return, 30)).dropna()
+    # The trend state as the model runs it (from 0, a missing move counts as none), read
+    # once it has had a half-life to forget its start.
+    keep = 0.5 ** (1.0 / MARKET_TREND_HALF_LIFE_DAYS)
+    market_trend = pd.Series(linear_recurrence(keep, (1.0 - keep) * standardized.fillna(0.0).to_numpy()),
+                             index=standardized.index)
+    seen = np.flatnonzero(standardized.notna().to_numpy())
+    start = int(seen[0] + MARKET_TREND_HALF_LIFE_DAYS) if len(seen) else len(standardized)
+    level = pd.concat([log_iv, market_trend], axis=1).iloc[start:].dropna()
+    forward = np.log(forward_realized_vol(close, 30).where(lambda v: v > 0))
+    after = pd.concat([forward - log_iv.shift(1), square, standardized], axis=1).dropna()
     window = log_return.rolling(TREND_WINDOW_DAYS).sum()
     trend = pd.concat([log_iv.diff(TREND_WINDOW_DAYS), window], axis=1).dropna()
-    if len(levels) < MIN_CALIBRATION_DAYS // 2 or len(trend) < 10:
+    if len(levels) < MIN_CALIBRATION_DAYS // 2 or len(trend) < 10 or len(after) < 10 or len(level) < 10:
         return np.full(len(MOMENT_NAMES), np.nan)
     trend_design = np.column_stack([np.ones(len(trend)), trend.iloc[:, 1], trend.iloc[:, 1].abs()])
     trend_coef = np.linalg.lstsq(trend_design, trend.iloc[:, 0].to_numpy(), rcond=None)[0]
@@ -129,6 +150,10 @@ def calibration_moments(raw: pd.DataFrame) -> np.ndarray:
         float(vrp.autocorr(1)),
         float(vrp.autocorr(10)),
         realism.edge_slope_on_vrp(forward_edge(raw, 30), iv - realized_vol(log_return, 30)),
+        float(np.polyfit(level.iloc[:, 1].to_numpy(), level.iloc[:, 0].to_numpy(), 1)[0]),
+        float(np.linalg.lstsq(np.column_stack([np.ones(len(after)), after.iloc[:, 1], after.iloc[:, 2]]),
+                              after.iloc[:, 0].to_numpy(), rcond=None)[0][1]),
+        float(compute_sensors(raw[list(RAW_COLUMNS)])["iv_rank_6m"].median()),
     ])
 
 
@@ -145,14 +170,15 @@ def premium_ratios(raw: pd.DataFrame, regime_id: pd.Series, n_regimes: int, shri
 
 
 def _to_vector(dynamics: VolDynamics, phi_iv: float, iv_noise: float) -> np.ndarray:
-    """Unconstrained coordinates of the parameters the least squares moves (all but t_dof)."""
+    """Unconstrained coordinates of the parameters the least squares moves (all but t_dof).
+    The trend feedback is moved as log-vol per s.d. of the trend state."""
     def logit(p: float) -> float:
         return math.log(p / (1.0 - p))
 
     return np.array([
         logit(dynamics.persistence), math.log(dynamics.vol_of_vol), logit(dynamics.news_persistence),
-        math.log(dynamics.news_square), dynamics.news_signed, dynamics.trend_feedback, logit(phi_iv),
-        math.log(iv_noise),
+        math.log(dynamics.news_square), dynamics.news_signed, dynamics.trend_feedback * dynamics.trend_sd(),
+        math.log(dynamics.iv_news), logit(dynamics.iv_news_persistence), logit(phi_iv), math.log(iv_noise),
     ])
 
 
@@ -160,35 +186,44 @@ def _from_vector(theta: np.ndarray, t_dof: float) -> tuple[VolDynamics, float, f
     def expit(v: float) -> float:
         return 1.0 / (1.0 + math.exp(-v))
 
+    trend_sd = VolDynamics(trend_half_life=MARKET_TREND_HALF_LIFE_DAYS).trend_sd()
     dynamics = VolDynamics(
         persistence=min(expit(theta[0]), 0.998),
         vol_of_vol=min(math.exp(theta[1]), 0.5),
         news_persistence=min(expit(theta[2]), 0.998),
         news_square=min(math.exp(theta[3]), 0.1),
         news_signed=float(np.clip(theta[4], -0.5, 0.5)),
-        trend_feedback=float(np.clip(theta[5], -0.5, 0.5)),
+        trend_feedback=float(np.clip(theta[5] / trend_sd, -5.0, 5.0)),
         t_dof=float(np.clip(t_dof, 4.5, 200.0)),
+        trend_half_life=MARKET_TREND_HALF_LIFE_DAYS,
+        iv_news=min(math.exp(theta[6]), 0.1),
+        iv_news_persistence=min(expit(theta[7]), 0.995),
         fitted=DYNAMICS_PARAMETERS,
     )
-    return dynamics, min(expit(theta[6]), 0.99), math.exp(theta[7])
+    return dynamics, min(expit(theta[8]), 0.99), math.exp(theta[9])
 
 
 # Bounds of the unconstrained coordinates (the plausible region) and finite-difference steps.
 _THETA_LOW = np.array([
-    math.log(0.9 / 0.1), math.log(0.003), 0.0, math.log(1e-4), -0.1, -0.5, -3.0, math.log(0.002),
+    math.log(0.9 / 0.1), math.log(0.003), 0.0, math.log(1e-4), -0.1, -0.5, math.log(1e-4), 0.0, -3.0,
+    math.log(0.002),
 ])
 _THETA_HIGH = np.array([
-    math.log(0.997 / 0.003), math.log(0.2), math.log(0.99 / 0.01), math.log(0.08), 0.1, 0.8,
-    math.log(0.97 / 0.03), math.log(0.2),
+    math.log(0.997 / 0.003), math.log(0.2), math.log(0.99 / 0.01), math.log(0.08), 0.1, 0.8, math.log(0.05),
+    math.log(0.99 / 0.01), math.log(0.97 / 0.03), math.log(0.2),
 ])
-# Where the search starts: BTC-like values (docs/synthetic.md).
-_START = VolDynamics(persistence=0.985, vol_of_vol=0.03, news_persistence=0.95, news_square=0.015,
-                     news_signed=0.0, trend_feedback=0.2, t_dof=6.0)
+# Where the search starts: BTC-like values (docs/synthetic.md); the trend feedback 0.1 log-vol
+# per s.d. of the trend state; an IV overreaction of half the vol's response to a move that
+# fades like the vol spike it comes with (the spike persistence BTC's fits find, ~0.97).
+_START = VolDynamics(persistence=0.985, vol_of_vol=0.03, news_persistence=0.97, news_square=0.01,
+                     news_signed=0.0, t_dof=6.0, trend_half_life=MARKET_TREND_HALF_LIFE_DAYS,
+                     iv_news=0.005, iv_news_persistence=0.97)
+_START = replace(_START, trend_feedback=0.1 / _START.trend_sd())
 _START_PHI_IV, _START_IV_NOISE = 0.3, 0.03
 # A weak prior around the start (s.d. in the unconstrained coordinates): a parameter the
 # moments pin down loosely stays near a BTC-like value instead of drifting to a bound.
-_PRIOR_SD = np.array([0.7, 0.7, 0.7, 0.7, 0.02, 0.3, 0.7, 0.7])
-_THETA_STEP = np.array([0.1, 0.1, 0.1, 0.1, 0.01, 0.05, 0.1, 0.1])
+_PRIOR_SD = np.array([0.7, 0.7, 0.7, 0.7, 0.02, 0.3, 0.7, 0.7, 0.7, 0.7])
+_THETA_STEP = np.array([0.1, 0.1, 0.1, 0.1, 0.01, 0.05, 0.1, 0.1, 0.1, 0.1])
 
 
 def _with_iv_noise(
@@ -278,11 +313,14 @@ def calibrate_model(
     samples = [calibration.measure(calibration.model(theta, t_dof, premium), (seed,), real_days)[0]
                for seed in noise_seeds]
     scale = np.maximum(np.nanstd(samples, axis=0, ddof=1), 1e-4)
-    # The realism judge bounds the vrp_30d autocorrelations within 0.1 of the real ones: those
-    # two moments count at least as if their sampling s.d. were half that tolerance.
-    for name in ("vrp_autocorr_1", "vrp_autocorr_10"):
+    # The realism judge bounds the vrp_30d autocorrelations within 0.1 of the real ones and the
+    # KS distance of iv_rank_6m at 0.15: the moments standing for those checks count at least
+    # as if their sampling s.d. were half the check's bound.
+    judged = {"vrp_autocorr_1": realism.AUTOCORR_TOLERANCE, "vrp_autocorr_10": realism.AUTOCORR_TOLERANCE,
+              "iv_rank_median": realism.KS_BOUNDS["iv_rank_6m"]}
+    for name, bound in judged.items():
         i = MOMENT_NAMES.index(name)
-        scale[i] = min(scale[i], realism.AUTOCORR_TOLERANCE / 2.0)
+        scale[i] = min(scale[i], bound / 2.0)
     budget = NOISE_PATHS + len(T_DOF_GRID) + MAX_EVALUATIONS * (len(theta) + 1) + 2
 
     def report(message: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import subprocess
 import sys
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -18,7 +19,6 @@ from synthetic.regimes import RegimeParams
 from synthetic.universe import generate_market
 from synthetic.volatility import (
     NEWS_CAP,
-    TREND_KEEP,
     VolDynamics,
     VolForecaster,
     VolProcess,
@@ -30,7 +30,7 @@ MATRIX = np.array([[0.9, 0.1, 0.0], [0.05, 0.9, 0.05], [0.0, 0.2, 0.8]])
 LEVELS = np.array([30.0, 50.0, 80.0])
 DYNAMICS = VolDynamics(
     persistence=0.97, vol_of_vol=0.05, news_persistence=0.8, news_square=0.03, news_signed=-0.03,
-    trend_feedback=0.3, t_dof=5.0,
+    trend_feedback=0.3, t_dof=5.0, trend_half_life=30.0,
 )
 
 
@@ -48,7 +48,7 @@ def test_forecast_is_the_expectation_of_the_simulated_variance() -> None:
     for _ in range(horizon):  # day t+1+k uses the regime and states at close t+k
         total += (LEVELS[s] * np.exp(x + y + DYNAMICS.trend_feedback * trend)) ** 2
         eps = np.clip(student_t_unit(rng, n, DYNAMICS.t_dof), -NEWS_CAP, NEWS_CAP)
-        trend = TREND_KEEP * trend + (1 - TREND_KEEP) * eps
+        trend = DYNAMICS.trend_keep * trend + (1 - DYNAMICS.trend_keep) * eps
         x = DYNAMICS.persistence * x + DYNAMICS.vol_of_vol * rng.standard_normal(n)
         y = DYNAMICS.news_persistence * y + DYNAMICS.news_square * (eps * eps - mean_square) + DYNAMICS.news_signed * eps
         s = (rng.random(n)[:, None] > cumulative[s]).sum(axis=1)
@@ -79,7 +79,9 @@ def test_forward_looking_iv_forecasts_future_rv() -> None:
         k: RegimeParams(**{**r.to_dict(), "mu_vrp_30d": 0.0, "iv_level_sigma": 0.0, "phi_iv": 0.0, "fitted": ()})
         for k, r in base.regimes.items()
     }
-    model = RegimeModel("BTC", regimes, base.transition_matrix, {}, "test", base.dynamics)
+    # No IV noise at all: neither the AR(1) around the target nor the overreaction to moves.
+    dynamics = replace(base.dynamics, iv_news=0.0)
+    model = RegimeModel("BTC", regimes, base.transition_matrix, {}, "test", dynamics)
     raw = generate_market("BTC", 40_000, seed=3, model=model).raw
     forward = forward_realized_vol(raw["close"], 30)
     trailing = realized_vol(np.log(raw["close"]).diff(), 30)
@@ -131,6 +133,9 @@ def test_synthetic_does_not_import_scipy_signal() -> None:
         {"trend_feedback": math.inf},
         {"t_dof": 3.0},
         {"t_dof": True},
+        {"trend_half_life": 0.5},
+        {"iv_news": -0.01},
+        {"iv_news_persistence": 1.0},
         {"fitted": "persistence"},
         {"bogus": 1},
     ],
@@ -138,6 +143,27 @@ def test_synthetic_does_not_import_scipy_signal() -> None:
 def test_vol_dynamics_validation_names_the_field(bad: dict) -> None:
     with pytest.raises(ValueError, match=next(iter(bad))):
         VolDynamics.from_dict({**VolDynamics().to_dict(), **bad})
+
+
+def test_iv_overreaction_multiplies_the_ar1_iv_by_the_decaying_response_to_moves() -> None:
+    """The slow IV-noise component: the same seed with and without it draws the same
+    numbers, and the ratio of the IVs is exp of the AR(1) of iv_news * (capped square - E)."""
+    base = default_regime_model("BTC")
+    plain = replace(base.dynamics, iv_news=0.0)
+    reacting = replace(base.dynamics, iv_news=0.01, iv_news_persistence=0.9)
+    paths = {
+        d: generate_market("BTC", 500, seed=4, model=RegimeModel("BTC", base.regimes, base.transition_matrix, {}, "t", d)).raw
+        for d in (plain, reacting)
+    }
+    pd.testing.assert_frame_equal(paths[plain][["open", "high", "low", "close"]], paths[reacting][["open", "high", "low", "close"]])
+    ratio = np.log(paths[reacting]["iv_30d"] / paths[plain]["iv_30d"]).to_numpy()
+    # The response decays by iv_news_persistence a day between moves of any size: its
+    # innovations ratio[t] - 0.9 ratio[t-1] are iv_news * (capped square - E) >= -iv_news * E.
+    innovations = ratio[1:] - 0.9 * ratio[:-1]
+    mean_square = VolProcess(reacting).one_day.mean_square
+    assert innovations.min() >= -0.01 * mean_square - 1e-9
+    assert innovations.max() <= 0.01 * (NEWS_CAP**2 - mean_square) + 1e-9
+    assert innovations.std() > 0.005
 
 
 def test_vol_dynamics_roundtrip() -> None:
