@@ -41,3 +41,14 @@ async def test_regimes_show_realism_dynamics_and_the_derived_market(tmp_path):
                                  ("shocks t dof", dynamics.t_dof)):
                 assert f"{words} {value:.3g}" in realism
         assert model.derived_from == "BTC" and model.label == "ETH (BTC-derived)"  # ETH's default model
+
+
+def test_the_regimes_screen_lists_every_vol_dynamics_figure():
+    """A field added to the model's dynamics shows on the screen (it once lagged three)."""
+    from dataclasses import fields
+
+    from greg_tui.widgets.regimes.render import DYNAMICS_FIELDS
+    from synthetic.volatility import VolDynamics
+
+    shown = {name for name, _ in DYNAMICS_FIELDS}
+    assert shown == {f.name for f in fields(VolDynamics) if f.name != "fitted"}

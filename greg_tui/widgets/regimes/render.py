@@ -159,6 +159,9 @@ DYNAMICS_FIELDS: tuple[tuple[str, str], ...] = (
     ("news_square", "news (squared move)"),
     ("news_signed", "news (signed move)"),
     ("trend_feedback", "trend feedback"),
+    ("trend_half_life", "trend half-life (days)"),
+    ("iv_news", "IV overreaction"),
+    ("iv_news_persistence", "IV overreaction persistence"),
     ("t_dof", "shocks t dof"),
 )
 
