@@ -8,7 +8,7 @@ it computes the second. ``map_large_arrays`` fixes the threshold, which sends ev
 array to its own mapping, returned whole when the array is freed; the price is a fresh
 mapping (page faults, zeroed pages) for every large temporary, 30-50% more time on a
 100,000-day sweep, so a sweep asks for it only on very long spans
-(``backtest.heatmaps.sweep.LONG_SPAN_SAMPLES``). ``malloc_trim`` returns the heap's free
+(``backtest.heatmaps.sweep.LONG_SPAN_DAYS``). ``malloc_trim`` returns the heap's free
 pages. Elsewhere (macOS, Windows, musl) both are no-ops: those allocators behave on their
 own terms.
 """

@@ -262,10 +262,10 @@ def cancelled(cancel: CancelCheck | None) -> bool:
     return cancel.is_set() if isinstance(cancel, threading.Event) else bool(cancel())
 
 
-# From this many samples per underlying a sweep trades some speed for memory: large arrays
+# From this many days of lookback a sweep trades some speed for memory: large arrays
 # get their own mappings (greg_core.memory; a 1,000,000-day export peaks at 0.89 GB with
 # them, 1.02 GB without; a 100,000-day sweep would be 30-50% slower with them).
-LONG_SPAN_SAMPLES = 500_000
+LONG_SPAN_DAYS = 500_000
 
 
 def compute_sweep(
@@ -297,6 +297,8 @@ def compute_sweep(
     records: list[SweetSpotRecord] = []
     clock = PhaseClock()
     for underlying in params.underlyings:
+        if (params.lookback_days or 0) >= LONG_SPAN_DAYS:
+            map_large_arrays()  # freed arrays go back to the OS, not into the heap (greg_core.memory)
         report(f"{underlying}: loading {params.source} data")
         with clock("data"):
             if data_by_underlying is not None and underlying in data_by_underlying:
@@ -306,8 +308,6 @@ def compute_sweep(
                     underlying, params.source, params.lookback_days, seed=params.seed, data_dir=data_dir,
                     regime_file=regime_file,
                 )
-        if len(data.sensors) >= LONG_SPAN_SAMPLES:
-            map_large_arrays()  # freed arrays go back to the OS, not into the heap (greg_core.memory)
         # Handed over: the sweep drops the rows once it no longer needs them (peak memory: one
         # frame, gone before the cells' outcomes are summarized).
         handed_over = [data]
