@@ -281,7 +281,7 @@ def test_bars_without_iv_exit_2_instead_of_placeholder_regimes(
 
 
 def test_built_in_defaults_are_the_checkouts_regime_file(monkeypatch: pytest.MonkeyPatch) -> None:
-    """synthetic/default_regimes.py is write_default_regimes.py's rendering of
+    """synthetic/btc_model.py is write_default_regimes.py's rendering of
     data/greg_regimes.json: rebuilding one without the other fails here."""
     module = load_script("write_default_regimes", monkeypatch)
     regime_file = SCRIPTS.parent / "data" / "greg_regimes.json"
@@ -295,5 +295,7 @@ def test_built_in_defaults_name_no_folder_outside_the_repository(monkeypatch: py
     module = load_script("write_default_regimes", monkeypatch)
     regime_file = SCRIPTS.parent / "data" / "greg_regimes.json"
     text = module.render(json.loads(regime_file.read_text(encoding="utf-8"))["underlyings"]["BTC"])
-    assert "shared/" not in text and "../" not in text
-    assert "no ETH data\nto calibrate on and ETH is BTC-derived" in text
+    defaults = (SCRIPTS.parent / "synthetic" / "default_regimes.py").read_text(encoding="utf-8")
+    for quoted in (text, defaults):
+        assert "shared/" not in quoted and "../" not in quoted
+    assert "no ETH data\nto calibrate on and ETH is BTC-derived" in defaults
