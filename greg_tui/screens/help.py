@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from rich.table import Table
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
-from textual.widgets import Static
 
 from greg_tui.areas import AREAS
+from greg_tui.screens.panel import InfoPanel
 
 
 def _key_name(app, binding: Binding) -> str:
@@ -53,18 +50,20 @@ def bindings_table(app) -> Table:
     return table
 
 
-class HelpScreen(ModalScreen):
+class HelpScreen(InfoPanel):
+    """Every key binding, by area, over any screen."""
+
+    PANEL_ID = "help"
     BINDINGS = [
         Binding("escape,q,question_mark", "dismiss", "Close help"),
     ]
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="help-box"):
-            yield Static("[b]greg-tui keys[/b]  [dim](escape, q or ? closes)[/dim]", id="help-title")
-            with VerticalScroll(id="help-scroll"):
-                yield Static(bindings_table(self.app), id="help-table")
-                yield Static(
-                    "[dim]Research only: nothing here places trades. Results live in "
-                    f"{self.app.output_dir}; the same sweep runs headless with greg-tui --export.[/dim]",
-                    id="help-foot",
-                )
+    def title_text(self) -> str:
+        return "[b]greg-tui keys[/b]  [dim](escape, q or ? closes)[/dim]"
+
+    def body(self) -> Table:
+        return bindings_table(self.app)
+
+    def foot_text(self) -> str:
+        return ("[dim]Research only: nothing here places trades. Results live in "
+                f"{self.app.output_dir}; the same sweep runs headless with greg-tui --export.[/dim]")

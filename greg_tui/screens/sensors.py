@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from rich.table import Table
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
-from textual.widgets import Static
 
 from greg_core.contract import SENSORS
+from greg_tui.screens.panel import InfoPanel
 
 
 def sensors_table() -> Table:
@@ -23,43 +20,18 @@ def sensors_table() -> Table:
     return table
 
 
-class SensorsScreen(ModalScreen):
+class SensorsScreen(InfoPanel):
     """The sensor catalogue, over any screen."""
 
-    DEFAULT_CSS = """
-    SensorsScreen {
-        align: center middle;
-        background: $background 60%;
-        #sensors-box {
-            width: 90%;
-            max-width: 100;
-            height: auto;
-            max-height: 90%;
-            border: round $primary;
-            background: $surface;
-            padding: 0 1;
-        }
-        #sensors-title, #sensors-table, #sensors-foot {
-            height: auto;
-        }
-        #sensors-title {
-            margin: 0 0 1 0;
-        }
-        #sensors-scroll {
-            height: auto;
-            max-height: 70vh;  /* inside the box's 90%: the list scrolls (keys, wheel) at 80x24 */
-        }
-    }
-    """
+    PANEL_ID = "sensors"
     BINDINGS = [Binding("escape,q,i", "dismiss", "Close")]
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="sensors-box"):
-            yield Static("[b]Sensors[/b]  [dim](escape, q or i closes)[/dim]", id="sensors-title")
-            with VerticalScroll(id="sensors-scroll"):
-                yield Static(sensors_table(), id="sensors-table")
-                yield Static(
-                    "vol pts: annualized volatility points (iv 60 and rv 50 give vrp +10). Daily bars; "
-                    "warm-up rows without a full window are missing, never zero (docs/sensors.md).",
-                    id="sensors-foot",
-                )
+    def title_text(self) -> str:
+        return "[b]Sensors[/b]  [dim](escape, q or i closes)[/dim]"
+
+    def body(self) -> Table:
+        return sensors_table()
+
+    def foot_text(self) -> str:
+        return ("vol pts: annualized volatility points (iv 60 and rv 50 give vrp +10). Daily bars; "
+                "warm-up rows without a full window are missing, never zero (docs/sensors.md).")
