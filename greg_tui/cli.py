@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from greg_tui.command_line import OneLineParser
+from greg_tui.command_line import OneLineParser, interrupted_exit_code
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,11 +57,16 @@ def entry_point() -> None:
     # `uv run`), and an environment with PYTHONDONTWRITEBYTECODE=1 would then recompile them on
     # every start, seconds each time: cache the bytecode the first run compiles instead.
     sys.dont_write_bytecode = False
+    if "--export" in sys.argv[1:]:  # the real process only: tests call main() in their own
+        from greg_tui.command_line import truthful_late_signals
+        from greg_tui.export import published_to
+
+        truthful_late_signals(published_to)
     try:
         code = main()
         sys.stdout.flush()  # a reader gone early fails here, not at the interpreter's exit
-    except KeyboardInterrupt:  # between a command's own handling and the exit: nothing to add
-        code = 130
+    except KeyboardInterrupt as exc:  # between a command's own handling and the exit: nothing to add
+        code = interrupted_exit_code(exc)
     except BrokenPipeError:  # output piped into a reader that stopped early (`| head`): not an error
         # Python's recipe: point stdout at devnull so the flush at exit does not fail again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

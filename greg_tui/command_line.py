@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import signal
 import sys
 import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 from greg_core.errors import one_line
 
@@ -61,6 +63,29 @@ def sigterm_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def truthful_late_signals(published: Callable[[], Path | None]) -> None:
+    """For the rest of a command's process (main thread): SIGINT or SIGTERM once ``published()``
+    names a folder print that the new results were already published there and end the process
+    at once with 130 / 143. Without this, a SIGTERM landing between the run's end and the
+    process's exit would end it silently (the default action) and a Ctrl-C would raise into the
+    interpreter's shutdown. Before anything is published the signals raise as usual
+    (``KeyboardInterrupt``, ``Terminated``), for the run's own handling to report."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def handler(signum, frame):
+        where = published()
+        if where is None:
+            raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+        print(f"interrupted: the new results were already published in {where}", file=sys.stderr, flush=True)
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+        os._exit(128 + signum)  # the work is done and said; nothing left to clean up
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
 
 
 def interrupted_exit_code(exc: BaseException) -> int:

@@ -155,6 +155,15 @@ class _Progress:
             print(f"[{fraction:6.1%}] {message}", file=sys.stderr, flush=True)
 
 
+# The results folder this process's export has published to (None before): what a signal
+# arriving after the run but before the process ends reports (``truthful_late_signals``).
+_published_to: Path | None = None
+
+
+def published_to() -> Path | None:
+    return _published_to
+
+
 def run_export(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     if args.base_dir is None:
@@ -187,6 +196,8 @@ def run_export(args: argparse.Namespace) -> int:
                 bin_mode=args.bin_mode, clip_pct=args.clip_pct, horizon_days=args.horizon,
                 min_episodes=args.min_episodes, rank_by=args.rank_by,
             )
+            global _published_to
+            _published_to = output_dir_for(args.base_dir)
             progress.close()
             if not args.quiet:
                 _print_summary(output_dir_for(args.base_dir), json_path, time.perf_counter() - started)

@@ -44,7 +44,6 @@ REAL = _paths.real_data_dir()
 # Runs the real command line; optionally announces (and slows) every publish step.
 CHILD = """
 import os, signal, sys, time
-sys.dont_write_bytecode = False  # as the greg-tui entry point does: cache the bytecode
 # A shell starting this script in the background makes its children ignore Ctrl-C; a user's
 # terminal does not: restore Python's own handler.
 signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -55,8 +54,9 @@ def step(name):
         print("STEP " + name, flush=True)
     time.sleep(delay)
 store.PUBLISH_CHECKPOINT = step
-from greg_tui.cli import main
-sys.exit(main(sys.argv[1:]))
+from greg_tui.cli import entry_point  # the console script's own entry: its signal handling too
+sys.argv = ["greg-tui", *sys.argv[1:]]
+entry_point()
 """
 METRICS = ["vrp_30d", "adx_14d", "iv_rank_6m", "rsi_14d", "price_vs_ma200", "skew_25d"]  # 15 pairs
 

@@ -21,3 +21,31 @@ def test_output_piped_into_a_reader_that_stops_early_is_not_a_traceback(unbuffer
     _, err = child.communicate(timeout=60)
     assert child.returncode == 0
     assert b"Traceback" not in err and b"BrokenPipe" not in err
+
+
+LATE_SIGNAL = """
+import os, signal, sys, time
+from pathlib import Path
+from greg_tui.command_line import Terminated, truthful_late_signals
+published = None
+truthful_late_signals(lambda: published)
+try:
+    os.kill(os.getpid(), signal.SIGTERM)  # before anything is published: raised for the run's handling
+    time.sleep(5)
+except Terminated:
+    print("raised", flush=True)
+published = Path("/tmp/results")
+os.kill(os.getpid(), getattr(signal, sys.argv[1]))  # after: said, and the process ends at once
+time.sleep(5)
+print("not reached", flush=True)
+"""
+
+
+@pytest.mark.parametrize(("signame", "code"), [("SIGTERM", 143), ("SIGINT", 130)])
+def test_a_signal_after_the_results_are_published_says_so(signame, code):
+    """A signal landing between an export's publish and the process's end (fault trials
+    caught a silent exit -15 there): the truth, and 130 / 143."""
+    child = subprocess.run([sys.executable, "-c", LATE_SIGNAL, signame], capture_output=True, text=True, timeout=60)
+    assert child.stdout.splitlines() == ["raised"]
+    assert child.stderr.strip() == "interrupted: the new results were already published in /tmp/results"
+    assert child.returncode == code
