@@ -37,6 +37,7 @@ import pandas as pd
 
 from greg_core.contract import MAX_IV_POINTS
 from greg_core.realized_vol import DAYS_PER_YEAR
+from synthetic.checks import check_number
 from synthetic.recursion import linear_recurrence
 from synthetic.volatility import VolDynamics, VolProcess
 
@@ -137,15 +138,9 @@ class RegimeParams:
         """Every field's type and range (NaN and infinities are never valid)."""
         if not isinstance(self.name, str) or not self.name.strip():
             raise ValueError(f"name must be a non-empty text, got {self.name!r}")
+        where = f"regime {self.name!r}: "
         for name, (low, high, low_open, high_open) in NUMBER_RANGES.items():
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-                raise ValueError(f"regime {self.name!r}: {name} must be a finite number, got {value!r}")
-            below = value <= low if low_open else value < low
-            above = value >= high if high_open else value > high
-            if below or above:
-                interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
-                raise ValueError(f"regime {self.name!r}: {name} must be in {interval}, got {value!r}")
+            check_number(getattr(self, name), name, low, high, low_open=low_open, high_open=high_open, where=where)
         template = self.skew_template
         if not isinstance(template, dict):
             raise ValueError(f"regime {self.name!r}: skew_template must be an object, got {template!r}")
@@ -157,11 +152,7 @@ class RegimeParams:
         if extra:
             raise ValueError(f"regime {self.name!r}: skew_template has unknown key(s) {', '.join(extra)}")
         for key in sorted(expected):
-            value = template[key]
-            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-                raise ValueError(f"regime {self.name!r}: skew_template.{key} must be a finite number, got {value!r}")
-            if not -0.9 < value < 5.0:
-                raise ValueError(f"regime {self.name!r}: skew_template.{key} must be in (-0.9, 5), got {value!r}")
+            check_number(template[key], f"skew_template.{key}", -0.9, 5.0, low_open=True, high_open=True, where=where)
         unknown = sorted(set(self.fitted) - {f.name for f in fields(self)})
         if unknown:
             raise ValueError(f"regime {self.name!r}: fitted names unknown field(s) {', '.join(unknown)}")

@@ -43,6 +43,7 @@ from functools import cache, cached_property
 
 import numpy as np
 
+from synthetic.checks import check_number
 from synthetic.recursion import linear_recurrence
 
 FORECAST_DAYS = 30
@@ -62,6 +63,21 @@ _CHUNK = 1 << 16
 _MAX_LAGS = 20_000
 _SMALL = 1e-4
 
+
+
+# Each dynamics field's valid interval (closed).
+DYNAMICS_RANGES: dict[str, tuple[float, float]] = {
+    "persistence": (0.0, 0.999),
+    "vol_of_vol": (0.0, 0.5),
+    "news_persistence": (0.0, 0.999),
+    "news_square": (0.0, 0.1),
+    "news_signed": (-0.5, 0.5),
+    "trend_feedback": (-5.0, 5.0),
+    "t_dof": (4.5, 200.0),
+    "trend_half_life": (1.0, 365.0),
+    "iv_news": (0.0, 0.1),
+    "iv_news_persistence": (0.0, 0.999),
+}
 
 @dataclass(frozen=True)
 class VolDynamics:
@@ -91,27 +107,8 @@ class VolDynamics:
     fitted: tuple[str, ...] = field(default_factory=tuple)
 
     def validate(self) -> None:
-        for f in fields(self):
-            if f.name == "fitted":
-                continue
-            value = getattr(self, f.name)
-            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-                raise ValueError(f"{f.name} must be a finite number, got {value!r}")
-        checks = (
-            ("persistence", 0.0 <= self.persistence <= 0.999, "[0, 0.999]"),
-            ("vol_of_vol", 0.0 <= self.vol_of_vol <= 0.5, "[0, 0.5]"),
-            ("news_persistence", 0.0 <= self.news_persistence <= 0.999, "[0, 0.999]"),
-            ("news_square", 0.0 <= self.news_square <= 0.1, "[0, 0.1]"),
-            ("news_signed", abs(self.news_signed) <= 0.5, "[-0.5, 0.5]"),
-            ("trend_feedback", abs(self.trend_feedback) <= 5.0, "[-5, 5]"),
-            ("t_dof", 4.5 <= self.t_dof <= 200.0, "[4.5, 200]"),
-            ("trend_half_life", 1.0 <= self.trend_half_life <= 365.0, "[1, 365]"),
-            ("iv_news", 0.0 <= self.iv_news <= 0.1, "[0, 0.1]"),
-            ("iv_news_persistence", 0.0 <= self.iv_news_persistence <= 0.999, "[0, 0.999]"),
-        )
-        for name, ok, interval in checks:
-            if not ok:
-                raise ValueError(f"{name} must be in {interval}, got {getattr(self, name)!r}")
+        for name, (low, high) in DYNAMICS_RANGES.items():
+            check_number(getattr(self, name), name, low, high)
         if not isinstance(self.fitted, tuple) or not all(isinstance(x, str) for x in self.fitted):
             raise ValueError("fitted must be a list of names")
 

@@ -170,3 +170,16 @@ def test_vol_dynamics_roundtrip() -> None:
     assert VolDynamics.from_dict(DYNAMICS.to_dict()) == DYNAMICS
     with pytest.raises(ValueError):
         VolDynamics.from_dict([1, 2])
+
+
+def test_every_dynamics_field_has_its_interval():
+    """A field added to VolDynamics is validated: it must get an interval in DYNAMICS_RANGES."""
+    from dataclasses import fields
+
+    from synthetic.volatility import DYNAMICS_RANGES, VolDynamics
+
+    assert set(DYNAMICS_RANGES) == {f.name for f in fields(VolDynamics) if f.name != "fitted"}
+    with pytest.raises(ValueError, match=r"news_signed must be in \[-0.5, 0.5\], got 0.7"):
+        VolDynamics(news_signed=0.7).validate()
+    with pytest.raises(ValueError, match="t_dof must be a finite number, got nan"):
+        VolDynamics(t_dof=float("nan")).validate()
