@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 from greg_tui.command_line import OneLineParser, interrupted_exit_code
 
@@ -52,33 +55,52 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _guarded(run: Callable[[], int]) -> int:
+    """``run()``'s exit code, with what can end a command from outside turned into codes: an
+    interrupt that escaped the command's own handling (130 / 143) and a reader that stopped
+    early (``| head``: not an error, 0)."""
+    try:
+        code = run()
+        sys.stdout.flush()  # a reader gone early fails here, not at the interpreter's exit
+    except KeyboardInterrupt as exc:  # between a command's own handling and the exit: nothing to add
+        code = interrupted_exit_code(exc)
+    except BrokenPipeError:
+        # Python's recipe: point stdout at devnull so the flush at exit does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 0
+    return code
+
+
+def export_process(argv: list[str], prog: str = "greg-tui --export") -> NoReturn:
+    """An export as the whole process (``greg-tui --export``, scripts/run_greg_environment_heatmaps.py).
+
+    A signal after the results are published says so (``truthful_late_signals``), and the
+    process ends as soon as its output is flushed (``os._exit``): nothing is left to clean up
+    (files synced, lock released), while the interpreter's teardown would put the signal
+    handlers back to their defaults (a SIGTERM then would end the process silently) and takes
+    tens of ms. Signals are blocked for that last flush: the run's code is the truth by then."""
+    from greg_tui.command_line import truthful_late_signals
+    from greg_tui.export import main as export_main
+    from greg_tui.export import published_to
+
+    truthful_late_signals(published_to)
+    code = _guarded(lambda: export_main(argv, prog=prog))
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)
+
+
 def entry_point() -> None:
     # Start-up is mostly importing numpy, pandas and Textual. uv installs them without
     # bytecode (its compile-bytecode setting recompiles the whole environment on every
     # `uv run`), and an environment with PYTHONDONTWRITEBYTECODE=1 would then recompile them on
     # every start, seconds each time: cache the bytecode the first run compiles instead.
     sys.dont_write_bytecode = False
-    exporting = "--export" in sys.argv[1:]
-    if exporting:  # the real process only: tests call main() in their own
-        from greg_tui.command_line import truthful_late_signals
-        from greg_tui.export import published_to
-
-        truthful_late_signals(published_to)
-    try:
-        code = main()
-        sys.stdout.flush()  # a reader gone early fails here, not at the interpreter's exit
-    except KeyboardInterrupt as exc:  # between a command's own handling and the exit: nothing to add
-        code = interrupted_exit_code(exc)
-    except BrokenPipeError:  # output piped into a reader that stopped early (`| head`): not an error
-        # Python's recipe: point stdout at devnull so the flush at exit does not fail again.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        code = 0
-    if exporting:
-        # Nothing is left to clean up after an export (files synced, lock released): end here
-        # rather than after the interpreter's teardown, which puts the signal handlers back to
-        # their defaults (a SIGTERM then would end the process silently) and takes tens of ms.
-        for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(OSError, ValueError):
-                stream.flush()
-        os._exit(code)
-    sys.exit(code)
+    argv = sys.argv[1:]
+    if "--export" in argv and not (argv and argv[0] == "harvest"):  # as main() dispatches
+        argv.remove("--export")
+        export_process(argv)
+    sys.exit(_guarded(main))

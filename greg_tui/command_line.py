@@ -79,13 +79,14 @@ def truthful_late_signals(published: Callable[[], Path | None]) -> None:
         where = published()
         if where is None:
             raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
-        print(f"interrupted: the new results were already published in {where}", file=sys.stderr, flush=True)
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(Exception):  # stderr may be a closed pipe: exit all the same
+            print(f"interrupted: the new results were already published in {where}", file=sys.stderr, flush=True)
             sys.stdout.flush()
         os._exit(128 + signum)  # the work is done and said; nothing left to clean up
 
-    signal.signal(signal.SIGINT, handler)
-    signal.signal(signal.SIGTERM, handler)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(signum) is not signal.SIG_IGN:  # started ignoring it (`cmd &`): keep ignoring
+            signal.signal(signum, handler)
 
 
 def interrupted_exit_code(exc: BaseException) -> int:

@@ -155,8 +155,8 @@ class _Progress:
             print(f"[{fraction:6.1%}] {message}", file=sys.stderr, flush=True)
 
 
-# The results folder this process's export has published to (None before): what a signal
-# arriving after the run but before the process ends reports (``truthful_late_signals``).
+# The results folder this process's current export has published to (None before): what a
+# signal arriving after the run but before the process ends reports (``truthful_late_signals``).
 _published_to: Path | None = None
 
 
@@ -165,6 +165,8 @@ def published_to() -> Path | None:
 
 
 def run_export(args: argparse.Namespace) -> int:
+    global _published_to
+    _published_to = None  # this run's, not an earlier one's in the same process
     started = time.perf_counter()
     if args.base_dir is None:
         args.base_dir = default_base_dir()
@@ -196,9 +198,9 @@ def run_export(args: argparse.Namespace) -> int:
                 bin_mode=args.bin_mode, clip_pct=args.clip_pct, horizon_days=args.horizon,
                 min_episodes=args.min_episodes, rank_by=args.rank_by,
             )
-            global _published_to
-            _published_to = output_dir_for(args.base_dir)
             progress.close()
+            # After the progress display is closed: a late signal's immediate exit never leaves it drawn.
+            _published_to = output_dir_for(args.base_dir)
             if not args.quiet:
                 _print_summary(output_dir_for(args.base_dir), json_path, time.perf_counter() - started)
     except (SweepCancelled, KeyboardInterrupt) as exc:
@@ -215,8 +217,14 @@ def run_export(args: argparse.Namespace) -> int:
     except GregError as exc:  # bad parameters, bad or missing data, an unusable regime file
         print_error(exc)
         return EXIT_USAGE
-    except OSError as exc:  # disk full, no permission: nothing was published
+    except BrokenPipeError:  # the summary's reader stopped early (`| head`): the entry point's to handle
+        raise
+    except OSError as exc:  # disk full, no permission: nothing was published (unless the summary failed)
         where = f" ({exc.filename})" if exc.filename else ""
+        if _published_to is not None:
+            print_error(f"the results were published in {_published_to}, but their summary could not be read: "
+                        f"{exc.strerror or exc}{where}")
+            return EXIT_FAILED
         print_error(f"cannot write the results to {output_dir_for(args.base_dir)}: {exc.strerror or exc}{where}; "
                     "nothing written, previous results left intact")
         return EXIT_FAILED

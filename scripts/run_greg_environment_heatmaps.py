@@ -18,7 +18,8 @@ import sys
 
 import _paths  # noqa: F401
 
-from greg_tui.export import main
+from greg_tui.cli import export_process
 
 if __name__ == "__main__":
-    sys.exit(main(prog="run_greg_environment_heatmaps.py"))
+    sys.dont_write_bytecode = False  # as the greg-tui entry point: cache the bytecode once
+    export_process(sys.argv[1:], prog="run_greg_environment_heatmaps.py")

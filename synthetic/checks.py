@@ -10,8 +10,13 @@ def check_number(value: object, name: str, low: float, high: float, *, low_open:
                  high_open: bool = False, where: str = "") -> None:
     """``ValueError`` ("{where}{name} must be ...") unless ``value`` is an int or float (not a
     bool), finite, and in [low, high] (an open end excludes its bound)."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValueError(f"{where}{name} must be a finite number, got {value!r}")
+    try:
+        finite = not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
+    except OverflowError:  # an int too large for a float (a 400-digit number in a regime file)
+        finite = False
+    if not finite:
+        shown = repr(value)
+        raise ValueError(f"{where}{name} must be a finite number, got {shown if len(shown) <= 40 else shown[:37] + '...'}")
     below = value <= low if low_open else value < low
     above = value >= high if high_open else value > high
     if below or above:

@@ -63,8 +63,6 @@ _CHUNK = 1 << 16
 _MAX_LAGS = 20_000
 _SMALL = 1e-4
 
-
-
 # Each dynamics field's valid interval (closed).
 DYNAMICS_RANGES: dict[str, tuple[float, float]] = {
     "persistence": (0.0, 0.999),
@@ -78,6 +76,7 @@ DYNAMICS_RANGES: dict[str, tuple[float, float]] = {
     "iv_news": (0.0, 0.1),
     "iv_news_persistence": (0.0, 0.999),
 }
+
 
 @dataclass(frozen=True)
 class VolDynamics:

@@ -263,8 +263,8 @@ def cancelled(cancel: CancelCheck | None) -> bool:
 
 
 # From this many days of lookback a sweep trades some speed for memory: large arrays
-# get their own mappings (greg_core.memory; a 1,000,000-day export peaks at 0.89 GB with
-# them, 1.02 GB without; a 100,000-day sweep would be 30-50% slower with them).
+# get their own mappings (greg_core.memory; a 1,000,000-day export peaks at 877 MiB with
+# them, 995 MiB without; a 100,000-day sweep would be 30-50% slower with them).
 LONG_SPAN_DAYS = 500_000
 
 

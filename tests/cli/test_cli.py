@@ -49,3 +49,21 @@ def test_a_signal_after_the_results_are_published_says_so(signame, code):
     assert child.stdout.splitlines() == ["raised"]
     assert child.stderr.strip() == "interrupted: the new results were already published in /tmp/results"
     assert child.returncode == code
+
+
+@pytest.mark.parametrize("unbuffered", [True, False])
+def test_an_export_summary_piped_into_a_reader_that_stops_early_is_true(tmp_path, unbuffered):
+    """`greg-tui --export | head -0`: the results are published; no "nothing written" line
+    (the summary's broken pipe once reached the disk-error branch), exit 0."""
+    args = ["greg-tui", "--export", "--underlying", "BTC", "--lookback-days", "200", "--metrics", "vrp_30d",
+            "adx_14d", "--base-dir", str(tmp_path)]
+    code = f"import sys; sys.argv = {args!r}; from greg_tui.cli import entry_point; entry_point()"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    if unbuffered:
+        env["PYTHONUNBUFFERED"] = "1"
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    child.stdout.close()
+    _, err = child.communicate(timeout=120)
+    assert child.returncode == 0, err
+    assert b"nothing written" not in err and b"Traceback" not in err
+    assert (tmp_path / "backtest" / "output" / "greg_heatmap_manifest.json").exists()

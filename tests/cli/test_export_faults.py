@@ -189,3 +189,21 @@ def test_ctrl_c_after_the_publish_returned_still_says_the_truth(tmp_path, capsys
     monkeypatch.setattr(run, "write_sweep_outputs", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt))
     assert export(["--underlying", "ETH", "--lookback-days", "200", *SMALL], base) == 130
     assert capsys.readouterr().err == "cancelled: nothing written, previous results left intact\n"
+
+
+def test_an_error_after_the_publish_does_not_say_nothing_was_written(tmp_path, capsys, monkeypatch):
+    """The summary fails to read the published files: the line says they were published."""
+    import greg_tui.export as export_module
+
+    def unreadable(*args, **kwargs):
+        raise OSError(errno.EIO, "Input/output error", "greg_heatmap_manifest.json")
+
+    monkeypatch.setattr(export_module, "_print_summary", unreadable)
+    base = tmp_path / "b"
+    assert export(["--underlying", "BTC", "--lookback-days", "200", *[a for a in SMALL if a != "--quiet"]], base) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    line = err.strip().splitlines()[-1]  # after the progress lines
+    assert line.startswith(f"error: the results were published in {base / 'backtest' / 'output'}, but their summary")
+    assert "nothing written" not in line
+    assert load_sweep_results(base / "backtest" / "output").manifest["parameters"]["x_bins"] == 5

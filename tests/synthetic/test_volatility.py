@@ -183,3 +183,9 @@ def test_every_dynamics_field_has_its_interval():
         VolDynamics(news_signed=0.7).validate()
     with pytest.raises(ValueError, match="t_dof must be a finite number, got nan"):
         VolDynamics(t_dof=float("nan")).validate()
+
+
+def test_a_number_too_large_for_a_float_is_a_field_error_not_a_crash():
+    """A 400-digit integer in a regime file: math.isfinite overflows; one line names the field."""
+    with pytest.raises(ValueError, match=r"persistence must be a finite number, got 1000000000000000000000000000000000000\.\.\."):
+        VolDynamics(persistence=10**400).validate()
