@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -78,15 +77,15 @@ def export_process(argv: list[str], prog: str = "greg-tui --export") -> NoReturn
     process ends as soon as its output is flushed (``os._exit``): nothing is left to clean up
     (files synced, lock released), while the interpreter's teardown would put the signal
     handlers back to their defaults (a SIGTERM then would end the process silently) and takes
-    tens of ms. Signals are blocked for that last flush: the run's code is the truth by then."""
+    tens of ms. A signal during that last flush ends the process at once as well (130 / 143,
+    saying so if the results were published)."""
     from greg_tui.command_line import truthful_late_signals
     from greg_tui.export import main as export_main
     from greg_tui.export import published_to
 
     truthful_late_signals(published_to)
     code = _guarded(lambda: export_main(argv, prog=prog))
-    if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    truthful_late_signals(published_to, ending=True)
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):
             stream.flush()

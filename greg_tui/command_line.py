@@ -65,22 +65,25 @@ def sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def truthful_late_signals(published: Callable[[], Path | None]) -> None:
+def truthful_late_signals(published: Callable[[], Path | None], *, ending: bool = False) -> None:
     """For the rest of a command's process (main thread): SIGINT or SIGTERM once ``published()``
     names a folder print that the new results were already published there and end the process
     at once with 130 / 143. Without this, a SIGTERM landing between the run's end and the
     process's exit would end it silently (the default action) and a Ctrl-C would raise into the
     interpreter's shutdown. Before anything is published the signals raise as usual
-    (``KeyboardInterrupt``, ``Terminated``), for the run's own handling to report."""
+    (``KeyboardInterrupt``, ``Terminated``), for the run's own handling to report; once the
+    command has finished (``ending``: only its output is left to flush) they end the process
+    at once in any case, saying the truth if something was published."""
     if threading.current_thread() is not threading.main_thread():
         return
 
     def handler(signum, frame):
         where = published()
-        if where is None:
+        if where is None and not ending:
             raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
         with contextlib.suppress(Exception):  # stderr may be a closed pipe: exit all the same
-            print(f"interrupted: the new results were already published in {where}", file=sys.stderr, flush=True)
+            if where is not None:
+                print(f"interrupted: the new results were already published in {where}", file=sys.stderr, flush=True)
             sys.stdout.flush()
         os._exit(128 + signum)  # the work is done and said; nothing left to clean up
 

@@ -67,3 +67,18 @@ def test_an_export_summary_piped_into_a_reader_that_stops_early_is_true(tmp_path
     assert child.returncode == 0, err
     assert b"nothing written" not in err and b"Traceback" not in err
     assert (tmp_path / "backtest" / "output" / "greg_heatmap_manifest.json").exists()
+
+
+ENDING = """
+import os, signal, sys, time
+from greg_tui.command_line import truthful_late_signals
+truthful_late_signals(lambda: None, ending=True)  # the command is done, nothing was published
+os.kill(os.getpid(), signal.SIGTERM)
+time.sleep(5)
+print("not reached", flush=True)
+"""
+
+
+def test_a_signal_while_a_finished_command_flushes_ends_it_without_a_claim():
+    child = subprocess.run([sys.executable, "-c", ENDING], capture_output=True, text=True, timeout=60)
+    assert (child.returncode, child.stdout, child.stderr) == (143, "", "")
