@@ -27,6 +27,8 @@ LATE_SIGNAL = """
 import os, signal, sys, time
 from pathlib import Path
 from greg_tui.command_line import Terminated, truthful_late_signals
+# Started in the background (CI), a process inherits Ctrl-C ignored: start as a terminal would.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 published = None
 truthful_late_signals(lambda: published)
 try:
@@ -82,3 +84,20 @@ print("not reached", flush=True)
 def test_a_signal_while_a_finished_command_flushes_ends_it_without_a_claim():
     child = subprocess.run([sys.executable, "-c", ENDING], capture_output=True, text=True, timeout=60)
     assert (child.returncode, child.stdout, child.stderr) == (143, "", "")
+
+
+IGNORED = """
+import os, signal, time
+from pathlib import Path
+from greg_tui.command_line import truthful_late_signals
+signal.signal(signal.SIGINT, signal.SIG_IGN)  # started with `cmd &`: Ctrl-C is not for it
+truthful_late_signals(lambda: Path("/tmp/results"))
+os.kill(os.getpid(), signal.SIGINT)
+time.sleep(0.2)
+print("still running", flush=True)
+"""
+
+
+def test_an_ignored_ctrl_c_stays_ignored():
+    child = subprocess.run([sys.executable, "-c", IGNORED], capture_output=True, text=True, timeout=60)
+    assert (child.returncode, child.stdout.strip(), child.stderr) == (0, "still running", "")
