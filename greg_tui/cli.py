@@ -18,7 +18,9 @@ from typing import NoReturn
 from greg_tui.command_line import OneLineParser, interrupted_exit_code
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, as_process: bool = False) -> int:
+    """Dispatch a command line; ``as_process``: this is the whole process (the console
+    script), so an export runs as ``export_process`` and ends the process itself."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "harvest":
         from greg_tui.harvest_cli import main as harvest_main
@@ -28,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
         from greg_tui.export import main as export_main
 
         argv.remove("--export")
+        if as_process:
+            export_process(argv)
         return export_main(argv, prog="greg-tui --export")
 
     parser = OneLineParser(
@@ -98,8 +102,4 @@ def entry_point() -> None:
     # `uv run`), and an environment with PYTHONDONTWRITEBYTECODE=1 would then recompile them on
     # every start, seconds each time: cache the bytecode the first run compiles instead.
     sys.dont_write_bytecode = False
-    argv = sys.argv[1:]
-    if "--export" in argv and not (argv and argv[0] == "harvest"):  # as main() dispatches
-        argv.remove("--export")
-        export_process(argv)
-    sys.exit(_guarded(main))
+    sys.exit(_guarded(lambda: main(as_process=True)))
