@@ -159,7 +159,8 @@ def episode_mask(
 
 def _sort_order(codes: np.ndarray) -> np.ndarray:
     """``argsort(codes, kind="stable")``; a counting sort when the codes are distinct and
-    dense (the usual (key, day) grid), which is linear instead of n log n."""
+    dense (the usual (key, day) grid), else ``stable_key_order``'s radix passes (both linear
+    instead of n log n where the codes allow)."""
     n = len(codes)
     size = int(codes.max()) + 1
     if size <= 4 * n:
@@ -169,7 +170,7 @@ def _sort_order(codes: np.ndarray) -> np.ndarray:
             order = np.empty(n, dtype=np.int64)
             order[np.cumsum(present)[codes] - 1] = np.arange(n)
             return order
-    return np.argsort(codes, kind="stable")
+    return stable_key_order(codes)
 
 
 def stable_key_order(keys: np.ndarray) -> np.ndarray:
