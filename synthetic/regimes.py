@@ -35,9 +35,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from greg_core.checks import check_number
 from greg_core.contract import MAX_IV_POINTS
 from greg_core.realized_vol import DAYS_PER_YEAR
-from synthetic.checks import check_number
 from synthetic.recursion import linear_recurrence
 from synthetic.volatility import VolDynamics, VolProcess
 

@@ -43,7 +43,7 @@ from functools import cache, cached_property
 
 import numpy as np
 
-from synthetic.checks import check_number
+from greg_core.checks import check_number
 from synthetic.recursion import linear_recurrence
 
 FORECAST_DAYS = 30

@@ -40,6 +40,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from greg_core.checks import is_finite_number
 from greg_core.contract import SENSOR_NAMES
 from greg_core.errors import SelectorSpecError
 from greg_core.formatting import fmt_threshold
@@ -528,9 +529,7 @@ def _flatten_calibration(block: Any, source: str, prefix: str = "") -> dict[str,
         name = prefix + key
         if isinstance(value, Mapping):
             flat.update(_flatten_calibration(value, source, name + "."))
-        elif (
-            isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-        ):
+        elif is_finite_number(value):
             if name in SENSOR_NAMES:
                 raise SelectorSpecError(f"{source}: calibration name '{name}' shadows a sensor")
             flat[name] = float(value)

@@ -234,6 +234,10 @@ def test_bad_calibration_is_rejected():
         SelectorSpecError, match="calibration 'safety_adx_high' must be a finite number"
     ):
         selector_spec_from_dict(spec_with(safety_adx_high="35"))
+    with pytest.raises(  # too large for a float: not an OverflowError out of math.isfinite
+        SelectorSpecError, match="calibration 'safety_adx_high' must be a finite number"
+    ):
+        selector_spec_from_dict(spec_with(safety_adx_high=10**400))
 
 
 def test_bad_json_file_names_the_file(tmp_path: Path):
