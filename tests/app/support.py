@@ -70,6 +70,14 @@ async def wait_for_scan(pilot, app: GregApp, timeout: float = 60.0) -> None:
     await wait_until(pilot, lambda: not app.scan.running, timeout, "the scan to end")
 
 
+async def press_and_settle(pilot, *keys: str) -> None:
+    """Press ``keys``, then wait until the app's workers are done and their messages handled
+    (opening an area, a reload, a rebuild)."""
+    await pilot.press(*keys)
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
 async def wait_until(pilot, predicate, timeout: float = 30.0, what: str = "the condition") -> None:
     """Pause until ``predicate()`` holds (a cancelled thread worker keeps running after its
     Textual worker is cancelled, so tests wait for the app state, not for the workers)."""

@@ -16,7 +16,7 @@ from rich.color import Color
 from textual.filter import dim_color
 
 from greg_tui.app import DARK_THEME, LIGHT_THEME
-from tests.app.support import make_app, screen_lines, screen_text
+from tests.app.support import make_app, press_and_settle, screen_lines, screen_text
 
 MINIMUM = 4.5
 
@@ -79,9 +79,7 @@ async def test_every_screen_has_readable_text_in_both_themes(results_base):
             app.theme = theme
             for keys in (("1",), ("2",), ("e",), ("3",), ("4",), ("5",), ("7",), ("question_mark",), ("escape", "i"),
                          ("escape", "1", "down")):
-                await pilot.press(*keys)
-                await app.workers.wait_for_complete()
-                await pilot.pause()
+                await press_and_settle(pilot, *keys)
                 found = low_contrast(app)
                 if found:
                     problems[(theme, "+".join(keys))] = sorted(set(found))[:8]

@@ -17,7 +17,7 @@ from greg_tui.screens.grid import GridScreen
 from greg_tui.screens.selector import SelectorScreen
 from greg_tui.screens.setup import SetupScreen
 from greg_tui.widgets.grid.heatmap import Heatmap
-from tests.app.support import ABSENT, make_app, small_app, wait_for_scan
+from tests.app.support import ABSENT, make_app, press_and_settle, small_app, wait_for_scan
 
 
 def _text(widget) -> str:
@@ -104,9 +104,7 @@ async def test_setup_offers_sources_and_validates_the_data_folder(tmp_path):
         source.value = "history"
         folder.value = str(data_dir)
         await pilot.pause()
-        await pilot.press("escape", "5")  # leave the folder field, then go to the selector
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await press_and_settle(pilot, "escape", "5")  # leave the folder field, then go to the selector
         assert isinstance(app.screen, SelectorScreen) and app.screen.source == "history"
         head = _text(app.screen.query_one("#selector-head", Static))
         assert "No usable history data" in head and str(data_dir) in head
@@ -131,9 +129,7 @@ async def test_regime_file_reaches_the_sweep_and_the_selector(tmp_path):
         await wait_for_scan(pilot, app)
         description = app.results.manifest["underlyings"]["BTC"]["description"]
         assert f"regimes: {app.regime_file}" in description
-        await pilot.press("5")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await press_and_settle(pilot, "5")
         assert str(app.regime_file) in _text(app.screen.query_one("#selector-head", Static))
 
 

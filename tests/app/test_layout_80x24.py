@@ -7,7 +7,7 @@ from __future__ import annotations
 from textual.widgets import Button
 
 from greg_tui.widgets.sweetspots.table import SpotTable
-from tests.app.support import make_app, screen_text
+from tests.app.support import make_app, press_and_settle, screen_text
 
 
 def _row(text: str, starts: str) -> str:
@@ -56,9 +56,7 @@ async def test_setup_run_button_and_status_are_on_screen_at_80x24(results_base):
 async def test_selector_footer_and_regimes_columns_at_80x24(results_base):
     app = make_app(results_base)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("5")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await press_and_settle(pilot, "5")
         footer = screen_text(app).splitlines()[-1]
         for key in ("u Underlying", "c Source", "p Policy", "[]", "g Date", "r Run", "? Help", "q Quit"):
             assert key in footer, footer

@@ -16,7 +16,7 @@ from greg_core.settings import output_dir_for
 from greg_tui.areas import AREA_BY_MODE
 from greg_tui.messages import ResultsRead
 from greg_tui.screens.scorecard import ScorecardScreen
-from tests.app.support import make_app, screen_text, static_text
+from tests.app.support import make_app, press_and_settle, screen_text, static_text
 
 KEY = AREA_BY_MODE["scorecard"].key
 
@@ -34,9 +34,7 @@ def _part(app, name: str, width: int = 78) -> str:
 
 
 async def _open(app, pilot) -> ScorecardScreen:
-    await pilot.press(KEY)
-    await app.workers.wait_for_complete()
-    await pilot.pause()
+    await press_and_settle(pilot, KEY)
     assert isinstance(app.screen, ScorecardScreen)
     return app.screen
 

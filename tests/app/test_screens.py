@@ -19,7 +19,7 @@ from greg_tui.screens.sweetspots import SweetSpotsScreen
 from greg_tui.widgets.grid.heatmap import DARK_PALETTE, LIGHT_PALETTE, Heatmap
 from greg_tui.widgets.sweetspots.rows import ALL, COLUMN_KEYS, RowFilter
 from greg_tui.widgets.sweetspots.table import SpotTable
-from tests.app.support import make_app, static_text
+from tests.app.support import make_app, press_and_settle, static_text
 
 
 def _text(widget) -> str:
@@ -93,9 +93,7 @@ async def test_truncated_grids_and_bad_records_show_error_panel(results_base):
         assert GRIDS_NAME in _text(app.screen.query_one("#spots-empty", Static))
         # A fresh scan replaces the damaged files.
         app.set_config(app.config.with_values(lookback_days="300"))
-        await pilot.press("r")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await press_and_settle(pilot, "r")
         assert app.results is not None and app.results_error is None
     (output_dir_for(results_base) / JSON_NAME).write_text(json.dumps({"not": "a list"}), encoding="utf-8")
     app = make_app(results_base)
@@ -121,9 +119,7 @@ async def test_regimes_screen_shows_default_model_and_rebuild_without_data(tmp_p
         assert "dwell" in static_text(screen.query_one("#regime-matrix", Static))
         await pilot.press("u")
         assert screen.underlying == "ETH"
-        await pilot.press("b")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await press_and_settle(pilot, "b")
         errors = [n for n in app.notes if n[2] == "error"]
         assert errors and "No real data" in errors[0][1]
         assert not app.regime_file.exists()
@@ -134,9 +130,7 @@ async def test_regime_rebuild_from_real_data_writes_the_tmp_file(tmp_path, real_
     app.regime_builder = partial(build_regime_model, calibrate=False)  # fast: skip phi_iv search
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("4")
-        await pilot.press("b")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await press_and_settle(pilot, "b")
         assert app.regime_file.exists(), app.notes
         assert any(n[0] == "Regimes rebuilt" for n in app.notes)
         provenance = _text(app.screen.query_one("#regime-provenance", Static))
@@ -167,9 +161,7 @@ async def test_selector_screen_shows_a_decision(tmp_path):
         assert screen.policy == "ignore-missing"
         assert "ignore-missing" in _text(screen.query_one("#decision-head", Static))
         # Without real data, the history source says so.
-        await pilot.press("c")  # synthetic -> history
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await press_and_settle(pilot, "c")  # synthetic -> history
         assert "No usable history data" in _text(screen.query_one("#selector-head", Static))
 
 

@@ -19,7 +19,7 @@ from greg_tui.screens.selector import SelectorScreen
 from greg_tui.widgets.selector.render import decision_table, next_outcome_text
 from greg_tui.widgets.selector.span import SpanKey, load_span, outcome_trust_for, span_from_data
 from synthetic.regime_model import load_regime_model
-from tests.app.support import make_app, rich_text, static_text, wait_until
+from tests.app.support import make_app, press_and_settle, rich_text, static_text, wait_until
 
 HORIZON = 4
 DAYS = 12
@@ -89,9 +89,7 @@ def test_synthetic_outcomes_carry_the_realism_verdict(tmp_path: Path):
 async def test_selector_shows_what_happened_next(tmp_path):
     app = make_app(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("5")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await press_and_settle(pilot, "5")
         screen = app.screen
         assert isinstance(screen, SelectorScreen)
         sensors = screen._span.sensors
@@ -131,9 +129,7 @@ async def test_coming_back_after_the_regime_file_changed_reloads(tmp_path):
         screen = app.screen
         first = screen._span
         await pilot.press("1")
-        await pilot.press("5")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await press_and_settle(pilot, "5")
         assert screen._span is first  # nothing changed: the same span, the same day
         await pilot.press("1")
         app.regime_file.write_text("{}")  # rebuilt meanwhile (here: unusable, so the defaults)

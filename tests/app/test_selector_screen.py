@@ -9,7 +9,7 @@ from textual.widgets import Input, Static
 
 from backtest.selector.evaluate import evaluate_sample
 from greg_tui.screens.selector import SelectorScreen, latest_with_data, position_on_or_before
-from tests.app.support import make_app, screen_text, static_text
+from tests.app.support import make_app, press_and_settle, screen_text, static_text
 
 
 def test_the_decision_carries_each_steps_rule_and_clauses():
@@ -44,9 +44,7 @@ def test_latest_day_with_data_and_dates():
 async def test_selector_shows_the_waterfall_and_goes_to_a_date(tmp_path):
     app = make_app(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("5")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await press_and_settle(pilot, "5")
         screen = app.screen
         assert isinstance(screen, SelectorScreen)
         steps = static_text(screen.query_one("#decision-steps", Static), width=160)
@@ -83,9 +81,7 @@ async def test_harvested_source_opens_on_the_latest_day_with_data(tmp_path, real
     app = make_app(tmp_path, data_dir=real_dir)
     async with app.run_test(size=(120, 40)) as pilot:
         app.set_config(app.config.with_values(source="harvested"))
-        await pilot.press("5")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await press_and_settle(pilot, "5")
         head = static_text(app.screen.query_one("#selector-head", Static))
         assert "2025-11-" in head and "latest day with data" in head, head
         await pilot.press("right_square_bracket", "right_square_bracket")
@@ -109,27 +105,22 @@ async def test_at_80x24_the_page_scrolls_back_to_the_verdict(tmp_path):
 
     app = make_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("5")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await press_and_settle(pilot, "5")
         body = app.screen.query_one("#selector-body", VerticalScroll)
         assert body.max_scroll_y > 0  # the page is taller than the terminal
-        for key in ("tab", "tab", "pagedown", "pagedown"):
-            await pilot.press(key)
-        await pilot.pause()
-        assert body.scroll_y > 0
-        await pilot.press("home")
-        await pilot.pause()
-        assert body.scroll_y == 0
+
+        async def page_down_then_home(*before: str) -> None:
+            await pilot.press(*before, "pagedown", "pagedown")
+            await pilot.pause()
+            assert body.scroll_y > 0
+            await pilot.press("home")
+            await pilot.pause()
+            assert body.scroll_y == 0
+
+        await page_down_then_home("tab", "tab")
         # After going to a date the page keys still work (the closed field left no focus).
         day = f"{app.screen._span.sensors.index[-40]:%Y-%m-%d}"
         await pilot.press("g", *(["backspace"] * 10), *day, "enter")
         await pilot.pause()
-        for key in ("pagedown", "pagedown"):
-            await pilot.press(key)
-        await pilot.pause()
-        assert body.scroll_y > 0
-        await pilot.press("home")
-        await pilot.pause()
-        assert body.scroll_y == 0
+        await page_down_then_home()
         assert static_text(app.screen.query_one("#decision-head", Static)).strip()
