@@ -221,8 +221,8 @@ def run_export(args: argparse.Namespace) -> int:
         raise
     except OSError as exc:  # disk full, no permission: nothing was published (unless the summary failed)
         where = f" ({exc.filename})" if exc.filename else ""
-        if _published_to is not None:
-            print_error(f"the results were published in {_published_to}, but their summary could not be read: "
+        if _last_published(args.base_dir) != before:  # as for an interruption: did this run publish?
+            print_error(f"the results were published in {output_dir_for(args.base_dir)}, but their summary could not be read: "
                         f"{exc.strerror or exc}{where}")
             return EXIT_FAILED
         print_error(f"cannot write the results to {output_dir_for(args.base_dir)}: {exc.strerror or exc}{where}; "
