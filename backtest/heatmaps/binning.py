@@ -194,8 +194,9 @@ class PairGrid:
 
 def strategy_weights(counted: np.ndarray, scores: np.ndarray) -> np.ndarray:
     """The per-sample weights ``compute_pair_grid`` sums per cell, built once per data set:
-    a C-contiguous float64 ``(n, 1 + 2 * strategies)`` matrix: a column of ones (the sample
-    count), the counted flags, then the scores (non-finite scores as 0)."""
+    a float64 ``(n, 1 + 2 * strategies)`` matrix: a column of ones (the sample count), the
+    counted flags, then the scores (non-finite scores as 0). Column-major (Fortran order):
+    each column is contiguous, as the per-column ``np.bincount`` reads it."""
     counted = np.asarray(counted)
     scores = np.asarray(scores, dtype=float)
     if counted.shape != scores.shape or counted.ndim != 2:
@@ -203,7 +204,7 @@ def strategy_weights(counted: np.ndarray, scores: np.ndarray) -> np.ndarray:
     if not np.isfinite(scores).all():
         scores = np.nan_to_num(scores, nan=0.0, posinf=0.0, neginf=0.0)
     n, n_strategies = counted.shape
-    weights = np.empty((n, 1 + 2 * n_strategies))
+    weights = np.empty((n, 1 + 2 * n_strategies), order="F")
     weights[:, 0] = 1.0
     weights[:, 1 : 1 + n_strategies] = counted
     weights[:, 1 + n_strategies :] = scores
@@ -239,12 +240,6 @@ def sample_cells(grid: PairGrid, x: np.ndarray, y: np.ndarray, bin_cache: BinCac
     return _flat_cells(ix, iy, grid.shape[1])
 
 
-# Pairs binned in one bincount pass hold at most this many (pair, sample) entries, so memory
-# stays bounded on very long samples (28 pairs of 3 years go in one pass, of 1,000,000 days
-# one at a time: about 50 MB of temporaries instead of 200 for four, at the same speed).
-BATCH_ENTRIES = 1 << 20
-
-
 def compute_pair_grids(
     pairs: list[tuple[np.ndarray, np.ndarray, str, str]],
     weights: np.ndarray,
@@ -257,8 +252,11 @@ def compute_pair_grids(
     binning: Binning = EQUAL_WIDTH,
 ) -> list[PairGrid]:
     """``compute_pair_grid`` for many (x, y, x_metric, y_metric) pairs of one data set: each
-    pair's edges and bins, then the per-cell sums of all pairs by one ``np.bincount`` per
-    weight column (each cell still summed in sample order, so the sums are the same)."""
+    pair's edges and bins, then its per-cell sums by one ``np.bincount`` per weight column,
+    each cell summed in sample order.
+
+    Pair by pair over contiguous weight columns: a gather of every (pair, sample) weight
+    per column cost 3-6x more on long spans, and only one pair's cells exist at a time."""
     n = weights.shape[0]
     n_strategies = (weights.shape[1] - 1) // 2
     if weights.shape != (n, 1 + 2 * n_strategies):
@@ -280,35 +278,33 @@ def compute_pair_grids(
         iy = _axis_bins(y, y_edges, y_metric, bin_cache)
         return x_metric, y_metric, x_edges, y_edges, _flat_cells(ix, iy, y_bins), n_present
 
+    columns = weights.shape[1] - 1
     grids: list[PairGrid] = []
-    per_batch = max(1, BATCH_ENTRIES // max(n, 1))
-    for first in range(0, len(pairs), per_batch):
-        # Each batch's pairs binned when it is summed: only one batch's cells exist at a time.
-        batch = [prepare(*pair) for pair in pairs[first : first + per_batch]]
-        cells = np.stack([item[4] for item in batch]) if n else np.zeros((len(batch), 0), dtype=np.int32)
-        pair_index, sample = np.nonzero(cells >= 0)  # pair-major, then sample order
-        key = pair_index * n_cells + cells[pair_index, sample]  # int64: pair_index is
-        size = len(batch) * n_cells
-        counts = np.bincount(key, minlength=size).reshape(len(batch), x_bins, y_bins).astype(np.int64)
-        sums = np.empty((weights.shape[1] - 1, size))
-        for column in range(1, weights.shape[1]):
-            sums[column - 1] = np.bincount(key, weights=weights[sample, column], minlength=size)
-        sums = sums.reshape(weights.shape[1] - 1, len(batch), x_bins, y_bins)
-        for position, (x_metric, y_metric, x_edges, y_edges, _cell, n_present) in enumerate(batch):
-            grids.append(
-                PairGrid(
-                    x_metric=x_metric,
-                    y_metric=y_metric,
-                    x_edges=x_edges,
-                    y_edges=y_edges,
-                    counts=counts[position],
-                    selected=np.rint(sums[:n_strategies, position]).astype(np.int64),
-                    score_sum=np.ascontiguousarray(sums[n_strategies:, position]),
-                    total_samples=n_present,
-                    outside=n_present - int(counts[position].sum()),
-                    missing=n - n_present,
-                )
+    for pair in pairs:
+        x_metric, y_metric, x_edges, y_edges, cells, n_present = prepare(*pair)
+        inside = cells >= 0
+        every = bool(inside.all())
+        keys = cells if every else cells[inside]
+        counts = np.bincount(keys, minlength=n_cells).astype(np.int64)
+        sums = np.empty((columns, n_cells))
+        for column in range(columns):
+            weight = weights[:, column + 1]
+            sums[column] = np.bincount(keys, weights=weight if every else weight[inside], minlength=n_cells)
+        sums = sums.reshape(columns, x_bins, y_bins)
+        grids.append(
+            PairGrid(
+                x_metric=x_metric,
+                y_metric=y_metric,
+                x_edges=x_edges,
+                y_edges=y_edges,
+                counts=counts.reshape(x_bins, y_bins),
+                selected=np.rint(sums[:n_strategies]).astype(np.int64),
+                score_sum=np.ascontiguousarray(sums[n_strategies:]),
+                total_samples=n_present,
+                outside=n_present - int(counts.sum()),
+                missing=n - n_present,
             )
+        )
     return grids
 
 
