@@ -222,22 +222,15 @@ def sweet_spots(
     pair's outcomes per cell, which give each spot its outcome blocks; ``strategy_keys``
     names the columns' groups in them. Every strategy is ranked in one pass."""
     n_strategies = grid.selected.shape[0]
-    occupancy, pass_rate, sweetness = grid.occupancy, grid.pass_rate, grid.sweetness
-    keep = ((occupancy >= min_env_frac) & (grid.counts > 0))[None] & (pass_rate >= min_pass_frac)
     with_outcomes = edge is not None and strategy_keys is not None
     rows = [edge.group_index(key) for key in strategy_keys] if with_outcomes else []
+    bound = None
     if rank_by == "edge":
         if not with_outcomes:
             raise ValueError("ranking by edge needs the forward outcomes of the pair")
-        bound = edge.ci_low[rows]
-        keep &= ~edge.thin(min_episodes)[rows] & np.isfinite(bound)
-    column, ix, iy = np.nonzero(keep)
-    first_key = -(sweetness if rank_by == "sweetness" else bound)[column, ix, iy]
-    order = np.lexsort((iy, ix, -grid.counts[ix, iy], first_key, column))
-    column, ix, iy = column[order], ix[order], iy[order]
-    rank = np.arange(len(column)) - np.searchsorted(column, column)  # position within its strategy
-    top = rank < top_k
-    column, ix, iy = column[top], ix[top], iy[top]
+        bound = np.where(edge.thin(min_episodes)[rows], np.nan, edge.ci_low[rows])
+    column, ix, iy = ranked_cells(grid, min_env_frac, min_pass_frac, top_k, bound)
+    occupancy, pass_rate, sweetness = grid.occupancy, grid.pass_rate, grid.sweetness
 
     # Everything a spot shows, gathered once for all of them.
     values = {
@@ -266,6 +259,25 @@ def sweet_spots(
             )
         )
     return [tuple(spots) for spots in result]
+
+
+def ranked_cells(
+    grid: PairGrid, min_env_frac: float, min_pass_frac: float, top_k: int, bound: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ranking rule: (strategy column, x bin, y bin) of each strategy's top-K cells with
+    occupancy >= min_env_frac and pass rate >= min_pass_frac, by strategy, then best first:
+    by sweetness, or, with ``bound`` ((strategies, x, y)), by it, cells where it is not
+    finite left out; ties by more samples, lower x bin, lower y bin."""
+    keep = ((grid.occupancy >= min_env_frac) & (grid.counts > 0))[None] & (grid.pass_rate >= min_pass_frac)
+    if bound is not None:
+        keep &= np.isfinite(bound)
+    column, ix, iy = np.nonzero(keep)
+    first_key = -(grid.sweetness if bound is None else bound)[column, ix, iy]
+    order = np.lexsort((iy, ix, -grid.counts[ix, iy], first_key, column))
+    column, ix, iy = column[order], ix[order], iy[order]
+    rank = np.arange(len(column)) - np.searchsorted(column, column)  # position within its strategy
+    top = rank < top_k
+    return column[top], ix[top], iy[top]
 
 
 def _blocks(cells: CellOutcomes, groups: list[int], ix: np.ndarray, iy: np.ndarray, min_episodes: int) -> list[OutcomeBlock]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from backtest.heatmaps.binning import Binning, compute_pair_grids, sample_cells, strategy_weights
-from backtest.heatmaps.sweetspots import SweetSpot, sweet_spots
+from backtest.heatmaps.sweetspots import SweetSpot, ranked_cells
 from backtest.outcomes.stats import batches
 
 
@@ -96,17 +96,18 @@ def early_spots(
         edge_mean, edge_n = _cell_means(late_edge[sample], keys, n_columns * n_cells)
         if late_pnl is not None:
             pnl_mean, pnl_n = _cell_means(late_pnl[sample, column], keys, n_columns * n_cells)
-        per_column = []
-        for c, spots in enumerate(sweet_spots(early, min_env_frac, min_pass_frac, top_k)):
-            found = []
-            for spot in spots:
-                key = c * n_cells + spot.x_bin * y_bins + spot.y_bin
-                found.append(EarlySpot(
-                    spot.x_low, spot.x_high, spot.y_low, spot.y_high,
-                    _number(edge_mean[key]), int(edge_n[key]),
-                    _number(pnl_mean[key]) if late_pnl is not None else None,
-                    int(pnl_n[key]) if late_pnl is not None else 0,
-                ))
-            per_column.append(found)
+        # The early spots' cells by the one ranking rule; only their edges and keys are needed.
+        column, ix, iy = ranked_cells(early, min_env_frac, min_pass_frac, top_k)
+        keys = (column * n_cells + ix * y_bins + iy).tolist()
+        x_low, x_high = early.x_edges[ix].tolist(), early.x_edges[ix + 1].tolist()
+        y_low, y_high = early.y_edges[iy].tolist(), early.y_edges[iy + 1].tolist()
+        per_column: list[list[EarlySpot]] = [[] for _ in range(n_columns)]
+        for i, (c, key) in enumerate(zip(column.tolist(), keys, strict=True)):
+            per_column[c].append(EarlySpot(
+                x_low[i], x_high[i], y_low[i], y_high[i],
+                _number(edge_mean[key]), int(edge_n[key]),
+                _number(pnl_mean[key]) if late_pnl is not None else None,
+                int(pnl_n[key]) if late_pnl is not None else 0,
+            ))
         result.append(per_column)
     return result
