@@ -15,7 +15,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from backtest.heatmaps.binning import Binning, compute_pair_grids, sample_cells, strategy_weights
+from backtest.heatmaps.binning import (
+    BinCache,
+    Binning,
+    compute_pair_grids,
+    sample_cells,
+    strategy_weights,
+)
 from backtest.heatmaps.sweetspots import SweetSpot, ranked_cells
 from backtest.outcomes.stats import batches
 
@@ -78,19 +84,30 @@ def early_spots(
             pairs[run], counted, scores, in_sample, out_of_sample, edge, pnl, x_bins=x_bins, y_bins=y_bins,
             binning=binning, min_env_frac=min_env_frac, min_pass_frac=min_pass_frac, top_k=top_k,
         )]
+    # Each metric's earlier and later samples taken once, and binned once per distinct edges
+    # (the caches are keyed by metric name: one per set of samples).
+    early_values: dict[str, np.ndarray] = {}
+    late_values: dict[str, np.ndarray] = {}
+    for x, y, xm, ym in pairs:
+        for values, name in ((x, xm), (y, ym)):
+            if name not in early_values:
+                early_values[name], late_values[name] = values[in_sample], values[out_of_sample]
+    early_cache: BinCache = {}
+    late_cache: BinCache = {}
     early_grids = compute_pair_grids(
-        [(x[in_sample], y[in_sample], xm, ym) for x, y, xm, ym in pairs],
+        [(early_values[xm], early_values[ym], xm, ym) for _, _, xm, ym in pairs],
         strategy_weights(counted[in_sample], scores[in_sample]), x_bins, y_bins, binning=binning,
+        bin_cache=early_cache,
     )
     late_edge = edge[out_of_sample]
     late_pnl = np.column_stack([values[out_of_sample] for values in pnl]) if pnl else None
     late_counted = counted[out_of_sample]
     n_columns, n_cells = counted.shape[1], x_bins * y_bins
     result = []
-    for (x, y, _xm, _ym), early in zip(pairs, early_grids, strict=True):
+    for (_x, _y, xm, ym), early in zip(pairs, early_grids, strict=True):
         # The later third's samples in the early grid's cells (the same bins the spots were
         # chosen on), per strategy column: one bincount for every spot of the pair.
-        late_cells = sample_cells(early, x[out_of_sample], y[out_of_sample])
+        late_cells = sample_cells(early, late_values[xm], late_values[ym], late_cache)
         sample, column = np.nonzero(late_counted & (late_cells >= 0)[:, None])
         keys = column * n_cells + late_cells[sample]
         edge_mean, edge_n = _cell_means(late_edge[sample], keys, n_columns * n_cells)
