@@ -64,6 +64,9 @@ class GridScreen(AreaScreen):
         Binding("u", "underlying(1)", "Underlying"),
         Binding("U", "underlying(-1)", "Previous underlying", show=False),
         Binding("x", "export", "Export", tooltip="Write this grid (every cell, with the layer) as CSV"),
+        # The grid's own keys fill an 80-column footer: F5 still reloads here, unlisted, so
+        # "q Quit" stays on screen.
+        Binding("f5", "app.reload", "Reload", key_display="F5", show=False, tooltip="Read the results folder again"),
     ]
 
     underlying: reactive[str] = reactive("")

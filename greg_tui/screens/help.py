@@ -16,15 +16,17 @@ def _key_name(app, binding: Binding) -> str:
     return " ".join(app.get_key_display(Binding(key, binding.action)) for key in binding.key.split(","))
 
 
-def _rows(app, bindings, extra: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
-    """(key, what it does) per binding with a description, each (key, description) once."""
+def _rows(app, bindings, extra: tuple[tuple[str, str], ...],
+          listed: list[tuple[str, str]] = ()) -> list[tuple[str, str]]:
+    """(key, what it does) per binding with a description, each (key, description) once;
+    rows already ``listed`` (an app key a screen re-binds only to keep it off its footer) left out."""
     rows: list[tuple[str, str]] = []
     for binding in bindings:
         if not isinstance(binding, Binding) or binding.system:
             continue
         description = binding.tooltip or binding.description
         row = (_key_name(app, binding), description)
-        if description and row not in rows and all(d != description for _k, d in rows):
+        if description and row not in rows and row not in listed and all(d != description for _k, d in rows):
             rows.append(row)
     return rows + list(extra)
 
@@ -35,13 +37,14 @@ def bindings_table(app) -> Table:
     table = Table(box=None, show_header=False, padding=(0, 2, 0, 0), expand=True)
     table.add_column("key", style="bold", width=16)
     table.add_column("does", ratio=1)
-    sections = [("Everywhere", _rows(app, app.BINDINGS, ()))]
+    everywhere = _rows(app, app.BINDINGS, ())
+    sections = [("Everywhere", everywhere)]
     for area in AREAS:
         screen = area.screen_class()
         bindings = list(screen.BINDINGS)
         for widget in screen.HELP_WIDGETS:
             bindings += widget.BINDINGS
-        sections.append((f"{area.key} {area.title}", _rows(app, bindings, screen.HELP_EXTRA)))
+        sections.append((f"{area.key} {area.title}", _rows(app, bindings, screen.HELP_EXTRA, everywhere)))
     for title, rows in sections:
         table.add_row(Text(title, style="bold underline"), "")
         for key, description in rows:

@@ -4,10 +4,12 @@ footer, the regimes' phi_skew and skew template; and n per pair next to each swe
 
 from __future__ import annotations
 
+from rich.console import Console
 from textual.widgets import Button
 
+from greg_tui.screens.help import bindings_table
 from greg_tui.widgets.sweetspots.table import SpotTable
-from tests.app.support import make_app, press_and_settle, screen_text
+from tests.app.support import make_app, press_and_settle, screen_text, wait_until
 
 
 def _row(text: str, starts: str) -> str:
@@ -65,3 +67,19 @@ async def test_selector_footer_and_regimes_columns_at_80x24(results_base):
         text = screen_text(app)
         assert "phi_skew" in text and "mu_vrp_30d" in text and "%RV (pts)" in text
         assert "Skew template" in text
+
+
+async def test_grid_footer_keeps_quit_and_f5_still_reloads_at_80x24(results_base):
+    app = make_app(results_base)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await press_and_settle(pilot, "2")
+        footer = screen_text(app).splitlines()[-1]
+        for key in ("v Layer", "e Edge", "n Pair", "t Strategy", "u Underlying", "x Export", "? Help", "q Quit"):
+            assert key in footer, footer
+        assert "F5" not in footer  # unlisted on the grid, where its own keys fill the line
+        loads = app.results_loaded
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: app.results_loaded > loads, what="the reload")
+    console = Console(width=100, record=True)
+    console.print(bindings_table(app))
+    assert console.export_text().count("Read the results folder again") == 1  # listed once, under Everywhere
