@@ -23,7 +23,6 @@ from backtest.heatmaps.binning import (
     strategy_weights,
 )
 from backtest.heatmaps.sweetspots import SweetSpot, ranked_cells
-from backtest.outcomes.stats import batches
 
 
 @dataclass(frozen=True)
@@ -76,14 +75,9 @@ def early_spots(
     """Per (x, y, x_metric, y_metric) pair and strategy column of ``counted``: the early
     sweet spots (by sweetness) and their later-third means of the edge and of the strategy's
     own P&L on its days in the cell (the early grid's cell: ``x_low <= x < x_high``, the
-    top edge included in the last bin, as every grid bins). Every pair's early grid in one
-    pass; a long span a few pairs at a time (``batches``), which bounds the memory."""
-    runs = batches([len(counted)] * len(pairs))
-    if len(runs) > 1:
-        return [spots for run in runs for spots in early_spots(
-            pairs[run], counted, scores, in_sample, out_of_sample, edge, pnl, x_bins=x_bins, y_bins=y_bins,
-            binning=binning, min_env_frac=min_env_frac, min_pass_frac=min_pass_frac, top_k=top_k,
-        )]
+    top edge included in the last bin, as every grid bins). Pair by pair (``compute_pair_grids``
+    holds one pair's cells at a time), over the metrics' earlier and later samples and the
+    strategy weights taken once."""
     # Each metric's earlier and later samples taken once, and binned once per distinct edges
     # (the caches are keyed by metric name: one per set of samples).
     early_values: dict[str, np.ndarray] = {}
