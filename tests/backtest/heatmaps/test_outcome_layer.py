@@ -147,22 +147,23 @@ def test_each_cell_lists_when_its_episodes_began(stored):
     assert str(entries[0])[:4].isdigit()
 
 
-def test_early_spots_in_batches_are_the_same(monkeypatch):
-    """A long span ranks its early grids a pair at a time (bounded memory): the same spots."""
-    import backtest.heatmaps.walk_forward as walk_forward
-    from backtest.outcomes import stats
-
+def test_early_spots_of_many_pairs_are_each_pairs_own():
+    """The early spots of pairs sharing metrics (each metric's samples split and binned once
+    for all of them) are the spots each pair gets alone."""
     rng = np.random.default_rng(4)
     n = 600
-    pairs = [(rng.uniform(-2, 2, n), rng.uniform(-2, 2, n), f"x{i}", f"y{i}") for i in range(3)]
-    counted = (pairs[0][0] > 0)[:, None]
+    metrics = {name: rng.uniform(-2, 2, n) for name in "abc"}
+    metrics["c"][::9] = np.nan  # holes: the pairs with "c" bin "a" and "b" on other edges
+    pairs = [(metrics[x], metrics[y], x, y) for x, y in (("a", "b"), ("a", "c"), ("b", "c"))]
+    counted = np.column_stack([metrics["a"] > 0, metrics["b"] < 0.5])
     edge = rng.normal(5, 10, n)
     days = np.arange(n)
-    args = ([*pairs], counted, counted.astype(float), days < 380, days >= 410, edge, [edge * 0.1])
+    rest = (counted, counted.astype(float), days < 380, days >= 410, edge, [edge * 0.1, edge * 0.2])
     options = dict(x_bins=4, y_bins=4, binning=Binning(), min_env_frac=0.0, min_pass_frac=0.5, top_k=8)
-    whole = early_spots(*args, **options)
-    monkeypatch.setattr(walk_forward, "batches", lambda sizes: stats.batches(sizes, limit=1))
-    assert early_spots(*args, **options) == whole and len(whole) == 3
+    together = early_spots(pairs, *rest, **options)
+    alone = [early_spots([pair], *rest, **options)[0] for pair in pairs]
+    assert together == alone and len(together) == 3
+    assert all(spots for per_pair in together for spots in per_pair)  # every column has spots to compare
 
 
 def test_has_outcomes_agrees_with_cell_outcomes(stored):
