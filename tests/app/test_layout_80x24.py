@@ -48,6 +48,8 @@ async def test_setup_run_button_and_status_are_on_screen_at_80x24(results_base):
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("3")
         await pilot.pause()
+        # Drawn once the footer is (a loaded machine may take more than one pause).
+        await wait_until(pilot, lambda: "^d Defaults" in screen_text(app).splitlines()[-1], what="the footer")
         run = app.screen.query_one("#run", Button)
         assert run.region.bottom <= 24 - 1 and run.region.area > 0  # above the footer
         text = screen_text(app)
@@ -73,6 +75,7 @@ async def test_grid_footer_keeps_quit_and_f5_still_reloads_at_80x24(results_base
     app = make_app(results_base)
     async with app.run_test(size=(80, 24)) as pilot:
         await press_and_settle(pilot, "2")
+        await wait_until(pilot, lambda: "Layer" in screen_text(app).splitlines()[-1], what="the grid's footer")
         footer = screen_text(app).splitlines()[-1]
         for key in ("v Layer", "e Edge", "n Pair", "t Strategy", "u Underlying", "x Export", "? Help", "q Quit"):
             assert key in footer, footer
