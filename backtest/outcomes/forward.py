@@ -247,18 +247,20 @@ def _fill_group(
     ]
     lines = list(dict.fromkeys(line for _, _, line in legs))
     windows = sliding_window_view(log_close, steps + 1)  # row t: log closes t .. t+steps
+    # Missing closes up to each bar: a window is complete when none falls inside it.
+    missing_before = np.concatenate(([0], np.cumsum(~np.isfinite(log_close))))
 
     def fill(start: int) -> None:
         stop = min(start + chunk_rows, n - steps)
-        log_growth = windows[start:stop] - windows[start:stop, :1]  # ln(S_{t+i} / S_t)
-        complete = np.isfinite(log_growth).all(axis=1)
-        growth = np.exp(log_growth)
-        moves = np.diff(growth, axis=1)
-        final = growth[:, -1]
-        calls = {
-            line: _call_values(line, log_growth, moves, final, vols, start, stop, per_day, hedged)
-            for line in lines
-        }
+        complete = missing_before[start + steps + 1 : stop + steps + 1] == missing_before[start:stop]
+        if hedged:
+            log_growth = windows[start:stop] - windows[start:stop, :1]  # ln(S_{t+i} / S_t)
+            growth = np.exp(log_growth)
+            path = _Path(log_growth, np.diff(growth, axis=1), growth[:, -1])
+        else:  # held to expiry: only the last close of each window matters, not the path
+            path = _Path(None, None, np.exp(windows[start:stop, -1] - windows[start:stop, 0]))
+        final = path.final
+        calls = {line: _call_values(line, path, steps, vols, start, stop, per_day) for line in lines}
         unhedged = {key: np.zeros(stop - start) for key in structures}
         hedged_pnl = {key: np.zeros(stop - start) for key in structures}
         for key, leg, line in legs:
@@ -284,34 +286,45 @@ def _fill_group(
             fill(start)
 
 
+@dataclass(frozen=True)
+class _Path:
+    """The spot path after each entry day of a chunk, relative to the entry close:
+    ``log_growth`` (rows x steps+1) and ``moves`` (rows x steps, the daily changes) for the
+    hedge, None when unhedged; ``final``, the growth at the exit."""
+
+    log_growth: np.ndarray | None
+    moves: np.ndarray | None
+    final: np.ndarray
+
+
 def _call_values(
     line: _StrikeLine,
-    log_growth: np.ndarray,
-    moves: np.ndarray,
-    final: np.ndarray,
+    path: _Path,
+    steps: int,
     vols: Mapping[str, np.ndarray],
     start: int,
     stop: int,
     per_day: float,
-    hedged: bool = True,
 ) -> _CallValues:
-    """A call on the line's strike for entry days start..stop-1, relative to entry spot."""
-    steps = moves.shape[1]
+    """A call on the line's strike for entry days start..stop-1, relative to entry spot
+    (the hedge's gain only when ``path`` carries the path)."""
+    final = path.final
     vol = vols[line.vol_column][start:stop]
     tenor_years = line.tenor_days / DAYS_PER_YEAR
     if line.strike_delta is None:
         strike = np.ones(stop - start)
-        log_moneyness = log_growth[:, :steps]
     else:
         strike = strike_for_delta(1.0, line.strike_delta, vol, tenor_years)
-        log_moneyness = log_growth[:, :steps] - np.log(strike)[:, None]
     premium = call_price(1.0, strike, vol, tenor_years)
 
-    if hedged:
+    if path.log_growth is not None and path.moves is not None:
+        log_moneyness = path.log_growth[:, :steps]
+        if line.strike_delta is not None:
+            log_moneyness = log_moneyness - np.log(strike)[:, None]
         # Delta at each hedge time i = 0..steps-1 (the close of t+i), at the entry vol.
         years_left = tenor_years - np.arange(steps) / (DAYS_PER_YEAR * per_day)
         deltas = call_delta_paths(log_moneyness, vol, years_left)
-        hedge_gain = np.einsum("ij,ij->i", deltas, moves)
+        hedge_gain = np.einsum("ij,ij->i", deltas, path.moves)
     else:
         hedge_gain = np.zeros(stop - start)
 

@@ -346,3 +346,12 @@ def test_without_the_hedge_the_same_unhedged_outcomes():
     assert not [c for c in lean.columns if c.startswith("pnl_hedged_")]
     shared = [c for c in lean.columns if c != "flat_smile"]
     pd.testing.assert_frame_equal(lean[shared], full[shared])
+    # A missing close, a missing bar and chunks that split the windows: the same, too (the
+    # lean path finds complete windows by counting missing closes, not from the path).
+    raw.loc[raw.index[50], "close"] = np.nan
+    gappy = raw.drop(raw.index[120])
+    full = forward_outcomes(gappy, 30, chunk_rows=17)
+    lean = forward_outcomes(gappy, 30, chunk_rows=17, hedged=False)
+    pd.testing.assert_frame_equal(lean[shared], full[shared])
+    straddle = lean[next(c for c in lean.columns if c.startswith("pnl_") and "STRADDLE" in c)]  # held 30 days
+    assert straddle.isna().iloc[20:51].all() and straddle.notna().iloc[51:89].all()  # windows over the hole
