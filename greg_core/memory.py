@@ -4,14 +4,18 @@
 A 1,000,000-day sweep allocates and frees arrays of 8 MB and more over and over. glibc's
 ``malloc`` keeps a freed block of up to 32 MB in its heap for reuse (its mmap threshold rises
 to the largest block freed), so the process holds the memory of the first underlying while
-it computes the second. ``map_large_arrays`` fixes the threshold, which sends every large
-array to its own mapping, returned whole when the array is freed; the price is a fresh
-mapping (page faults, zeroed pages) for every large temporary, 30-50% more time on a
-100,000-day sweep, so a sweep asks for it only on very long spans
-(``backtest.heatmaps.sweep.LONG_SPAN_DAYS``). ``malloc_trim`` returns the heap's free
-pages. Elsewhere (macOS, Windows, musl) both are no-ops: those allocators behave on their
-own terms.
+it computes the second. ``map_arrays_from`` fixes the threshold: allocations from that size
+get their own mapping, returned whole when freed, at the price of a fresh mapping (page
+faults, zeroed pages) each time. A long sweep uses two settings: ``LOADING_BLOCK_BYTES`` (1 MB)
+while an underlying's data is generated and its sensors computed (one-off arrays whose
+heap fragments would otherwise stay), ``WORKING_BLOCK_BYTES`` (8 MB) while it computes grids
+and outcomes, which reuse arrays of up to a million float64 values thousands of times (in
+their own mappings those cost about a third of a 1,000,000-day export's time). A sweep asks
+for either only on very long spans (``backtest.heatmaps.sweep.LONG_SPAN_DAYS``); a shorter
+one keeps glibc's own behaviour. ``malloc_trim`` returns the heap's free pages. Elsewhere
+(macOS, Windows, musl) both are no-ops: those allocators behave on their own terms.
 """
+
 
 from __future__ import annotations
 
@@ -20,9 +24,10 @@ import ctypes.util
 import sys
 from functools import cache
 
-# glibc's mallopt parameter (malloc.h) and the block size from which arrays get their own mapping.
+# glibc's mallopt parameter (malloc.h) and the block sizes from which arrays get their own mapping.
 _M_MMAP_THRESHOLD = -3
-LARGE_BLOCK_BYTES = 1 << 20
+LOADING_BLOCK_BYTES = 1 << 20
+WORKING_BLOCK_BYTES = 8 << 20
 
 
 @cache
@@ -38,12 +43,11 @@ def _glibc() -> ctypes.CDLL | None:
     return libc
 
 
-@cache
-def map_large_arrays() -> bool:
-    """Give every allocation of ``LARGE_BLOCK_BYTES`` or more its own mapping from now on
-    (once per process); True where that took effect (glibc)."""
+def map_arrays_from(block_bytes: int) -> bool:
+    """Give every allocation of ``block_bytes`` or more its own mapping from now on (a fixed
+    threshold, no longer glibc's sliding one); True where that took effect (glibc)."""
     libc = _glibc()
-    return bool(libc is not None and libc.mallopt(_M_MMAP_THRESHOLD, LARGE_BLOCK_BYTES))
+    return bool(libc is not None and libc.mallopt(_M_MMAP_THRESHOLD, int(block_bytes)))
 
 
 def release_freed_memory() -> None:

@@ -69,7 +69,12 @@ from backtest.sensors.pipeline import bars_per_day, window_bars
 from backtest.sensors.sources import DataSummary, SensorData, load_sensor_data, validate_source
 from greg_core.contract import RAW_COLUMNS
 from greg_core.errors import SweepCancelled, SweepConfigError
-from greg_core.memory import map_large_arrays, release_freed_memory
+from greg_core.memory import (
+    LOADING_BLOCK_BYTES,
+    WORKING_BLOCK_BYTES,
+    map_arrays_from,
+    release_freed_memory,
+)
 
 # Share of the overall progress bar given to computing; the rest is writing the files.
 COMPUTE_SHARE = 0.85
@@ -262,9 +267,9 @@ def cancelled(cancel: CancelCheck | None) -> bool:
     return cancel.is_set() if isinstance(cancel, threading.Event) else bool(cancel())
 
 
-# From this many days of lookback a sweep trades some speed for memory: large arrays
-# get their own mappings (greg_core.memory; a 1,000,000-day export peaks at 877 MiB with
-# them, 995 MiB without; a 100,000-day sweep would be 30-50% slower with them).
+# From this many days of lookback a sweep tells the allocator which arrays get their own
+# memory mappings (greg_core.memory): a 1,000,000-day export peaks at ~900 MiB with that,
+# ~980 MiB without; shorter spans keep glibc's own behaviour.
 LONG_SPAN_DAYS = 500_000
 
 
@@ -296,9 +301,10 @@ def compute_sweep(
     underlyings: list[UnderlyingSweep] = []
     records: list[SweetSpotRecord] = []
     clock = PhaseClock()
+    long_span = (params.lookback_days or 0) >= LONG_SPAN_DAYS
     for underlying in params.underlyings:
-        if (params.lookback_days or 0) >= LONG_SPAN_DAYS:
-            map_large_arrays()  # freed arrays go back to the OS, not into the heap (greg_core.memory)
+        if long_span:  # the data's one-off arrays go back to the OS when freed (greg_core.memory)
+            map_arrays_from(LOADING_BLOCK_BYTES)
         report(f"{underlying}: loading {params.source} data")
         with clock("data"):
             if data_by_underlying is not None and underlying in data_by_underlying:
@@ -312,6 +318,8 @@ def compute_sweep(
         # frame, gone before the cells' outcomes are summarized).
         handed_over = [data]
         del data
+        if long_span:  # the grids' and outcomes' working arrays are reused from the heap
+            map_arrays_from(WORKING_BLOCK_BYTES)
         sweep, underlying_records = _sweep_underlying(underlying, handed_over, params, columns, report, clock)
         underlyings.append(sweep)
         records.extend(underlying_records)
