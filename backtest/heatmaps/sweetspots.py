@@ -23,6 +23,7 @@ import numpy as np
 
 from backtest.heatmaps.binning import PairGrid, wilson_lower_bound
 from backtest.heatmaps.outcome_cells import NO_TRADE_GROUP, CellOutcomes
+from backtest.outcomes.stats import Z_95
 from greg_core.contract import DEFAULT_MIN_EPISODES
 from greg_core.errors import SweepResultsError
 
@@ -281,19 +282,25 @@ def ranked_cells(
 
 
 def _blocks(cells: CellOutcomes, groups: list[int], ix: np.ndarray, iy: np.ndarray, min_episodes: int) -> list[OutcomeBlock]:
-    """One ``OutcomeBlock`` per (group, x, y), the figures gathered from ``cells`` at once."""
+    """One ``OutcomeBlock`` per (group, x, y), the figures gathered from ``cells`` at once:
+    the stored fields at the spots only, and the derived ones (mean, hit rate, interval) from
+    those, as ``CellOutcomes``' properties define them (a sweep ranks a few dozen spots of
+    a pair; the properties would compute every cell of it)."""
     g = np.asarray(groups, dtype=np.int64)
-
-    def pick(array: np.ndarray) -> list:
-        return array[g, ix, iy].tolist()
-
-    mean, median, ci_low, ci_high, hit_rate, worst = (
-        pick(a) for a in (cells.mean, cells.median, cells.ci_low, cells.ci_high, cells.hit_rate, cells.worst)
-    )
-    n, episodes = pick(cells.n), pick(cells.episodes)
+    count, total, hits, se = cells.n[g, ix, iy], cells.sum[g, ix, iy], cells.hits[g, ix, iy], cells.se[g, ix, iy]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_values = np.where(count > 0, total / count, np.nan)
+        hit_values = np.where(count > 0, hits / count, np.nan)
+    mean, hit_rate = mean_values.tolist(), hit_values.tolist()
+    ci_low, ci_high = (mean_values - Z_95 * se).tolist(), (mean_values + Z_95 * se).tolist()
+    median, worst = cells.median[g, ix, iy].tolist(), cells.worst[g, ix, iy].tolist()
+    n, episodes = count.tolist(), cells.episodes[g, ix, iy].tolist()
     if NO_TRADE_GROUP in cells.groups:
-        r = np.full_like(g, cells.group_index(NO_TRADE_GROUP))
-        no_trade_mean, no_trade_n = cells.mean[r, ix, iy].tolist(), cells.n[r, ix, iy].tolist()
+        r = cells.group_index(NO_TRADE_GROUP)
+        other_n = cells.n[r, ix, iy]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            no_trade_mean = np.where(other_n > 0, cells.sum[r, ix, iy] / other_n, np.nan).tolist()
+        no_trade_n = other_n.tolist()
     else:
         no_trade_mean, no_trade_n = [None] * len(g), [0] * len(g)
     blocks = []
@@ -309,4 +316,3 @@ def _blocks(cells: CellOutcomes, groups: list[int], ix: np.ndarray, iy: np.ndarr
             )
         )
     return blocks
-
