@@ -269,16 +269,41 @@ def ranked_cells(
     occupancy >= min_env_frac and pass rate >= min_pass_frac, by strategy, then best first:
     by sweetness, or, with ``bound`` ((strategies, x, y)), by it, cells where it is not
     finite left out; ties by more samples, lower x bin, lower y bin."""
-    keep = ((grid.occupancy >= min_env_frac) & (grid.counts > 0))[None] & (grid.pass_rate >= min_pass_frac)
+    _, column, ix, iy = _ranked(grid.occupancy[None], grid.counts[None], grid.pass_rate[None], grid.sweetness[None],
+                                min_env_frac, min_pass_frac, top_k, None if bound is None else bound[None])
+    return column, ix, iy
+
+
+def ranked_cells_of_pairs(
+    grids: Sequence[PairGrid], min_env_frac: float, min_pass_frac: float, top_k: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``ranked_cells`` (by sweetness) of many grids of one shape at once: (pair, strategy
+    column, x bin, y bin), by pair, then as ``ranked_cells`` orders one grid."""
+    if not grids:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty, empty
+    counts = np.stack([grid.counts for grid in grids])
+    occupancy = np.stack([grid.occupancy for grid in grids])
+    pass_rate = np.stack([grid.pass_rate for grid in grids])
+    return _ranked(occupancy, counts, pass_rate, occupancy[:, None] * pass_rate, min_env_frac, min_pass_frac, top_k)
+
+
+def _ranked(occupancy: np.ndarray, counts: np.ndarray, pass_rate: np.ndarray, sweetness: np.ndarray,
+            min_env_frac: float, min_pass_frac: float, top_k: int, bound: np.ndarray | None = None,
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The rule over arrays with a leading pair axis: occupancy and counts (pairs, x, y),
+    pass rate, sweetness and bound (pairs, strategies, x, y)."""
+    keep = ((occupancy >= min_env_frac) & (counts > 0))[:, None] & (pass_rate >= min_pass_frac)
     if bound is not None:
         keep &= np.isfinite(bound)
-    column, ix, iy = np.nonzero(keep)
-    first_key = -(grid.sweetness if bound is None else bound)[column, ix, iy]
-    order = np.lexsort((iy, ix, -grid.counts[ix, iy], first_key, column))
-    column, ix, iy = column[order], ix[order], iy[order]
-    rank = np.arange(len(column)) - np.searchsorted(column, column)  # position within its strategy
+    pair, column, ix, iy = np.nonzero(keep)
+    first_key = -(sweetness if bound is None else bound)[pair, column, ix, iy]
+    order = np.lexsort((iy, ix, -counts[pair, ix, iy], first_key, column, pair))
+    pair, column, ix, iy = pair[order], column[order], ix[order], iy[order]
+    group = pair * pass_rate.shape[1] + column
+    rank = np.arange(len(group)) - np.searchsorted(group, group)  # position within its (pair, strategy)
     top = rank < top_k
-    return column[top], ix[top], iy[top]
+    return pair[top], column[top], ix[top], iy[top]
 
 
 def _blocks(cells: CellOutcomes, groups: list[int], ix: np.ndarray, iy: np.ndarray, min_episodes: int) -> list[OutcomeBlock]:

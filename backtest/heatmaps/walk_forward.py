@@ -22,7 +22,8 @@ from backtest.heatmaps.binning import (
     sample_cells,
     strategy_weights,
 )
-from backtest.heatmaps.sweetspots import SweetSpot, ranked_cells
+from backtest.heatmaps.sweetspots import SweetSpot, ranked_cells_of_pairs
+from backtest.outcomes.stats import batches
 
 
 @dataclass(frozen=True)
@@ -95,30 +96,36 @@ def early_spots(
     )
     late_edge = edge[out_of_sample]
     late_pnl = np.column_stack([values[out_of_sample] for values in pnl]) if pnl else None
-    late_counted = counted[out_of_sample]
-    n_columns, n_cells = counted.shape[1], x_bins * y_bins
-    result = []
-    for (_x, _y, xm, ym), early in zip(pairs, early_grids, strict=True):
-        # The later third's samples in the early grid's cells (the same bins the spots were
-        # chosen on), per strategy column: one bincount for every spot of the pair.
-        late_cells = sample_cells(early, late_values[xm], late_values[ym], late_cache)
-        sample, column = np.nonzero(late_counted & (late_cells >= 0)[:, None])
-        keys = column * n_cells + late_cells[sample]
-        edge_mean, edge_n = _cell_means(late_edge[sample], keys, n_columns * n_cells)
+    n_pairs, n_columns, n_cells = len(pairs), counted.shape[1], x_bins * y_bins
+    per_pair = n_columns * n_cells
+    # The later third's samples in each early grid's cells (the same bins the spots were
+    # chosen on), per strategy column: means per (pair, column, cell), a few pairs per pass.
+    sample, column = np.nonzero(counted[out_of_sample])
+    edge_mean, edge_n = np.full(n_pairs * per_pair, np.nan), np.zeros(n_pairs * per_pair, dtype=np.int64)
+    pnl_mean, pnl_n = edge_mean.copy(), edge_n.copy()
+    for run in batches([len(sample)] * n_pairs):
+        cells = np.stack([sample_cells(early, late_values[xm], late_values[ym], late_cache)[sample]
+                          for (_x, _y, xm, ym), early in zip(pairs[run], early_grids[run], strict=True)])
+        pair, entry = np.nonzero(cells >= 0)  # pair-major, then (sample, column) order
+        keys = pair * per_pair + column[entry] * n_cells + cells[pair, entry]
+        span = slice(run.start * per_pair, run.stop * per_pair)
+        edge_mean[span], edge_n[span] = _cell_means(late_edge[sample[entry]], keys, len(cells) * per_pair)
         if late_pnl is not None:
-            pnl_mean, pnl_n = _cell_means(late_pnl[sample, column], keys, n_columns * n_cells)
-        # The early spots' cells by the one ranking rule; only their edges and keys are needed.
-        column, ix, iy = ranked_cells(early, min_env_frac, min_pass_frac, top_k)
-        keys = (column * n_cells + ix * y_bins + iy).tolist()
-        x_low, x_high = early.x_edges[ix].tolist(), early.x_edges[ix + 1].tolist()
-        y_low, y_high = early.y_edges[iy].tolist(), early.y_edges[iy + 1].tolist()
-        per_column: list[list[EarlySpot]] = [[] for _ in range(n_columns)]
-        for i, (c, key) in enumerate(zip(column.tolist(), keys, strict=True)):
-            per_column[c].append(EarlySpot(
-                x_low[i], x_high[i], y_low[i], y_high[i],
-                _number(edge_mean[key]), int(edge_n[key]),
-                _number(pnl_mean[key]) if late_pnl is not None else None,
-                int(pnl_n[key]) if late_pnl is not None else 0,
-            ))
-        result.append(per_column)
+            pnl_mean[span], pnl_n[span] = _cell_means(late_pnl[sample[entry], column[entry]], keys,
+                                                      len(cells) * per_pair)
+    # The early spots' cells by the one ranking rule; only their edges and keys are needed.
+    pair, column, ix, iy = ranked_cells_of_pairs(early_grids, min_env_frac, min_pass_frac, top_k)
+    keys = (pair * per_pair + column * n_cells + ix * y_bins + iy).tolist()
+    x_edges = np.stack([early.x_edges for early in early_grids]) if early_grids else np.zeros((0, x_bins + 1))
+    y_edges = np.stack([early.y_edges for early in early_grids]) if early_grids else np.zeros((0, y_bins + 1))
+    x_low, x_high = x_edges[pair, ix].tolist(), x_edges[pair, ix + 1].tolist()
+    y_low, y_high = y_edges[pair, iy].tolist(), y_edges[pair, iy + 1].tolist()
+    result: list[list[list[EarlySpot]]] = [[[] for _ in range(n_columns)] for _ in range(n_pairs)]
+    for i, (p, c, key) in enumerate(zip(pair.tolist(), column.tolist(), keys, strict=True)):
+        result[p][c].append(EarlySpot(
+            x_low[i], x_high[i], y_low[i], y_high[i],
+            _number(edge_mean[key]), int(edge_n[key]),
+            _number(pnl_mean[key]) if late_pnl is not None else None,
+            int(pnl_n[key]) if late_pnl is not None else 0,
+        ))
     return result
