@@ -50,7 +50,14 @@ from greg_core.realized_vol import DAYS_PER_YEAR
 from synthetic.recursion import linear_recurrence
 from synthetic.regime_model import RegimeModel, load_regime_model
 from synthetic.regimes import evolve_iv_and_skew_path, sample_regime_path, skew_multiplier
-from synthetic.volatility import FORECAST_DAYS, FRONT_DAYS, VolProcess, VolState, student_t_unit
+from synthetic.volatility import (
+    FORECAST_DAYS,
+    FRONT_DAYS,
+    VolProcess,
+    VolState,
+    student_t_unit,
+    vol_shocks,
+)
 
 DEFAULT_DAYS = 1095
 DEFAULT_END = "2025-12-31"
@@ -120,9 +127,10 @@ def _spot(
     dynamics = model.dynamics
     process = VolProcess(dynamics)
     eps = student_t_unit(rng, len(path), dynamics.t_dof)
-    vol_shocks = rng.standard_normal(len(path))
+    shocks = vol_shocks(rng, len(path), dynamics.vol_shock_skew)
+    # A Gaussian start at the states' stationary s.d.: forgotten within the warm-up.
     state_start = rng.standard_normal(3) * process.stationary_sd()
-    state = process.paths(eps, vol_shocks, tuple(state_start.tolist()))
+    state = process.paths(eps, shocks, tuple(state_start.tolist()))
     # Day t's vol comes from the regime and the log-vol state at the close of day t-1.
     start_log_vol = state_start[0] + state_start[1] + dynamics.trend_feedback * state_start[2]
     previous_log_vol = np.concatenate(([start_log_vol], process.log_vol(state)[:-1]))
