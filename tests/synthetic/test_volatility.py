@@ -116,17 +116,19 @@ def test_vol_shocks_have_unit_variance_the_skewness_asked_and_their_mgf(skew: fl
     # to where it ends (s < 2 / skew).
     from scipy import integrate, stats
 
+    def gamma_mgf(s: float, a: float) -> float:
+        """E[exp(s (G - a) / sqrt(a))], G ~ Gamma(a); below G = 1 in t = G^a, which takes the
+        density's G^(a-1) pole away."""
+        def weight(g: float) -> float:
+            return math.exp(s * (g - a) / math.sqrt(a) - g - math.lgamma(a))
+
+        low = integrate.quad(lambda t: weight(t ** (1.0 / a)) / a, 0.0, 1.0, epsabs=0, epsrel=1e-10)[0]
+        high = integrate.quad(lambda g: weight(g) * g ** (a - 1.0), 1.0, np.inf, epsabs=0, epsrel=1e-10)[0]
+        return low + high
+
     for s in (0.02, 0.1, 0.2):
         if skew:
-            a = 4.0 / skew**2
-
-            def weight(g: float, s: float = s, a: float = a) -> float:
-                return math.exp(s * (g - a) / math.sqrt(a) - g - math.lgamma(a))
-
-            # Below g = 1 with g = t^(1/a), which takes the density's g^(a-1) pole away.
-            low = integrate.quad(lambda t: weight(t ** (1.0 / a)) / a, 0.0, 1.0, epsabs=0, epsrel=1e-10)[0]
-            high = integrate.quad(lambda g: weight(g) * g ** (a - 1.0), 1.0, np.inf, epsabs=0, epsrel=1e-10)[0]
-            integral = low + high
+            integral = gamma_mgf(s, 4.0 / skew**2)
         else:
             integral = stats.norm().expect(lambda x, s=s: math.exp(s * x))
         assert float(vol_shock_log_mgf(np.array(s), skew)) == pytest.approx(math.log(integral), rel=1e-6)
