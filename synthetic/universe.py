@@ -5,7 +5,7 @@ For an underlying, a horizon and a seed (docs/synthetic.md):
 1. a regime path from the model's Markov chain (first regime drawn from its stationary law);
 2. the vol of day t+1 from the regime at the close of day t and a latent log-vol state
    (``synthetic.volatility``: persistence, big moves raise the vol that follows, shocks the
-   market sees before returns do); daily log returns are ``drift/365 + sigma_t * eps_t`` with
+   market sees before returns do, skewed so vol rises in bursts and eases between them); daily log returns are ``drift/365 + sigma_t * eps_t`` with
    Student-t shocks (cut at 8 s.d.) scaled to unit variance, plus a pull of the log price
    toward its start with a half-life of ``PRICE_ANCHOR_HALF_LIFE_YEARS`` (0.7%/yr per unit of
    log distance: on a 3,000-day path with BTC's drift it takes ~3% off the drift by the end),
