@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     d = model.dynamics
     print(f"  vol dynamics: persistence {d.persistence:.4f}, spikes {d.news_persistence:.4f}, "
           f"vol of vol {d.vol_of_vol:.4f}, news {d.news_square:.4f}/{d.news_signed:+.4f}, "
-          f"trend {d.trend_feedback:+.3f}, t dof {d.t_dof:.2f}")
+          f"trend {d.trend_feedback:+.3f}, t dof {d.t_dof:.2f}, vol-shock skewness {d.vol_shock_skew:.2f}")
     stationary, dwell = model.stationary(), model.dwell_times()
     for regime_id, regime in model.regimes.items():
         print(f"  {regime_id}: {regime.name:<26} rv {regime.mu_rv_30d:5.1f}  vrp {regime.mu_vrp_30d:+.3f}  "

@@ -5,7 +5,7 @@ For an underlying, a horizon and a seed (docs/synthetic.md):
 1. a regime path from the model's Markov chain (first regime drawn from its stationary law);
 2. the vol of day t+1 from the regime at the close of day t and a latent log-vol state
    (``synthetic.volatility``: persistence, big moves raise the vol that follows, shocks the
-   market sees before returns do); daily log returns are ``drift/365 + sigma_t * eps_t`` with
+   market sees before returns do, skewed so vol rises in bursts and eases between them); daily log returns are ``drift/365 + sigma_t * eps_t`` with
    Student-t shocks (cut at 8 s.d.) scaled to unit variance, plus a pull of the log price
    toward its start with a half-life of ``PRICE_ANCHOR_HALF_LIFE_YEARS`` (0.7%/yr per unit of
    log distance: on a 3,000-day path with BTC's drift it takes ~3% off the drift by the end),
@@ -50,7 +50,14 @@ from greg_core.realized_vol import DAYS_PER_YEAR
 from synthetic.recursion import linear_recurrence
 from synthetic.regime_model import RegimeModel, load_regime_model
 from synthetic.regimes import evolve_iv_and_skew_path, sample_regime_path, skew_multiplier
-from synthetic.volatility import FORECAST_DAYS, FRONT_DAYS, VolProcess, VolState, student_t_unit
+from synthetic.volatility import (
+    FORECAST_DAYS,
+    FRONT_DAYS,
+    VolProcess,
+    VolState,
+    student_t_unit,
+    vol_shocks,
+)
 
 DEFAULT_DAYS = 1095
 DEFAULT_END = "2025-12-31"
@@ -120,9 +127,10 @@ def _spot(
     dynamics = model.dynamics
     process = VolProcess(dynamics)
     eps = student_t_unit(rng, len(path), dynamics.t_dof)
-    vol_shocks = rng.standard_normal(len(path))
+    shocks = vol_shocks(rng, len(path), dynamics.vol_shock_skew)
+    # A Gaussian start at the states' stationary s.d.: forgotten within the warm-up.
     state_start = rng.standard_normal(3) * process.stationary_sd()
-    state = process.paths(eps, vol_shocks, tuple(state_start.tolist()))
+    state = process.paths(eps, shocks, tuple(state_start.tolist()))
     # Day t's vol comes from the regime and the log-vol state at the close of day t-1.
     start_log_vol = state_start[0] + state_start[1] + dynamics.trend_feedback * state_start[2]
     previous_log_vol = np.concatenate(([start_log_vol], process.log_vol(state)[:-1]))

@@ -4,7 +4,7 @@ The vol of day t+1 (annualized, vol points) is set at the close of day t by the 
 force and a latent log-vol state shared by every regime (docs/synthetic.md)::
 
     sigma_{t+1} = mu_rv_30d[s_t] * exp(x_t + y_t + beta * T_t)
-    x_t = phi * x_{t-1} + eta * z_t                        (slow vol state)
+    x_t = phi * x_{t-1} + eta * z_t                        (slow vol state, z skewed)
     y_t = psi * y_{t-1} + news(eps_t)                      (vol spikes after large moves)
     T_t = lam * T_{t-1} + (1 - lam) * clip(eps_t, -c, c)   (trend of past moves)
     news(e) = alpha * (min(e^2, c^2) - E[min(e^2, c^2)]) + gamma * clip(e, -c, c)
@@ -19,9 +19,13 @@ the trend of past moves (an exponential average with half-life ``trend_half_life
 built since the trend-dependent spot-vol fit use ``MARKET_TREND_HALF_LIFE_DAYS``, the lag of a
 200-day average, older files 10 days) and ``beta`` lifts vol while a rally lasts (BTC 2023-25:
 DVOL was high in its 6-month range when the price was far above its 200-day average, and
-realized vol rose with it); ``z_t`` is a Gaussian shock the market sees before returns show it,
-which is why implied vol forecasts realized vol better than the trailing sample does. Moves
-enter capped at ``c = NEWS_CAP`` standard deviations, which keeps every moment finite.
+realized vol rose with it); ``z_t`` is a shock the market sees before returns show it,
+which is why implied vol forecasts realized vol better than the trailing sample does. ``z``
+has mean 0, variance 1 and skewness ``vol_shock_skew`` (``vol_shocks``): Gaussian at 0, else a
+centred gamma, so the slow vol rises in rare bursts and declines steadily between them, as
+BTC's DVOL does (its 5-day log changes have skewness ~+1 and its 20-day ones a median well
+below the middle of their range; docs/synthetic.md). Moves enter capped at ``c = NEWS_CAP``
+standard deviations, which keeps every moment finite.
 
 ``VolForecaster.expected_rv`` is the model's expectation at t of the vol realized over the
 next ``horizon`` days, read as a variance swap (as DVOL is built): the square root of the
@@ -30,8 +34,10 @@ of one day's move, and the regime chain is independent of the shocks, so
 
     E_t[sigma^2_{t+1+j}] = (P^j mu_rv^2)[s_t] * exp(2 (phi^j x_t + psi^j y_t + beta lam^j T_t)) * C_j
 
-exactly, with ``C_j`` a product of one-day moment
-generating functions computed once per model by quadrature over the Student-t density.
+exactly, with ``C_j`` a product of one-day moment generating functions computed once per
+model: by quadrature over the Student-t density for the moves, in closed form for ``z``
+(``vol_shock_log_mgf``; finite while ``2 * vol_of_vol < 2 / vol_shock_skew``, hence the
+joint bound ``vol_of_vol * vol_shock_skew < 1`` of ``VolDynamics.validate``).
 """
 
 from __future__ import annotations
@@ -75,7 +81,11 @@ DYNAMICS_RANGES: dict[str, tuple[float, float]] = {
     "trend_half_life": (1.0, 365.0),
     "iv_news": (0.0, 0.1),
     "iv_news_persistence": (0.0, 0.999),
+    "vol_shock_skew": (0.0, 20.0),
 }
+# vol_of_vol * vol_shock_skew must stay below this: E[exp(2 eta z)] of a centred gamma z of
+# skewness k is finite only while 2 eta < 2 / k (the model's expected variance).
+MAX_SKEWED_VOL_OF_VOL = 1.0
 
 
 @dataclass(frozen=True)
@@ -91,7 +101,8 @@ class VolDynamics:
     overreaction per unit of a day's centred squared standardized move (capped like ``news``)
     and ``iv_news_persistence`` its daily persistence: the transient part of implied vol's
     response to a large move, on top of the model's forecast (``synthetic.universe``).
-    ``fitted`` lists what was estimated from data."""
+    ``vol_shock_skew`` is the skewness of the latent vol shock ``z`` (0: Gaussian, the
+    models before it; ``vol_shocks``). ``fitted`` lists what was estimated from data."""
 
     persistence: float = 0.985
     vol_of_vol: float = 0.03
@@ -103,11 +114,17 @@ class VolDynamics:
     trend_half_life: float = TREND_HALF_LIFE_DAYS
     iv_news: float = 0.0
     iv_news_persistence: float = 0.0
+    vol_shock_skew: float = 0.0
     fitted: tuple[str, ...] = field(default_factory=tuple)
 
     def validate(self) -> None:
         for name, (low, high) in DYNAMICS_RANGES.items():
             check_number(getattr(self, name), name, low, high)
+        if self.vol_shock_skew * self.vol_of_vol >= MAX_SKEWED_VOL_OF_VOL:
+            raise ValueError(
+                f"vol_shock_skew x vol_of_vol must be below {MAX_SKEWED_VOL_OF_VOL:g} (the expected "
+                f"variance is infinite otherwise), got {self.vol_shock_skew:g} x {self.vol_of_vol:g}"
+            )
         if not isinstance(self.fitted, tuple) or not all(isinstance(x, str) for x in self.fitted):
             raise ValueError("fitted must be a list of names")
 
@@ -202,6 +219,32 @@ def student_t_unit(rng: np.random.Generator, n: int, dof: float) -> np.ndarray:
     return draws * _truncation(dof).scale
 
 
+def vol_shocks(rng: np.random.Generator, n: int, skew: float) -> np.ndarray:
+    """``n`` latent vol shocks ``z``: mean 0, variance 1, skewness ``skew``. Gaussian for 0;
+    else ``(G - a) / sqrt(a)`` with ``G`` gamma of shape ``a = 4 / skew^2``: mostly small
+    negative values (vol eases) and now and then a large positive one (a burst), bounded
+    below by ``-sqrt(a)``. A gamma-driven Ornstein-Uhlenbeck process is the classic model of
+    a vol that jumps up and decays (Barndorff-Nielsen and Shephard, 2001)."""
+    if skew <= 0.0:
+        return rng.standard_normal(n)
+    shape = 4.0 / skew**2
+    draws = rng.standard_gamma(shape, n)
+    draws -= shape
+    draws /= math.sqrt(shape)
+    return draws
+
+
+def vol_shock_log_mgf(s: np.ndarray, skew: float) -> np.ndarray:
+    """log E[exp(s z)] for the shocks of ``vol_shocks``: ``s^2 / 2`` for Gaussian ones, else
+    ``-a log(1 - s / sqrt(a)) - s sqrt(a)`` (finite for ``s < sqrt(a) = 2 / skew``)."""
+    s = np.asarray(s, dtype=float)
+    if skew <= 0.0:
+        return 0.5 * s * s
+    shape = 4.0 / skew**2
+    root = math.sqrt(shape)
+    return -shape * np.log1p(-s / root) - s * root
+
+
 class _OneDay:
     """Expectations over one day's standardized move by quadrature on [-c, c]; beyond the
     cap every function of the move is constant, so the tails add closed-form terms."""
@@ -256,12 +299,12 @@ class VolProcess:
     def log_mgf_by_lag(self, lags: int, k: float = 2.0) -> np.ndarray:
         """log E[exp(k * (what one day's shocks add to the log-vol n days later))], n < lags.
 
-        The Gaussian part is exact in closed form; the move's part by quadrature, except at
+        The latent shock's part is exact in closed form; the move's part by quadrature, except at
         lags where its coefficients are below ``_SMALL`` (far in the past), where the
         second-order cumulant is exact to ~1e-12."""
         square, linear, gauss = self.shock_coefficients(lags)
         square, linear = k * square, k * linear
-        out = 0.5 * (k * gauss) ** 2
+        out = vol_shock_log_mgf(k * gauss, self.dynamics.vol_shock_skew)
         large = (np.abs(square) > _SMALL) | (np.abs(linear) > _SMALL)
         out[large] += self.one_day.log_mgf(square[large], linear[large])
         small = ~large

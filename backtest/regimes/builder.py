@@ -43,13 +43,25 @@ from synthetic.regimes import (
     regime_premia,
 )
 from synthetic.universe import generate_market
-from synthetic.volatility import MARKET_TREND_HALF_LIFE_DAYS, NEWS_CAP, VolDynamics, VolProcess
+from synthetic.volatility import (
+    MARKET_TREND_HALF_LIFE_DAYS,
+    MAX_SKEWED_VOL_OF_VOL,
+    NEWS_CAP,
+    VolDynamics,
+    VolProcess,
+)
 
 CALIBRATION_DAYS = 4000
 CALIBRATION_SEEDS: tuple[int, ...] = (101, 202, 303, 404)
 T_DOF_GRID: tuple[float, ...] = (4.6, 5.0, 5.5, 6.5, 8.0, 12.0, 20.0)
+# Skewness of the latent vol shocks tried (0: Gaussian). With a skew the vol of vol is capped
+# at 0.9 / skew: the expected variance is finite only below 1 / skew (MAX_SKEWED_VOL_OF_VOL).
+VOL_SHOCK_SKEW_GRID: tuple[float, ...] = (0.0, 2.0, 4.0, 6.0, 8.0, 10.0, 12.0)
 MAX_EVALUATIONS = 14
-NOISE_PATHS = 8
+# Real-length paths measuring each moment's sampling s.d. (the weights). Heavy-tailed moments
+# need many: for the skewness of 5-day IV changes 8 paths gave 0.12, 24 give 0.27 (30 paths
+# of the fitted model: 0.33); ~2 s of the build.
+NOISE_PATHS = 24
 # Fewer days of implied vol than this and the dynamics keep their defaults (a 60-day
 # autocorrelation needs a long sample).
 MIN_CALIBRATION_DAYS = 365
@@ -59,13 +71,15 @@ MOMENT_NAMES: tuple[str, ...] = (
     "log_iv_autocorr", "log_iv_sd", "news_square_coef", "news_square_coef_20d", "news_signed_coef",
     "trend_coef", "standardized_kurtosis", "iv_change_autocorr", "log_iv_change_sd",
     "vrp_autocorr_1", "vrp_autocorr_10", "edge_slope_on_vrp", "trend_level_coef", "forward_rv_news_coef", "iv_rank_median",
+    "log_iv_change_skew_5d",
 )
 PARAMETER_NAMES: tuple[str, ...] = (
     "persistence", "vol_of_vol", "news_persistence", "news_square", "news_signed", "trend_feedback",
-    "t_dof", "iv_news", "iv_news_persistence", "phi_iv", "iv_noise",
+    "t_dof", "iv_news", "iv_news_persistence", "vol_shock_skew", "phi_iv", "iv_noise",
 )
-DYNAMICS_PARAMETERS = PARAMETER_NAMES[:9]
+DYNAMICS_PARAMETERS = PARAMETER_NAMES[:-2]
 TREND_WINDOW_DAYS = 20
+SKEW_WINDOW_DAYS = 5
 Progress = Callable[[float, str], None]
 
 
@@ -100,7 +114,10 @@ def calibration_moments(raw: pd.DataFrame) -> np.ndarray:
       squared and signed standardized move: the squared slope (how much realized vol really
       rises after a large move, against how much IV jumps on the day);
     * median of iv_rank_6m (the sensor): how much of the time IV sits low in its 6-month
-      range, i.e. whether it rises in jumps and falls in smooth declines or the reverse.
+      range, i.e. whether it rises in jumps and falls in smooth declines or the reverse;
+    * skewness of the 5-day changes of log iv_30d (overlapping): whether vol rises in bursts
+      and eases off slowly (positive) or the reverse; 5 days so that the fast IV noise, whose
+      AR(1) forgets within a few days, does not dilute the latent vol's own asymmetry.
     """
     iv = raw["iv_30d"].astype("float64").where(lambda v: v > 0)
     close = raw["close"].astype("float64").where(lambda v: v > 0)
@@ -154,6 +171,7 @@ def calibration_moments(raw: pd.DataFrame) -> np.ndarray:
         float(np.linalg.lstsq(np.column_stack([np.ones(len(after)), after.iloc[:, 1], after.iloc[:, 2]]),
                               after.iloc[:, 0].to_numpy(), rcond=None)[0][1]),
         float(compute_sensors(raw[list(RAW_COLUMNS)])["iv_rank_6m"].median()),
+        float(log_iv.diff(SKEW_WINDOW_DAYS).skew()),
     ])
 
 
@@ -182,14 +200,16 @@ def _to_vector(dynamics: VolDynamics, phi_iv: float, iv_noise: float) -> np.ndar
     ])
 
 
-def _from_vector(theta: np.ndarray, t_dof: float) -> tuple[VolDynamics, float, float]:
+def _from_vector(theta: np.ndarray, t_dof: float, vol_shock_skew: float) -> tuple[VolDynamics, float, float]:
     def expit(v: float) -> float:
         return 1.0 / (1.0 + math.exp(-v))
 
     trend_sd = VolDynamics(trend_half_life=MARKET_TREND_HALF_LIFE_DAYS).trend_sd()
+    # A skewed vol shock has a finite expected variance only while vol_of_vol * skew < 1.
+    vol_of_vol_cap = 0.9 * MAX_SKEWED_VOL_OF_VOL / vol_shock_skew if vol_shock_skew > 0 else 0.5
     dynamics = VolDynamics(
         persistence=min(expit(theta[0]), 0.998),
-        vol_of_vol=min(math.exp(theta[1]), 0.5),
+        vol_of_vol=min(math.exp(theta[1]), 0.5, vol_of_vol_cap),
         news_persistence=min(expit(theta[2]), 0.998),
         news_square=min(math.exp(theta[3]), 0.1),
         news_signed=float(np.clip(theta[4], -0.5, 0.5)),
@@ -198,6 +218,7 @@ def _from_vector(theta: np.ndarray, t_dof: float) -> tuple[VolDynamics, float, f
         trend_half_life=MARKET_TREND_HALF_LIFE_DAYS,
         iv_news=min(math.exp(theta[6]), 0.1),
         iv_news_persistence=min(expit(theta[7]), 0.995),
+        vol_shock_skew=float(vol_shock_skew),
         fitted=DYNAMICS_PARAMETERS,
     )
     return dynamics, min(expit(theta[8]), 0.99), math.exp(theta[9])
@@ -214,10 +235,12 @@ _THETA_HIGH = np.array([
 ])
 # Where the search starts: BTC-like values (docs/synthetic.md); the trend feedback 0.1 log-vol
 # per s.d. of the trend state; an IV overreaction of half the vol's response to a move that
-# fades like the vol spike it comes with (the spike persistence BTC's fits find, ~0.97).
+# fades like the vol spike it comes with (the spike persistence BTC's fits find, ~0.97); vol
+# shocks skewed like the middle of their grid (the sampling noise of the 5-day IV-change
+# skewness grows with it, and is measured here).
 _START = VolDynamics(persistence=0.985, vol_of_vol=0.03, news_persistence=0.97, news_square=0.01,
                      news_signed=0.0, t_dof=6.0, trend_half_life=MARKET_TREND_HALF_LIFE_DAYS,
-                     iv_news=0.005, iv_news_persistence=0.97)
+                     iv_news=0.005, iv_news_persistence=0.97, vol_shock_skew=6.0)
 _START = replace(_START, trend_feedback=0.1 / _START.trend_sd())
 _START_PHI_IV, _START_IV_NOISE = 0.3, 0.03
 # A weak prior around the start (s.d. in the unconstrained coordinates): a parameter the
@@ -256,8 +279,8 @@ class _Calibration:
         self.n = matrix.shape[0]
         self.evaluations = 0
 
-    def model(self, theta: np.ndarray, t_dof: float, premium: np.ndarray) -> RegimeModel:
-        dynamics, phi_iv, iv_noise = _from_vector(theta, t_dof)
+    def model(self, theta: np.ndarray, t_dof: float, skew: float, premium: np.ndarray) -> RegimeModel:
+        dynamics, phi_iv, iv_noise = _from_vector(theta, t_dof, skew)
         regimes = fit_regime_params_from_clusters(self.labelled, dynamics=dynamics)
         regimes = _with_iv_noise(regimes, dynamics, phi_iv, iv_noise, premium)
         calibrated = ("mu_vrp_30d", "phi_iv", "iv_level_sigma")
@@ -292,8 +315,9 @@ def calibrate_model(
     its sampling s.d. on a sample as long as the real one (measured on simulated paths), so
     a moment the real history pins down loosely weighs little, plus a weak prior around
     BTC-like start values (``_PRIOR_SD``) for the parameters such moments leave loose. Every evaluation uses the same
-    seeds, so the moments move smoothly with the parameters. The tails (``t_dof``) are fitted
-    first, on their own moment (the Student-t draws change with them, which finite
+    seeds, so the moments move smoothly with the parameters. The tails (``t_dof``) and the
+    skewness of the latent vol shocks (``vol_shock_skew``) are fitted first, each by a grid
+    on its own moment (the Student-t and gamma draws change with them, which finite
     differences cannot follow); the premia last, by ratio."""
     from scipy.optimize import least_squares  # the builder only; ~0.3 s to import
 
@@ -303,14 +327,15 @@ def calibrate_model(
     real_premium = np.where(np.isfinite(real_premium), real_premium, pooled)
     calibration = _Calibration(labelled, matrix, underlying, real_moments, real_premium)
     theta = start = np.clip(_to_vector(_START, _START_PHI_IV, _START_IV_NOISE), _THETA_LOW, _THETA_HIGH)
-    t_dof = _START.t_dof
+    t_dof, skew = _START.t_dof, _START.vol_shock_skew
     premium = real_premium.copy()
     kurtosis = MOMENT_NAMES.index("standardized_kurtosis")
+    iv_skewness = MOMENT_NAMES.index("log_iv_change_skew_5d")
 
     # Sampling noise of each moment on a real-length sample, at the starting point.
     real_days = max(int(labelled["iv_30d"].notna().sum()), MIN_CALIBRATION_DAYS)
     noise_seeds = tuple(range(900, 900 + NOISE_PATHS))
-    samples = [calibration.measure(calibration.model(theta, t_dof, premium), (seed,), real_days)[0]
+    samples = [calibration.measure(calibration.model(theta, t_dof, skew, premium), (seed,), real_days)[0]
                for seed in noise_seeds]
     scale = np.maximum(np.nanstd(samples, axis=0, ddof=1), 1e-4)
     # The realism judge bounds the vrp_30d autocorrelations within 0.1 of the real ones and the
@@ -321,7 +346,7 @@ def calibrate_model(
     for name, bound in judged.items():
         i = MOMENT_NAMES.index(name)
         scale[i] = min(scale[i], bound / 2.0)
-    budget = NOISE_PATHS + len(T_DOF_GRID) + MAX_EVALUATIONS * (len(theta) + 1) + 2
+    budget = NOISE_PATHS + len(T_DOF_GRID) + len(VOL_SHOCK_SKEW_GRID) + MAX_EVALUATIONS * (len(theta) + 1) + 2
 
     def report(message: str) -> None:
         if progress:
@@ -332,14 +357,22 @@ def calibrate_model(
     kurtosis_by_dof = []
     for dof in T_DOF_GRID:
         report(f"calibrating: tails (t_dof {dof:g})")
-        kurtosis_by_dof.append(calibration.measure(calibration.model(theta, dof, premium))[0][kurtosis])
+        kurtosis_by_dof.append(calibration.measure(calibration.model(theta, dof, skew, premium))[0][kurtosis])
     t_dof = _dof_for_kurtosis(np.array(T_DOF_GRID), np.array(kurtosis_by_dof), real_moments[kurtosis])
+    # Then the asymmetry of vol: the skewness of 5-day log-IV changes rises with the skewness
+    # of the latent vol shocks (the rest moves it less: it is measured past the fast IV noise).
+    iv_skewness_by_skew = []
+    for value in VOL_SHOCK_SKEW_GRID:
+        report(f"calibrating: vol bursts (shock skewness {value:g})")
+        iv_skewness_by_skew.append(calibration.measure(calibration.model(theta, t_dof, value, premium))[0][iv_skewness])
+    skew = _grid_value_for(np.array(VOL_SHOCK_SKEW_GRID), np.array(iv_skewness_by_skew), real_moments[iv_skewness])
 
     def residuals(vector: np.ndarray) -> np.ndarray:
         report(f"calibrating: vol dynamics ({calibration.evaluations} simulations)")
-        simulated, _ = calibration.measure(calibration.model(vector, t_dof, premium))
+        simulated, _ = calibration.measure(calibration.model(vector, t_dof, skew, premium))
         gap = (simulated - real_moments) / scale
         gap[kurtosis] = 0.0  # t_dof answers it
+        gap[iv_skewness] = 0.0  # vol_shock_skew does
         return np.concatenate([np.nan_to_num(gap, nan=10.0), (vector - start) / _PRIOR_SD])
 
     fit = least_squares(
@@ -347,9 +380,9 @@ def calibrate_model(
         max_nfev=MAX_EVALUATIONS, x_scale=_THETA_STEP, method="trf",
     )
     theta = fit.x
-    _, ratios = calibration.measure(calibration.model(theta, t_dof, premium))
+    _, ratios = calibration.measure(calibration.model(theta, t_dof, skew, premium))
     premium = premium * real_premium / ratios
-    model = calibration.model(theta, t_dof, premium)
+    model = calibration.model(theta, t_dof, skew, premium)
     final, ratios = calibration.measure(model)
     details = {
         "moments (real, simulated, sampling s.d.)": {
@@ -360,18 +393,26 @@ def calibrate_model(
             real_premium, ratios, strict=True)],
         "rms_gap_in_sds": round(float(np.sqrt(np.mean(((final - real_moments) / scale) ** 2))), 3),
         "t_dof_search": {f"{d:g}": round(float(k), 3) for d, k in zip(T_DOF_GRID, kurtosis_by_dof, strict=True)},
+        "vol_shock_skew_search": {f"{v:g}": round(float(k), 3) for v, k in zip(
+            VOL_SHOCK_SKEW_GRID, iv_skewness_by_skew, strict=True)},
         "simulations": calibration.evaluations,
         "paths_per_simulation": f"{len(CALIBRATION_SEEDS)} x {CALIBRATION_DAYS} days",
     }
     return model, details
 
 
+def _grid_value_for(grid: np.ndarray, moments: np.ndarray, target: float) -> float:
+    """The grid coordinate whose simulated moment is ``target``: linear interpolation over
+    the grid points ordered by their moment, clamped to the grid's ends (a target outside
+    the simulated range gets the nearest end)."""
+    order = np.argsort(moments)
+    return float(np.interp(target, moments[order], grid[order]))
+
+
 def _dof_for_kurtosis(dofs: np.ndarray, kurtosis: np.ndarray, target: float) -> float:
-    """The t_dof whose simulated kurtosis is ``target``: linear interpolation in 1/(dof - 4)
-    (the Student-t's excess kurtosis is 6/(dof - 4)), clamped to the grid."""
-    x = 1.0 / (dofs - 4.0)
-    order = np.argsort(kurtosis)
-    inverse = float(np.interp(target, kurtosis[order], x[order]))
+    """The t_dof whose simulated kurtosis is ``target``: interpolated in 1/(dof - 4) (the
+    Student-t's excess kurtosis is 6/(dof - 4)), clamped to the grid."""
+    inverse = _grid_value_for(1.0 / (dofs - 4.0), kurtosis, target)
     return float(np.clip(4.0 + 1.0 / inverse, dofs.min(), dofs.max()))
 
 

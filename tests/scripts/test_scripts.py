@@ -39,6 +39,7 @@ def light_calibration(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(regime_builder, "NOISE_PATHS", 2)
     monkeypatch.setattr(regime_builder, "MAX_EVALUATIONS", 1)
     monkeypatch.setattr(regime_builder, "T_DOF_GRID", (5.0, 8.0))
+    monkeypatch.setattr(regime_builder, "VOL_SHOCK_SKEW_GRID", (0.0, 6.0))
     monkeypatch.setattr(realism, "REALISM_SEEDS", (1, 2))
     monkeypatch.setattr(realism, "REALISM_DAYS", 800)
 

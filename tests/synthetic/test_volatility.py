@@ -24,6 +24,8 @@ from synthetic.volatility import (
     VolProcess,
     VolState,
     student_t_unit,
+    vol_shock_log_mgf,
+    vol_shocks,
 )
 
 MATRIX = np.array([[0.9, 0.1, 0.0], [0.05, 0.9, 0.05], [0.0, 0.2, 0.8]])
@@ -34,7 +36,11 @@ DYNAMICS = VolDynamics(
 )
 
 
-def test_forecast_is_the_expectation_of_the_simulated_variance() -> None:
+SKEWED = replace(DYNAMICS, vol_shock_skew=8.0)
+
+
+@pytest.mark.parametrize("dynamics", [DYNAMICS, SKEWED], ids=["gaussian vol shocks", "skewed vol shocks"])
+def test_forecast_is_the_expectation_of_the_simulated_variance(dynamics: VolDynamics) -> None:
     """Monte Carlo from one state (x, y, T, regime): the mean realized variance of the next 30
     days matches ``expected_variance`` within the simulation's error."""
     state, regime = (0.2, 0.1, 0.15), 1
@@ -43,27 +49,30 @@ def test_forecast_is_the_expectation_of_the_simulated_variance() -> None:
     x, y, trend = (np.full(n, v) for v in state)
     s = np.full(n, regime)
     cumulative = np.cumsum(MATRIX, axis=1)
-    mean_square = VolProcess(DYNAMICS).one_day.mean_square
+    d = dynamics
+    mean_square = VolProcess(d).one_day.mean_square
     total = np.zeros(n)
     for _ in range(horizon):  # day t+1+k uses the regime and states at close t+k
-        total += (LEVELS[s] * np.exp(x + y + DYNAMICS.trend_feedback * trend)) ** 2
-        eps = np.clip(student_t_unit(rng, n, DYNAMICS.t_dof), -NEWS_CAP, NEWS_CAP)
-        trend = DYNAMICS.trend_keep * trend + (1 - DYNAMICS.trend_keep) * eps
-        x = DYNAMICS.persistence * x + DYNAMICS.vol_of_vol * rng.standard_normal(n)
-        y = DYNAMICS.news_persistence * y + DYNAMICS.news_square * (eps * eps - mean_square) + DYNAMICS.news_signed * eps
+        total += (LEVELS[s] * np.exp(x + y + d.trend_feedback * trend)) ** 2
+        eps = np.clip(student_t_unit(rng, n, d.t_dof), -NEWS_CAP, NEWS_CAP)
+        trend = d.trend_keep * trend + (1 - d.trend_keep) * eps
+        x = d.persistence * x + d.vol_of_vol * vol_shocks(rng, n, d.vol_shock_skew)
+        y = d.news_persistence * y + d.news_square * (eps * eps - mean_square) + d.news_signed * eps
         s = (rng.random(n)[:, None] > cumulative[s]).sum(axis=1)
     simulated = total / horizon
-    exact = VolForecaster(DYNAMICS, LEVELS, MATRIX).expected_variance(
+    exact = VolForecaster(d, LEVELS, MATRIX).expected_variance(
         VolState(*(np.array([v]) for v in state)), np.array([regime]), horizon
     )[0]
     assert exact == pytest.approx(simulated.mean(), abs=4 * simulated.std() / math.sqrt(n))
 
 
-def test_stationary_moments_match_a_long_path() -> None:
-    process = VolProcess(DYNAMICS)
+@pytest.mark.parametrize("dynamics", [DYNAMICS, SKEWED], ids=["gaussian vol shocks", "skewed vol shocks"])
+def test_stationary_moments_match_a_long_path(dynamics: VolDynamics) -> None:
+    process = VolProcess(dynamics)
     rng = np.random.default_rng(1)
     n = 300_000
-    state = process.paths(student_t_unit(rng, n, DYNAMICS.t_dof), rng.standard_normal(n), (0.0, 0.0, 0.0))
+    shocks = vol_shocks(rng, n, dynamics.vol_shock_skew)
+    state = process.paths(student_t_unit(rng, n, dynamics.t_dof), shocks, (0.0, 0.0, 0.0))
     burn = 5000
     log_vol = process.log_vol(state)[burn:]
     assert np.exp(2 * log_vol).mean() == pytest.approx(process.mean_square_factor(), rel=0.02)
@@ -91,6 +100,45 @@ def test_forward_looking_iv_forecasts_future_rv() -> None:
     coef, *_ = np.linalg.lstsq(design, frame["f"].to_numpy(), rcond=None)
     assert coef[1] == pytest.approx(1.0, abs=0.15)
     assert abs(coef[2]) < 0.1
+
+
+@pytest.mark.parametrize("skew", [0.0, 2.0, 8.0])
+def test_vol_shocks_have_unit_variance_the_skewness_asked_and_their_mgf(skew: float) -> None:
+    """Gaussian at 0; a centred gamma otherwise: mean 0, variance 1, skewness ``skew``, and
+    log E[exp(s z)] as ``vol_shock_log_mgf`` says (s is 2 x a vol of vol in the forecast)."""
+    z = vol_shocks(np.random.default_rng(5), 2_000_000, skew)
+    assert z.mean() == pytest.approx(0.0, abs=0.003)
+    assert z.var() == pytest.approx(1.0, rel=0.01 + 0.01 * skew)
+    assert (((z - z.mean()) ** 3).mean() / z.std() ** 3) == pytest.approx(skew, abs=0.02 + 0.06 * skew)
+    if skew:
+        assert z.min() >= -2.0 / skew  # bounded below: vol eases, never crashes
+    # The closed form against numerical integration over the shock's density, up to close
+    # to where it ends (s < 2 / skew).
+    from scipy import integrate, stats
+
+    def gamma_mgf(s: float, a: float) -> float:
+        """E[exp(s (G - a) / sqrt(a))], G ~ Gamma(a); below G = 1 in t = G^a, which takes the
+        density's G^(a-1) pole away."""
+        def weight(g: float) -> float:
+            return math.exp(s * (g - a) / math.sqrt(a) - g - math.lgamma(a))
+
+        low = integrate.quad(lambda t: weight(t ** (1.0 / a)) / a, 0.0, 1.0, epsabs=0, epsrel=1e-10)[0]
+        high = integrate.quad(lambda g: weight(g) * g ** (a - 1.0), 1.0, np.inf, epsabs=0, epsrel=1e-10)[0]
+        return low + high
+
+    for s in (0.02, 0.1, 0.2):
+        if skew:
+            integral = gamma_mgf(s, 4.0 / skew**2)
+        else:
+            integral = stats.norm().expect(lambda x, s=s: math.exp(s * x))
+        assert float(vol_shock_log_mgf(np.array(s), skew)) == pytest.approx(math.log(integral), rel=1e-6)
+
+
+def test_a_skewed_vol_shock_needs_a_vol_of_vol_below_one_over_its_skewness() -> None:
+    """Beyond it the model's expected variance E[exp(2 eta z)] is infinite."""
+    VolDynamics(vol_of_vol=0.09, vol_shock_skew=10.0).validate()
+    with pytest.raises(ValueError, match="vol_shock_skew x vol_of_vol must be below 1"):
+        VolDynamics(vol_of_vol=0.1, vol_shock_skew=10.0).validate()
 
 
 def _loop(coef, inputs, start):
@@ -136,6 +184,8 @@ def test_synthetic_does_not_import_scipy_signal() -> None:
         {"trend_half_life": 0.5},
         {"iv_news": -0.01},
         {"iv_news_persistence": 1.0},
+        {"vol_shock_skew": -1.0},
+        {"vol_shock_skew": 25.0},
         {"fitted": "persistence"},
         {"bogus": 1},
     ],

@@ -162,6 +162,7 @@ DYNAMICS_FIELDS: tuple[tuple[str, str], ...] = (
     ("trend_half_life", "trend half-life (days)"),
     ("iv_news", "IV overreaction"),
     ("iv_news_persistence", "IV overreaction persistence"),
+    ("vol_shock_skew", "vol shock skewness"),
     ("t_dof", "shocks t dof"),
 )
 

@@ -30,6 +30,8 @@ def test_real_history_moments(real_dir: Path) -> None:
     assert moments["news_square_coef"] == pytest.approx(0.0113, abs=0.0001)
     assert moments["iv_rank_median"] == pytest.approx(0.29, abs=0.005)
     assert moments["vrp_autocorr_10"] == pytest.approx(0.477, abs=0.001)
+    # DVOL rises in bursts and eases off slowly: its 5-day log changes are skewed up.
+    assert moments["log_iv_change_skew_5d"] == pytest.approx(0.956, abs=0.001)
 
 
 def _model_with(**dynamics) -> RegimeModel:
@@ -53,3 +55,12 @@ def test_iv_overreaction_lifts_the_same_day_iv_response_not_the_realized_one() -
     # Same seed, same returns: the forward realized vol is the same; the moment moves only
     # through the IV it is measured against, by less than the IV response does.
     assert abs(reacting["forward_rv_news_coef"] - plain["forward_rv_news_coef"]) < lift
+
+
+def test_iv_change_skewness_follows_the_skewness_of_the_vol_shocks() -> None:
+    """The moment the shock skewness is fitted on: Gaussian shocks leave 5-day log-IV
+    changes nearly symmetric, gamma shocks skew them up."""
+    gaussian = _moments(generate_market("BTC", 4000, seed=9, model=_model_with(vol_shock_skew=0.0)).requested)
+    skewed = _moments(generate_market("BTC", 4000, seed=9, model=_model_with(vol_shock_skew=8.0)).requested)
+    assert abs(gaussian["log_iv_change_skew_5d"]) < 0.5
+    assert skewed["log_iv_change_skew_5d"] > gaussian["log_iv_change_skew_5d"] + 0.3
