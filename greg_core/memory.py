@@ -11,8 +11,9 @@ while an underlying's data is generated and its sensors computed (one-off arrays
 heap fragments would otherwise stay), ``WORKING_BLOCK_BYTES`` (8 MB) while it computes grids
 and outcomes, which reuse arrays of up to a million float64 values thousands of times (in
 their own mappings those cost about a third of a 1,000,000-day export's time). A sweep asks
-for either only on very long spans (``backtest.heatmaps.sweep.LONG_SPAN_DAYS``); a shorter
-one keeps glibc's own behaviour. ``malloc_trim`` returns the heap's free pages. Elsewhere
+for either only on very long spans (``backtest.heatmaps.sweep.LONG_SPAN_DAYS``), and leaves
+the working setting behind (also when loading fails or is cancelled): a later short sweep's
+arrays are far below 8 MB, so it runs as it would with glibc's own behaviour. ``malloc_trim`` returns the heap's free pages. Elsewhere
 (macOS, Windows, musl) both are no-ops: those allocators behave on their own terms.
 """
 
@@ -22,6 +23,8 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 
 # glibc's mallopt parameter (malloc.h) and the block sizes from which arrays get their own mapping.
@@ -48,6 +51,21 @@ def map_arrays_from(block_bytes: int) -> bool:
     threshold, no longer glibc's sliding one); True where that took effect (glibc)."""
     libc = _glibc()
     return bool(libc is not None and libc.mallopt(_M_MMAP_THRESHOLD, int(block_bytes)))
+
+
+@contextmanager
+def loading_arrays_mapped(active: bool = True) -> Iterator[None]:
+    """While the block runs (loading data), arrays from ``LOADING_BLOCK_BYTES`` get their own
+    mapping; after it, also when it raises, from ``WORKING_BLOCK_BYTES``. Nothing when not
+    ``active``."""
+    if not active:
+        yield
+        return
+    map_arrays_from(LOADING_BLOCK_BYTES)
+    try:
+        yield
+    finally:
+        map_arrays_from(WORKING_BLOCK_BYTES)
 
 
 def release_freed_memory() -> None:

@@ -36,7 +36,7 @@ from textual.worker import get_current_worker
 
 from backtest.heatmaps.progress import is_publishing
 from greg_core.settings import default_base_dir, output_dir_for
-from greg_tui.areas import AREA_BY_MODE, AREAS, HOME, GridTarget
+from greg_tui.areas import AREA_BY_MODE, AREAS, HOME, RELOAD, GridTarget
 from greg_tui.messages import (
     EngineFailed,
     EngineReady,
@@ -124,7 +124,7 @@ class GregApp(App):
         Binding("ctrl+r", "run_scan", "Run", priority=True, tooltip="Run the scan (also inside a text field)"),
         Binding("escape", "cancel_scan", "Cancel scan", priority=True,
                 tooltip="Cancel the running scan (previous results stay)"),
-        Binding("f5", "reload", "Reload", key_display="F5", tooltip="Read the results folder again"),
+        RELOAD,
         Binding("i", "sensors", "Sensors", show=False, tooltip="What each sensor means, and its unit"),
         Binding("question_mark", "help", "Help", key_display="?", tooltip="Every key (this list)"),
         Binding("q", "quit", "Quit"),

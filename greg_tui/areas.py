@@ -11,8 +11,21 @@ import importlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from textual.binding import Binding
+
 if TYPE_CHECKING:
     from textual.screen import Screen
+
+# The reload key, defined once: the app's, and re-bound unlisted (``hidden_from_footer``) by a
+# screen whose own keys fill an 80-column footer.
+RELOAD = Binding("f5", "reload", "Reload", key_display="F5", tooltip="Read the results folder again")
+
+
+def hidden_from_footer(binding: Binding) -> Binding:
+    """An app key as a screen binding that works the same but is not in the footer."""
+    from dataclasses import replace
+
+    return replace(binding, action=f"app.{binding.action}", show=False)
 
 
 @dataclass(frozen=True)

@@ -112,9 +112,11 @@ def _optional_edges(values: np.ndarray, bins: int, binning: Binning) -> np.ndarr
         low, high = float(finite.min()), float(finite.max())
     if not high > low:  # constant (or constant after clipping): the default's +-5% range
         return axis_edges(finite[(finite >= low) & (finite <= high)], bins)
-    if binning.mode == "equal":
-        return np.linspace(low, high, bins + 1)
     inside = finite[(finite >= low) & (finite <= high)]
+    if binning.mode == "equal" or len(inside) == 0:
+        # (Quantile bins of a clipped range no value falls in, e.g. two values clipped 10%
+        # each side: nothing to take quantiles of, so the range's equal-width bins.)
+        return np.linspace(low, high, bins + 1)
     edges = np.quantile(inside, np.linspace(0.0, 1.0, bins + 1))
     edges[0], edges[-1] = low, high
     return np.maximum.accumulate(edges)  # interpolation can wobble an ulp below a tie

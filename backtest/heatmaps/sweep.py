@@ -69,12 +69,7 @@ from backtest.sensors.pipeline import bars_per_day, window_bars
 from backtest.sensors.sources import DataSummary, SensorData, load_sensor_data, validate_source
 from greg_core.contract import RAW_COLUMNS
 from greg_core.errors import SweepCancelled, SweepConfigError
-from greg_core.memory import (
-    LOADING_BLOCK_BYTES,
-    WORKING_BLOCK_BYTES,
-    map_arrays_from,
-    release_freed_memory,
-)
+from greg_core.memory import loading_arrays_mapped, release_freed_memory
 
 # Share of the overall progress bar given to computing; the rest is writing the files.
 COMPUTE_SHARE = 0.85
@@ -303,23 +298,22 @@ def compute_sweep(
     clock = PhaseClock()
     long_span = (params.lookback_days or 0) >= LONG_SPAN_DAYS
     for underlying in params.underlyings:
-        if long_span:  # the data's one-off arrays go back to the OS when freed (greg_core.memory)
-            map_arrays_from(LOADING_BLOCK_BYTES)
-        report(f"{underlying}: loading {params.source} data")
-        with clock("data"):
-            if data_by_underlying is not None and underlying in data_by_underlying:
-                data = data_by_underlying[underlying]
-            else:
-                data = load_sensor_data(
-                    underlying, params.source, params.lookback_days, seed=params.seed, data_dir=data_dir,
-                    regime_file=regime_file,
-                )
+        # On a long span the data's one-off arrays go back to the OS when freed, and the grids'
+        # and outcomes' working arrays are then reused from the heap (greg_core.memory).
+        with loading_arrays_mapped(long_span):
+            report(f"{underlying}: loading {params.source} data")
+            with clock("data"):
+                if data_by_underlying is not None and underlying in data_by_underlying:
+                    data = data_by_underlying[underlying]
+                else:
+                    data = load_sensor_data(
+                        underlying, params.source, params.lookback_days, seed=params.seed, data_dir=data_dir,
+                        regime_file=regime_file,
+                    )
         # Handed over: the sweep drops the rows once it no longer needs them (peak memory: one
         # frame, gone before the cells' outcomes are summarized).
         handed_over = [data]
         del data
-        if long_span:  # the grids' and outcomes' working arrays are reused from the heap
-            map_arrays_from(WORKING_BLOCK_BYTES)
         sweep, underlying_records = _sweep_underlying(underlying, handed_over, params, columns, report, clock)
         underlyings.append(sweep)
         records.extend(underlying_records)

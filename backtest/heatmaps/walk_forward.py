@@ -78,7 +78,8 @@ def early_spots(
     own P&L on its days in the cell (the early grid's cell: ``x_low <= x < x_high``, the
     top edge included in the last bin, as every grid bins). Pair by pair (``compute_pair_grids``
     holds one pair's cells at a time), over the metrics' earlier and later samples and the
-    strategy weights taken once."""
+    strategy weights taken once. A metric's name stands for its values (the first array given
+    under that name), as the grids' bin caches assume: one data set per call."""
     # Each metric's earlier and later samples taken once, and binned once per distinct edges
     # (the caches are keyed by metric name: one per set of samples).
     early_values: dict[str, np.ndarray] = {}

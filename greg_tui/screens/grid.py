@@ -15,7 +15,7 @@ from textual.widgets import Static
 
 from backtest.heatmaps.binning import PairGrid
 from backtest.heatmaps.outcome_cells import CellOutcomes
-from greg_tui.areas import GridTarget
+from greg_tui.areas import RELOAD, GridTarget, hidden_from_footer
 from greg_tui.grid_export import write_grid_csv
 from greg_tui.markup import escape
 from greg_tui.outcome_labels import OutcomeTrust, trust_by_underlying
@@ -66,7 +66,7 @@ class GridScreen(AreaScreen):
         Binding("x", "export", "Export", tooltip="Write this grid (every cell, with the layer) as CSV"),
         # The grid's own keys fill an 80-column footer: F5 still reloads here, unlisted, so
         # "q Quit" stays on screen.
-        Binding("f5", "app.reload", "Reload", key_display="F5", show=False, tooltip="Read the results folder again"),
+        hidden_from_footer(RELOAD),
     ]
 
     underlying: reactive[str] = reactive("")

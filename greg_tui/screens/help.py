@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.table import Table
 from rich.text import Text
 from textual.binding import Binding
@@ -17,7 +19,7 @@ def _key_name(app, binding: Binding) -> str:
 
 
 def _rows(app, bindings, extra: tuple[tuple[str, str], ...],
-          listed: list[tuple[str, str]] = ()) -> list[tuple[str, str]]:
+          listed: Sequence[tuple[str, str]] = ()) -> list[tuple[str, str]]:
     """(key, what it does) per binding with a description, each (key, description) once;
     rows already ``listed`` (an app key a screen re-binds only to keep it off its footer) left out."""
     rows: list[tuple[str, str]] = []

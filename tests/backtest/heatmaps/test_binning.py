@@ -316,6 +316,10 @@ def test_quantile_bins_with_ties_and_constants_stay_valid():
     assert (bin_index(ties, edges) >= 0).all()
     constant = axis_edges(np.full(10, 3.0), 4, binning=Binning("quantile", 1.0))
     np.testing.assert_allclose(constant[[0, -1]], [2.85, 3.15])  # the default's +-5%
+    # Clipped so that no value lies inside (two values, 10% off each side): the clipped
+    # range's equal-width bins, not an error.
+    empty_inside = axis_edges(np.array([0.0, 10.0]), 4, binning=Binning("quantile", 10.0))
+    np.testing.assert_allclose(empty_inside, [1.0, 3.0, 5.0, 7.0, 9.0])
 
 
 @pytest.mark.parametrize(("mode", "clip", "message"), [("log", 0.0, "unknown bin mode"), ("equal", 30.0, "clip percent")])

@@ -40,6 +40,11 @@ def test_sweet_spot_blocks_are_the_stored_cells(stored):
             assert block.measure == "edge_30d" and block.n == edge.n[g, x, y]
             assert block.episodes == edge.episodes[g, x, y] and block.thin == (edge.episodes[g, x, y] < 8)
             assert block.mean == pytest.approx(edge.mean[g, x, y])
+            # Derived at the spot exactly as the cells' own properties derive them.
+            for field, values in (("mean", edge.mean), ("median", edge.median), ("hit_rate", edge.hit_rate),
+                                  ("ci_low", edge.ci_low), ("ci_high", edge.ci_high), ("worst", edge.worst)):
+                assert getattr(block, field) == _json_number(values[g, x, y]), field
+            assert block.no_trade_mean == _json_number(edge.mean[r, x, y])
             assert block.no_trade_n == edge.n[r, x, y]
             if block.mean is not None and block.no_trade_mean is not None:
                 assert block.diff_vs_no_trade == pytest.approx(block.mean - block.no_trade_mean)
@@ -48,6 +53,10 @@ def test_sweet_spot_blocks_are_the_stored_cells(stored):
             assert block.n <= spot.selected_count
             checked += 1
     assert checked > 20
+
+
+def _json_number(value: float) -> float | None:
+    return None if np.isnan(value) else float(value)
 
 
 def test_scorecard_file_partitions_the_days(stored):
@@ -147,9 +156,13 @@ def test_each_cell_lists_when_its_episodes_began(stored):
     assert str(entries[0])[:4].isdigit()
 
 
-def test_early_spots_of_many_pairs_are_each_pairs_own():
+def test_early_spots_of_many_pairs_are_each_pairs_own(monkeypatch):
     """The early spots of pairs sharing metrics (each metric's samples split and binned once
-    for all of them) are the spots each pair gets alone."""
+    for all of them) are the spots each pair gets alone, also when the later third's means
+    go a pair per pass (a long span's path)."""
+    import backtest.heatmaps.walk_forward as walk_forward
+    from backtest.outcomes import stats
+
     rng = np.random.default_rng(4)
     n = 600
     metrics = {name: rng.uniform(-2, 2, n) for name in "abc"}
@@ -164,6 +177,9 @@ def test_early_spots_of_many_pairs_are_each_pairs_own():
     alone = [early_spots([pair], *rest, **options)[0] for pair in pairs]
     assert together == alone and len(together) == 3
     assert all(spots for per_pair in together for spots in per_pair)  # every column has spots to compare
+    assert any(spot.oos_edge_n for per_pair in together for spots in per_pair for spot in spots)
+    monkeypatch.setattr(walk_forward, "batches", lambda sizes: stats.batches(sizes, limit=1))
+    assert early_spots(pairs, *rest, **options) == together
 
 
 def test_has_outcomes_agrees_with_cell_outcomes(stored):

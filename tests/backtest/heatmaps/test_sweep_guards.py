@@ -104,13 +104,14 @@ def test_coverage_warnings_and_empty_pairs_are_reported(real_dir: Path, tmp_path
 def test_a_long_span_loads_with_small_arrays_mapped_and_computes_with_them_in_the_heap(monkeypatch):
     """On a very long span the allocator maps arrays from 1 MB while an underlying's data
     loads (its one-off arrays go back to the OS) and from 8 MB while the grids and outcomes
-    reuse their working arrays (greg_core.memory); a short span leaves glibc alone."""
+    reuse their working arrays, also after a failed load (greg_core.memory); a short span
+    leaves glibc alone."""
     from backtest.heatmaps import sweep as sweep_module
     from greg_core import memory
 
     events = []
     real_load = sweep_module.load_sensor_data
-    monkeypatch.setattr(sweep_module, "map_arrays_from", lambda size: events.append(("threshold", size)))
+    monkeypatch.setattr(memory, "map_arrays_from", lambda size: events.append(("threshold", size)))
     monkeypatch.setattr(sweep_module, "load_sensor_data",
                         lambda *args, **kwargs: events.append(("load",)) or real_load(*args, **kwargs))
     monkeypatch.setattr(sweep_module, "evaluate_frame",
@@ -119,9 +120,19 @@ def test_a_long_span_loads_with_small_arrays_mapped_and_computes_with_them_in_th
     short = validate_sweep_params(**params(underlyings=["BTC", "ETH"], metrics=["vrp_30d", "adx_14d"],
                                            lookback_days=120))
     sweep_module.compute_sweep(short)
-    assert ("threshold", memory.LOADING_BLOCK_BYTES) not in events
+    assert not [event for event in events if event[0] == "threshold"]
     events.clear()
     monkeypatch.setattr(sweep_module, "LONG_SPAN_DAYS", 120)
     sweep_module.compute_sweep(short)
     loading, working = ("threshold", memory.LOADING_BLOCK_BYTES), ("threshold", memory.WORKING_BLOCK_BYTES)
     assert events == [loading, ("load",), working, ("compute",)] * 2
+    events.clear()
+
+    def failing_load(*args, **kwargs):
+        events.append(("load",))
+        raise SweepConfigError("no data")
+
+    monkeypatch.setattr(sweep_module, "load_sensor_data", failing_load)
+    with pytest.raises(SweepConfigError):
+        sweep_module.compute_sweep(short)
+    assert events == [loading, ("load",), working]  # the working setting is what stays
