@@ -1,12 +1,25 @@
-"""The one numeric field check: a finite real number, and in its interval.
+"""The field checks of the project's JSON-backed records: an object with known fields only,
+and a finite real number in its interval.
 
-``is_finite_number`` is the test (the selector spec's calibration values, the regime
-model's parameters); ``check_number`` adds the interval and a ``ValueError`` naming the field
-(``RegimeParams``, ``VolDynamics``)."""
+``check_object`` refuses what is not an object or has a field the record does not know
+(``RegimeParams``, ``VolDynamics``). ``is_finite_number`` is the number test (the selector
+spec's calibration values, the regime model's parameters); ``check_number`` adds the
+interval and a ``ValueError`` naming the field (``RegimeParams``, ``VolDynamics``)."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
+
+
+def check_object(data: object, known: Collection[str], what: str = "") -> None:
+    """``ValueError`` unless ``data`` is a dict whose keys are all in ``known``; the message
+    names ``what`` (e.g. "a regime must be an object", "unknown regime field(s): colour")."""
+    if not isinstance(data, dict):
+        raise ValueError(f"{'a ' + what + ' ' if what else ''}must be an object, got {type(data).__name__}")
+    unknown = set(data) - set(known)
+    if unknown:
+        raise ValueError(f"unknown {what + ' ' if what else ''}field(s): {', '.join(sorted(map(str, unknown)))}")
 
 
 def is_finite_number(value: object) -> bool:

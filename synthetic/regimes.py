@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from greg_core.checks import check_number
+from greg_core.checks import check_number, check_object
 from greg_core.contract import MAX_IV_POINTS
 from greg_core.realized_vol import DAYS_PER_YEAR
 from synthetic.recursion import linear_recurrence
@@ -116,12 +116,7 @@ class RegimeParams:
     @classmethod
     def from_dict(cls, data: dict) -> RegimeParams:
         """A validated ``RegimeParams``; ``ValueError`` naming the first bad field."""
-        if not isinstance(data, dict):
-            raise ValueError(f"a regime must be an object, got {type(data).__name__}")
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(f"unknown regime field(s): {', '.join(sorted(map(str, unknown)))}")
+        check_object(data, {f.name for f in fields(cls)}, "regime")
         missing = [f.name for f in fields(cls) if f.name in REQUIRED_FIELDS and f.name not in data]
         if missing:
             raise ValueError(f"missing regime field(s): {', '.join(missing)}")

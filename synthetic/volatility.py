@@ -49,7 +49,7 @@ from functools import cache, cached_property
 
 import numpy as np
 
-from greg_core.checks import check_number
+from greg_core.checks import check_number, check_object
 from synthetic.recursion import linear_recurrence
 
 FORECAST_DAYS = 30
@@ -146,12 +146,7 @@ class VolDynamics:
 
     @classmethod
     def from_dict(cls, data: dict) -> VolDynamics:
-        if not isinstance(data, dict):
-            raise ValueError(f"must be an object, got {type(data).__name__}")
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(f"unknown field(s): {', '.join(sorted(map(str, unknown)))}")
+        check_object(data, {f.name for f in fields(cls)})
         values = dict(data)
         fitted = values.get("fitted", [])
         if not isinstance(fitted, list | tuple):
