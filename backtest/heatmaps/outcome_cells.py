@@ -59,13 +59,11 @@ class CellOutcomes:
 
     @cached_property
     def mean(self) -> np.ndarray:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(self.n > 0, self.sum / self.n, np.nan)
+        return _per_sample(self.sum, self.n)
 
     @cached_property
     def hit_rate(self) -> np.ndarray:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(self.n > 0, self.hits / self.n, np.nan)
+        return _per_sample(self.hits, self.n)
 
     @cached_property
     def ci_low(self) -> np.ndarray:
@@ -74,6 +72,18 @@ class CellOutcomes:
     @cached_property
     def ci_high(self) -> np.ndarray:
         return self.mean + Z_95 * self.se
+
+    def figures_at(self, groups: np.ndarray, ix: np.ndarray, iy: np.ndarray) -> dict[str, np.ndarray]:
+        """The figures of the cells (groups[i], ix[i], iy[i]) only, the derived ones as the
+        properties derive them (which compute every cell: a sweep needs a few dozen of a pair's)."""
+        n, se = self.n[groups, ix, iy], self.se[groups, ix, iy]
+        mean = _per_sample(self.sum[groups, ix, iy], n)
+        return {
+            "n": n, "episodes": self.episodes[groups, ix, iy], "mean": mean,
+            "hit_rate": _per_sample(self.hits[groups, ix, iy], n),
+            "ci_low": mean - Z_95 * se, "ci_high": mean + Z_95 * se,
+            "median": self.median[groups, ix, iy], "worst": self.worst[groups, ix, iy],
+        }
 
     def thin(self, min_episodes: int) -> np.ndarray:
         """Cells whose evidence is too thin to read: fewer than ``min_episodes`` episodes."""
@@ -124,6 +134,12 @@ class CellOutcomes:
             lo, hi = int(bounds[index]), int(bounds[index + 1])
             keys, times = arrays[f"{prefix}__start_key"][lo:hi], arrays[f"{prefix}__start_us"][lo:hi]
         return cls(measure=measure, groups=tuple(groups), **values, start_keys=keys, start_times=times)
+
+
+def _per_sample(total: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """A sum per sample (a mean, a hit rate); NaN where there is no sample."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 0, total / n, np.nan)
 
 
 def iter_stacked_arrays(per_pair: Sequence[CellOutcomes], prefix: str) -> Iterator[tuple[str, np.ndarray]]:

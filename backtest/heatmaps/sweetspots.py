@@ -23,7 +23,6 @@ import numpy as np
 
 from backtest.heatmaps.binning import PairGrid, wilson_lower_bound
 from backtest.heatmaps.outcome_cells import NO_TRADE_GROUP, CellOutcomes
-from backtest.outcomes.stats import Z_95
 from greg_core.contract import DEFAULT_MIN_EPISODES
 from greg_core.errors import SweepResultsError
 
@@ -282,10 +281,10 @@ def ranked_cells_of_pairs(
     if not grids:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, empty, empty
-    counts = np.stack([grid.counts for grid in grids])
-    occupancy = np.stack([grid.occupancy for grid in grids])
-    pass_rate = np.stack([grid.pass_rate for grid in grids])
-    return _ranked(occupancy, counts, pass_rate, occupancy[:, None] * pass_rate, min_env_frac, min_pass_frac, top_k)
+    stacked = {name: np.stack([getattr(grid, name) for grid in grids])
+               for name in ("occupancy", "counts", "pass_rate", "sweetness")}
+    return _ranked(stacked["occupancy"], stacked["counts"], stacked["pass_rate"], stacked["sweetness"],
+                   min_env_frac, min_pass_frac, top_k)
 
 
 def _ranked(occupancy: np.ndarray, counts: np.ndarray, pass_rate: np.ndarray, sweetness: np.ndarray,
@@ -307,25 +306,15 @@ def _ranked(occupancy: np.ndarray, counts: np.ndarray, pass_rate: np.ndarray, sw
 
 
 def _blocks(cells: CellOutcomes, groups: list[int], ix: np.ndarray, iy: np.ndarray, min_episodes: int) -> list[OutcomeBlock]:
-    """One ``OutcomeBlock`` per (group, x, y), the figures gathered from ``cells`` at once:
-    the stored fields at the spots only, and the derived ones (mean, hit rate, interval) from
-    those, as ``CellOutcomes``' properties define them (a sweep ranks a few dozen spots of
-    a pair; the properties would compute every cell of it)."""
+    """One ``OutcomeBlock`` per (group, x, y), the figures gathered from ``cells`` at once
+    (``CellOutcomes.figures_at``: at the spots only)."""
     g = np.asarray(groups, dtype=np.int64)
-    count, total, hits, se = cells.n[g, ix, iy], cells.sum[g, ix, iy], cells.hits[g, ix, iy], cells.se[g, ix, iy]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean_values = np.where(count > 0, total / count, np.nan)
-        hit_values = np.where(count > 0, hits / count, np.nan)
-    mean, hit_rate = mean_values.tolist(), hit_values.tolist()
-    ci_low, ci_high = (mean_values - Z_95 * se).tolist(), (mean_values + Z_95 * se).tolist()
-    median, worst = cells.median[g, ix, iy].tolist(), cells.worst[g, ix, iy].tolist()
-    n, episodes = count.tolist(), cells.episodes[g, ix, iy].tolist()
+    at = {name: values.tolist() for name, values in cells.figures_at(g, ix, iy).items()}
+    mean, median, ci_low, ci_high = at["mean"], at["median"], at["ci_low"], at["ci_high"]
+    hit_rate, worst, n, episodes = at["hit_rate"], at["worst"], at["n"], at["episodes"]
     if NO_TRADE_GROUP in cells.groups:
-        r = cells.group_index(NO_TRADE_GROUP)
-        other_n = cells.n[r, ix, iy]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            no_trade_mean = np.where(other_n > 0, cells.sum[r, ix, iy] / other_n, np.nan).tolist()
-        no_trade_n = other_n.tolist()
+        no_trade = cells.figures_at(np.full_like(g, cells.group_index(NO_TRADE_GROUP)), ix, iy)
+        no_trade_mean, no_trade_n = no_trade["mean"].tolist(), no_trade["n"].tolist()
     else:
         no_trade_mean, no_trade_n = [None] * len(g), [0] * len(g)
     blocks = []
