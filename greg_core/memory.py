@@ -13,10 +13,10 @@ and outcomes, which reuse arrays of up to a million float64 values thousands of 
 their own mappings those cost about a third of a 1,000,000-day export's time). A sweep asks
 for either only on very long spans (``backtest.heatmaps.sweep.LONG_SPAN_DAYS``), and leaves
 the working setting behind (also when loading fails or is cancelled): a later short sweep's
-arrays are far below 8 MB, so it runs as it would with glibc's own behaviour. ``malloc_trim`` returns the heap's free pages. Elsewhere
-(macOS, Windows, musl) both are no-ops: those allocators behave on their own terms.
+arrays are far below 8 MB, so it runs as it would with glibc's own behaviour.
+``malloc_trim`` returns the heap's free pages. Elsewhere (macOS, Windows, musl) both are
+no-ops: those allocators behave on their own terms.
 """
-
 
 from __future__ import annotations
 

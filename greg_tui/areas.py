@@ -8,7 +8,7 @@ shown (the sweet-spot screen is light; the others need the research engine: docs
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from textual.binding import Binding
@@ -23,8 +23,6 @@ RELOAD = Binding("f5", "reload", "Reload", key_display="F5", tooltip="Read the r
 
 def hidden_from_footer(binding: Binding) -> Binding:
     """An app key as a screen binding that works the same but is not in the footer."""
-    from dataclasses import replace
-
     return replace(binding, action=f"app.{binding.action}", show=False)
 
 
