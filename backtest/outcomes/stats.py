@@ -124,7 +124,10 @@ def episode_mask(
     key_low = int(keys.min())
     if (int(keys.max()) - key_low + 1) * span >= 2**62:
         raise ValueError("too many keys x days for one int64 code")
-    codes = (keys - key_low) * span + (days - low)
+    codes = keys - key_low  # in place from here: a long span's pass holds a million codes
+    codes *= span
+    codes += days
+    codes -= low
     order = None if np.all(codes[1:] >= codes[:-1]) else _sort_order(codes)
     if order is not None:
         codes = codes[order]
@@ -205,11 +208,23 @@ def count_episodes_by_key(
 
 
 def quantiles_by_key(keys: np.ndarray, values: np.ndarray, n_keys: int, counts: np.ndarray,
-                      quantiles: Sequence[float]) -> list[np.ndarray]:
-    """Per key, numpy's default (linear) quantile of its values; NaN for an empty key."""
-    # Sorted by (key, value): by value, then stably by key (ties keep the value order).
-    by_value = np.argsort(values)
-    order = by_value[stable_key_order(np.asarray(keys)[by_value])]
+                      quantiles: Sequence[float], ranks: np.ndarray | None = None) -> list[np.ndarray]:
+    """Per key, numpy's default (linear) quantile of its values; NaN for an empty key.
+
+    ``ranks``: each value's rank in an ascending sort of the values (any ties' order), when
+    the caller has one to share (many pairs group the same samples): the (key, value) order
+    is then one linear radix pass over ``key x ranks + rank`` instead of a sort."""
+    keys = np.asarray(keys)
+    size = int(ranks.max()) + 1 if ranks is not None and len(keys) else 0
+    if size and (int(keys.max()) + 1) * size < 2**32:
+        codes = keys.astype(np.uint32)  # 4 bytes a code: a long span's pass holds a million
+        codes *= np.uint32(size)
+        codes += ranks.astype(np.uint32)
+        order = stable_key_order(codes)
+    else:
+        # Sorted by (key, value): by value, then stably by key (ties keep the value order).
+        by_value = np.argsort(values)
+        order = by_value[stable_key_order(keys[by_value])]
     ordered = values[order]
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
     out = []
@@ -241,78 +256,58 @@ def bartlett_sum(u: np.ndarray, days: np.ndarray, lags: int) -> float:
 
 def bartlett_by_key(u: np.ndarray, days: np.ndarray, keys: np.ndarray, lags: int, n_keys: int) -> np.ndarray:
     """Per key, ``sum_{|L| <= lags} (1 - |L| / (lags + 1)) sum_t u_t u_{t-L}`` over calendar
-    days (a day without a sample counts u = 0), for many keys at once, in O(n log n).
+    days (a day without a sample counts u = 0), for many keys at once, in one sort (none when
+    the input comes sorted by (key, day)) and a few linear passes.
 
-    The Bartlett sum equals ``sum_t M_t^2 / (lags + 1)`` with ``M_t`` the sum of the u of the
-    last ``lags + 1`` days up to t. ``M`` only changes where a sample enters its window (its
-    day) or leaves it (``lags + 1`` days later), so the sum is one pass over those events:
-    each constant stretch of ``M`` contributes its length times ``M^2``."""
+    In (key, day) order the double sum is ``sum_s u_s^2 + 2 u_s sum_t w(d_s - d_t) u_t`` over
+    the earlier samples t of s's key at most ``lags`` days before it, and with
+    ``w(L) = 1 - L / (lags + 1)`` that inner sum is ``W0 - (d_s W0 - W1) / (lags + 1)``, where
+    W0 and W1 are the window's sums of ``u`` and ``d u``: differences of two running sums at
+    the window's ends (``searchsorted``). A repeated (key, day) pairs with itself at lag 0, as
+    the definition's sum over days of their summed u does."""
     u = np.asarray(u, dtype=float)
+    if lags < 0:
+        raise ValueError(f"lags must be >= 0, got {lags}")
     if len(u) == 0:
         return np.zeros(n_keys)
     keys = np.asarray(keys, dtype=np.int64)
-    if lags <= 0:
-        return np.bincount(keys, weights=u * u, minlength=n_keys)
     days = np.asarray(days, dtype=np.int64)
     if len(u) > BARTLETT_CHUNK and bool(np.all(keys[1:] >= keys[:-1])):
-        # Keys are independent: a long input sorted by key goes in runs of whole keys, so
-        # the event arrays (ten of twice the input's length) stay a few tens of MB.
+        # Keys are independent: a long input sorted by key goes in runs of whole keys, so the
+        # temporaries (about eight of the run's length) stay a few tens of MB.
         cuts = np.searchsorted(keys, keys[np.arange(BARTLETT_CHUNK, len(keys), BARTLETT_CHUNK)], side="left")
         bounds = np.unique(np.concatenate(([0], cuts, [len(keys)])))
         total = np.zeros(n_keys)
         for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
-            if keys[lo] == keys[hi - 1]:  # one key: its days on a dense grid, less memory than events
-                total[keys[lo]] += _bartlett_dense(u[lo:hi], days[lo:hi], lags)
-            else:
-                total += _bartlett_events(u[lo:hi], days[lo:hi], keys[lo:hi], lags, n_keys)
+            total += _bartlett_windows(u[lo:hi], days[lo:hi], keys[lo:hi], lags, n_keys)
         return total
-    return _bartlett_events(u, days, keys, lags, n_keys)
-
-
-def _bartlett_dense(u: np.ndarray, days: np.ndarray, lags: int) -> float:
-    """``bartlett_by_key`` of one key: ``M_t`` (the u of the last ``lags + 1`` days up to t)
-    as a difference of cumulative sums on the key's span of days, then ``sum M_t^2 / (lags + 1)``.
-    Three arrays of the span's length, where the events take about ten of twice the samples';
-    a key of the 1,000,000 days of a long sweep is dense, so this is the smaller."""
-    width = lags + 1
-    low = int(days.min())
-    size = int(days.max()) - low + 1 + width  # M returns to 0 ``width`` days after the last sample
-    level = np.cumsum(np.bincount(days - low, weights=u, minlength=size))
-    level[width:] -= level[:-width].copy()
-    return float(np.dot(level, level)) / width
+    return _bartlett_windows(u, days, keys, lags, n_keys)
 
 
 # Entries per pass of ``bartlett_by_key`` on a long input sorted by key.
 BARTLETT_CHUNK = 1 << 18
 
 
-def _bartlett_events(u: np.ndarray, days: np.ndarray, keys: np.ndarray, lags: int, n_keys: int) -> np.ndarray:
-    """``bartlett_by_key`` in one pass over the entry and exit events of every sample."""
+def _bartlett_windows(u: np.ndarray, days: np.ndarray, keys: np.ndarray, lags: int, n_keys: int) -> np.ndarray:
+    """``bartlett_by_key`` in one pass: each sample times the weighted sum of its window."""
     width = lags + 1
-    event_key = np.concatenate((keys, keys))
-    event_day = np.concatenate((days, days + width))
-    event_delta = np.concatenate((u, -u))
-    # One int64 code per event, key-major then day; a stable sort keeps the lexsort order.
-    # When the samples come sorted by (key, day), the codes are two sorted runs and the
-    # sort (timsort) is a linear merge.
-    low = int(event_day.min())
-    span = int(event_day.max()) - low + 1
-    codes = event_key * span + (event_day - low)
-    order = np.argsort(codes, kind="stable")
-    event_key, event_day, event_delta = event_key[order], event_day[order], event_delta[order]
-    running = np.cumsum(event_delta)
-    first = np.empty(len(event_key), dtype=bool)
-    first[0] = True
-    np.not_equal(event_key[1:], event_key[:-1], out=first[1:])
-    # M within each key: the running sum since the key's first event (rounding residue of the
-    # keys before it, whose events sum to zero, is taken off).
-    start = np.maximum.accumulate(np.where(first, np.arange(len(running)), 0))
-    level = running - (running[start] - event_delta[start])
-    length = np.empty(len(event_day), dtype=np.int64)
-    length[:-1] = np.diff(event_day)
-    length[-1] = 0
-    length[:-1][first[1:]] = 0  # the last event of a key closes it: M is 0 after
-    return np.bincount(event_key, weights=length * level * level, minlength=n_keys) / width
+    low = int(days.min())
+    offset = days - low  # small numbers: the running sum of d u keeps its precision
+    # One int64 code per sample, key-major then day, with a gap of ``width`` between keys so
+    # that a window (code - lags ..) never reaches into the previous key.
+    span = int(offset.max()) + width + 1
+    codes = (keys - int(keys.min())) * span + offset
+    if not bool(np.all(codes[1:] >= codes[:-1])):
+        order = stable_key_order(codes) if int(codes.max()) < 2**32 else np.argsort(codes, kind="stable")
+        codes, u, offset, keys = codes[order], u[order], offset[order], keys[order]
+    first = np.searchsorted(codes, codes - lags, side="left")  # each window's first sample
+    running = np.zeros(len(u) + 1)
+    np.cumsum(u, out=running[1:])
+    w0 = running[:-1] - running[first]  # sum of u over the window's earlier samples
+    np.cumsum(offset * u, out=running[1:])
+    w1 = running[:-1] - running[first]
+    inner = w0 - (offset * w0 - w1) / width
+    return np.bincount(keys, weights=u * (u + 2.0 * inner), minlength=n_keys)
 
 
 @dataclass(frozen=True)
@@ -335,7 +330,8 @@ def newey_west_by_key(
     values = np.asarray(values, dtype=float)
     length = int(keys.max()) + 1 if n_keys is None and len(keys) else (n_keys or 0)
     finite = np.isfinite(values)
-    keys, days, values = keys[finite], days[finite], values[finite]
+    if not finite.all():  # (a long span's cells are all finite: no copies of three 8 MB arrays)
+        keys, days, values = keys[finite], days[finite], values[finite]
     n = np.bincount(keys, minlength=length)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.bincount(keys, weights=values, minlength=length) / n

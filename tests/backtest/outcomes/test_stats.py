@@ -221,18 +221,22 @@ def test_bartlett_in_runs_of_whole_keys_equals_one_pass(monkeypatch, chunk):
     assert np.all(whole > 0)
 
 
-def test_bartlett_of_one_long_key_on_a_dense_grid_equals_the_events(monkeypatch):
-    """A key longer than a run is summed on its span of days (three arrays of the span)."""
+def test_bartlett_by_key_equals_the_double_loop_on_unsorted_repeated_and_negative_days():
+    """The window sums against the definition written out: every pair of samples of a key at
+    most ``lags`` days apart, weighted 1 - |L| / (lags + 1); a repeated (key, day) pairs with
+    itself at lag 0. Input in any order, days below zero, keys with gaps."""
     from backtest.outcomes import stats
 
     rng = np.random.default_rng(12)
-    days = rng.choice(5_000, 3_000, replace=False) - 2_000  # unsorted, some negative
-    days[:50] = days[50:100]  # and repeated days
-    u = rng.normal(size=len(days))
-    keys = np.zeros(len(days), dtype=np.int64)
-    events = stats.bartlett_by_key(u, days, keys, 29, 1)
-    monkeypatch.setattr(stats, "BARTLETT_CHUNK", 1_000)
-    dense = stats.bartlett_by_key(u, days, keys, 29, 1)
-    np.testing.assert_allclose(dense, events, rtol=1e-10)
-    per_day = np.bincount(days - days.min(), weights=u)  # a repeated day's u add up, as in the events
-    assert stats._bartlett_dense(u, days, 0) == pytest.approx(float(np.sum(per_day**2)))  # lag 0: sum of squares
+    n = 600
+    days = rng.choice(900, n, replace=True) - 300  # unsorted, some negative, some repeated
+    keys = rng.choice([0, 3, 4, 9], n)
+    u = rng.normal(size=n)
+    for lags in (0, 1, 7, 29):
+        expected = np.zeros(10)
+        for key in np.unique(keys):
+            mine = np.flatnonzero(keys == key)
+            distance = np.abs(days[mine][:, None] - days[mine][None, :])
+            weight = np.where(distance <= lags, 1.0 - distance / (lags + 1.0), 0.0)
+            expected[key] = u[mine] @ weight @ u[mine]
+        np.testing.assert_allclose(stats.bartlett_by_key(u, days, keys, lags, 10), expected, rtol=1e-10, atol=1e-10)
