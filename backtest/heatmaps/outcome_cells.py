@@ -15,6 +15,7 @@ that the sensors (the past) already decided, never used to draw a bin.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -28,9 +29,14 @@ from backtest.outcomes.stats import (
     quantiles_by_key,
     stable_key_order,
 )
+from greg_core.cores import worker_threads
 from greg_core.errors import SweepResultsError
 
 NO_TRADE_GROUP = "NO_TRADE"
+# Runs of pairs computed side by side on a long span (one pair a run from ~350,000 days): 1.8x
+# faster on two cores. Each concurrent run of a 1,000,000-day pair holds ~85 MB of temporaries,
+# so two, not one per core, keep that export's peak near 900 MB (issue 11's bound is 1 GB).
+MAX_CELL_WORKERS = 2
 SUM_FIELDS = ("n", "sum", "sum_sq", "hits", "worst")
 STAT_FIELDS = ("episodes", "median", "p10", "se")
 NAN_WHEN_EMPTY = ("worst", "median", "p10", "se")  # no statistic without a sample
@@ -53,9 +59,20 @@ class CellOutcomes:
     se: np.ndarray  # Newey-West SE of the mean; NaN below 2 episodes
     # The episodes' entries: per start, its flat (group, cell) key (int32) and its time (microseconds
     # since the epoch, UTC: nanoseconds cannot hold the years a very long synthetic span
-    # covers), sorted by key then time; what the app lists for a cell.
+    # covers), sorted by key then time; what the app lists for a cell. A sweep keeps each
+    # entry's sample row (int32) into ``row_times``, the underlying's sample times shared by
+    # its pairs (a 1,000,000-day span has ~14 million entries: 4 bytes each, not 8); entries
+    # read from a file carry their own times (``start_rows`` None).
     start_keys: np.ndarray | None = None
-    start_times: np.ndarray | None = None
+    row_times: np.ndarray | None = None
+    start_rows: np.ndarray | None = None
+
+    @property
+    def start_times(self) -> np.ndarray | None:
+        """Each entry's time (microseconds since the epoch), in ``start_keys``'s order."""
+        if self.row_times is None or self.start_rows is None:
+            return self.row_times
+        return self.row_times[self.start_rows]
 
     @cached_property
     def mean(self) -> np.ndarray:
@@ -94,12 +111,13 @@ class CellOutcomes:
 
     def entry_times(self, group: str, x: int, y: int) -> np.ndarray:
         """When each episode of (group, cell) began: datetime64[us] UTC values, oldest first."""
-        if self.start_keys is None or self.start_times is None:
+        if self.start_keys is None or self.row_times is None:
             return np.zeros(0, dtype="datetime64[us]")
         cells = self.n.shape[1] * self.n.shape[2]
         key = self.group_index(group) * cells + x * self.n.shape[2] + y
         lo, hi = np.searchsorted(self.start_keys, [key, key + 1])
-        return self.start_times[lo:hi].astype("datetime64[us]")
+        rows = slice(lo, hi) if self.start_rows is None else self.start_rows[lo:hi]
+        return self.row_times[rows].astype("datetime64[us]")
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray], prefix: str, measure: str, groups: Sequence[str],
@@ -133,7 +151,7 @@ class CellOutcomes:
                     f"{prefix}__start_bounds does not split its {entries} episode entries into {shape[0]} pairs")
             lo, hi = int(bounds[index]), int(bounds[index + 1])
             keys, times = arrays[f"{prefix}__start_key"][lo:hi], arrays[f"{prefix}__start_us"][lo:hi]
-        return cls(measure=measure, groups=tuple(groups), **values, start_keys=keys, start_times=times)
+        return cls(measure=measure, groups=tuple(groups), **values, start_keys=keys, row_times=times)
 
 
 def _per_sample(total: np.ndarray, n: np.ndarray) -> np.ndarray:
@@ -156,41 +174,49 @@ def iter_stacked_arrays(per_pair: Sequence[CellOutcomes], prefix: str) -> Iterat
     yield f"{prefix}__cell", occupied.astype(np.int64)
     for name in CELL_FIELDS:
         yield f"{prefix}__{name}", np.stack([getattr(c, name) for c in per_pair]).ravel()[occupied]
-    empty = np.zeros(0, dtype=np.int64)
     lengths = [0 if c.start_keys is None else len(c.start_keys) for c in per_pair]
     yield f"{prefix}__start_bounds", np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
     no_keys = np.zeros(0, dtype=np.int32)
     yield f"{prefix}__start_key", np.concatenate(
         [c.start_keys if c.start_keys is not None else no_keys for c in per_pair]).astype(np.int32, copy=False)
-    yield f"{prefix}__start_us", np.concatenate(
-        [c.start_times if c.start_times is not None else empty for c in per_pair])
+    times = np.empty(int(sum(lengths)), dtype=np.int64)  # filled pair by pair, each pair's looked up alone
+    for c, lo, hi in zip(per_pair, np.cumsum([0, *lengths[:-1]]), np.cumsum(lengths), strict=True):
+        if hi > lo:
+            times[lo:hi] = c.start_times
+    yield f"{prefix}__start_us", times
 
 
-def _stats_by_key(keys: np.ndarray, values: np.ndarray, days: np.ndarray, n_keys: int,
-                  horizon_days: int, days_in_order: bool = False) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Every field of ``CellOutcomes`` for keys 0..n_keys-1 (samples with finite values), and
-    which samples are the episodes' entries.
+def _stats_by_key(keys: np.ndarray, rows: np.ndarray, values: np.ndarray, days: np.ndarray, n_keys: int,
+                  horizon_days: int, days_in_order: bool = False,
+                  ranks: np.ndarray | None = None) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """Every field of ``CellOutcomes`` for keys 0..n_keys-1, and the keys and rows of the
+    episodes' entries, in (key, day) order.
 
+    ``keys``: one key per entry, ``rows``: the entry's position in ``values`` and ``days`` (and
+    ``ranks``), which hold every sample (finite values at the rows): an entry's sample is
+    gathered once, already in sorted order, never copied first in the entries' order.
     A sweep has ~90,000 keys of which a few thousand hold a sample: the statistics are taken
     over the occupied keys only and then spread over all of them (empty keys: zero counts,
-    NaN statistics). ``days_in_order``: each key's samples come in day order, so a stable sort
-    by key alone gives the (key, day) order."""
+    NaN statistics). ``days_in_order``: each key's rows come in day order, so a stable sort
+    by key alone gives the (key, day) order. ``ranks``: each value's rank in a sort of the
+    values the caller shares between calls (``quantiles_by_key``)."""
     occupied = np.flatnonzero(np.bincount(keys, minlength=n_keys))
     dense = np.zeros(n_keys, dtype=np.int64)
     dense[occupied] = np.arange(len(occupied))
     compact, m = dense[keys], len(occupied)
     # Sorted by (key, day) once: the episodes and Newey-West passes then find sorted input.
-    order = stable_key_order(compact) if days_in_order else np.lexsort((days, compact))
-    compact, values, days = compact[order], values[order], days[order]
+    order = stable_key_order(compact) if days_in_order else np.lexsort((days[rows], compact))
+    compact, at = compact[order], rows[order]
+    del order
+    values, days = values[at], days[at]
     n = np.bincount(compact, minlength=m)
     total = np.bincount(compact, weights=values, minlength=m)
     total_sq = np.bincount(compact, weights=values * values, minlength=m)
     hits = np.bincount(compact, weights=values > 0, minlength=m).astype(np.int64)
-    worst = np.full(m, np.inf)
-    np.minimum.at(worst, compact, values)
     starts = episode_mask(days, horizon_days, compact) if len(keys) else np.zeros(0, dtype=bool)
     episodes = np.bincount(compact[starts], minlength=m)
-    median, p10 = quantiles_by_key(compact, values, m, n, (0.5, 0.1))
+    median, p10, worst = quantiles_by_key(compact, values, m, n, (0.5, 0.1, 0.0),
+                                          None if ranks is None else ranks[at])
     se = newey_west_by_key(compact, days, values, horizon_days - 1, m).se if m else np.zeros(0)
     se = np.where(episodes >= 2, se, np.nan)  # one episode is one bet
     compact_stats = {"n": n, "sum": total, "sum_sq": total_sq, "hits": hits, "worst": worst,
@@ -200,9 +226,7 @@ def _stats_by_key(keys: np.ndarray, values: np.ndarray, days: np.ndarray, n_keys
         spread = np.full(n_keys, np.nan) if name in NAN_WHEN_EMPTY else np.zeros(n_keys, dtype=array.dtype)
         spread[occupied] = array
         stats[name] = spread
-    starts_in_input_order = np.empty_like(starts)
-    starts_in_input_order[order] = starts
-    return stats, starts_in_input_order
+    return stats, occupied[compact[starts]], at[starts]
 
 
 def cell_outcomes(
@@ -224,58 +248,68 @@ def cell_outcomes(
     grid) and ``horizon_days`` in the same unit; ``times``: each sample's time (microseconds since
     the epoch), kept for the episodes' entries. Disjoint groups (the selector's picks) go into one
     pass; overlapping ones (count mode "passes") one pass per group. A long span goes a few
-    pairs at a time (``batches``), which bounds the memory."""
-    runs = batches([len(days)] * len(cells_by_pair))
-    if len(runs) > 1:
-        return [cells for run in runs
-                for cells in cell_outcomes(cells_by_pair[run], groups, days, shape, horizon_days, measure, times)]
+    pairs at a time (``batches``), which bounds the memory; what the pairs share (the groups'
+    values and their sort) is prepared once."""
     n_cells = shape[0] * shape[1]
     n_groups, n_pairs = len(groups), len(cells_by_pair)
     masks = [np.asarray(mask, dtype=bool) & np.isfinite(values) for _, mask, values in groups]
     disjoint = not masks or bool((np.count_nonzero(np.stack(masks), axis=0) <= 1).all())
     passes = [list(range(n_groups))] if disjoint else [[g] for g in range(n_groups)]
-    stats: dict[str, np.ndarray] = {} if disjoint else {
-        name: np.zeros((n_pairs, n_groups, n_cells)) for name in (*SUM_FIELDS, *STAT_FIELDS)
-    }
+    stats = {name: np.zeros((n_pairs, n_groups, n_cells)) for name in (*SUM_FIELDS, *STAT_FIELDS)}
     times = np.arange(len(days), dtype=np.int64) if times is None else np.asarray(times, dtype=np.int64)
-    start_pair, start_key, start_time = [], [], []
-    cells = np.stack(cells_by_pair)  # (pairs, samples), once for every pass
-    # Entries go pair by pair in sample order: with days ascending, a key's entries (its pair's)
-    # come in day order.
+    runs = batches([len(days)] * n_pairs)
+    row_type = np.int32 if len(days) < 2**31 else np.int64
+    # Each pair's episode entries, as (keys, rows) pieces in (group, cell, day) order: one
+    # piece per pass, views into its run's arrays (no copy of the hundreds of MB a long span has).
+    pieces: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in range(n_pairs)]
+    # A key's entries come in day order when the days ascend (they do in every sweep).
     days_in_order = bool(np.all(days[1:] >= days[:-1]))
     for members in passes:
-        group_of = np.full(len(days), -1, dtype=np.int64)
+        group_of = np.full(len(days), -1, dtype=np.int16)  # (a few groups; 2 bytes a sample on a long span)
         values = np.zeros(len(days))
         for position, g in enumerate(members):
             group_of[masks[g]] = position
             values[masks[g]] = np.asarray(groups[g][2])[masks[g]]
         member = group_of >= 0
-        inside = member[None, :] & (cells >= 0)
-        pair_index, sample = np.nonzero(inside)  # pair-major, then sample order
-        all_keys = (pair_index * len(members) + group_of[sample]) * n_cells + cells[pair_index, sample]
-        n_keys = n_pairs * len(members) * n_cells
-        result, starts = _stats_by_key(all_keys, values[sample], days[sample], n_keys, horizon_days, days_in_order)
-        for name, array in result.items():
-            if len(members) == n_groups:  # one pass over every group: already in place
-                stats[name] = array.reshape(n_pairs, n_groups, n_cells)
-            else:
-                stats[name][:, members, :] = array.reshape(n_pairs, len(members), n_cells)
-        # The entries of the episodes, keyed within their pair by (group, cell).
-        started = all_keys[starts]
-        pair_of, rest = np.divmod(started, len(members) * n_cells)
-        position, cell = np.divmod(rest, n_cells)
-        start_pair.append(pair_of)
-        start_key.append((np.asarray(members, dtype=np.int64)[position] * n_cells + cell).astype(np.int32))
-        start_time.append(times[sample][starts])
+        # The values sorted once for every pair: each pair's per-cell quantiles then need only
+        # a linear radix pass instead of a sort of its values.
+        ranks = np.empty(len(days), dtype=np.int32 if len(days) < 2**31 else np.int64)
+        ranks[np.argsort(values, kind="stable")] = np.arange(len(days))
+
+        def one_run(run: slice, members: list[int] = members, group_of: np.ndarray = group_of,
+                    values: np.ndarray = values, member: np.ndarray = member, ranks: np.ndarray = ranks) -> None:
+            cells = np.stack(cells_by_pair[run])  # (pairs of the run, samples)
+            inside = member[None, :] & (cells >= 0)
+            pair_index, sample = np.nonzero(inside)  # pair-major, then sample order
+            all_keys = (pair_index * len(members) + group_of[sample]) * n_cells + cells[pair_index, sample]
+            del cells, inside, pair_index
+            run_pairs = run.stop - run.start
+            n_keys = run_pairs * len(members) * n_cells
+            result, start_keys, start_rows = _stats_by_key(all_keys, sample, values, days, n_keys, horizon_days,
+                                                           days_in_order, ranks)
+            del all_keys, sample
+            for name, array in result.items():
+                stats[name][run, members, :] = array.reshape(run_pairs, len(members), n_cells)
+            # The entries of the episodes, in (pair, group, cell, day) order, keyed within their
+            # pair by (group, cell).
+            pair_of, rest = np.divmod(start_keys, len(members) * n_cells)
+            position, cell = np.divmod(rest, n_cells)
+            keys = (np.asarray(members, dtype=np.int64)[position] * n_cells + cell).astype(np.int32)
+            start_rows = start_rows.astype(row_type)
+            bounds = np.searchsorted(pair_of, np.arange(run_pairs + 1))
+            for offset in range(run_pairs):
+                lo, hi = bounds[offset], bounds[offset + 1]
+                pieces[run.start + offset].append((keys[lo:hi], start_rows[lo:hi]))
+
+        workers = min(worker_threads(MAX_CELL_WORKERS), len(runs))
+        if workers > 1:
+            with ThreadPoolExecutor(workers) as pool:
+                list(pool.map(one_run, runs))
+        else:
+            for run in runs:
+                one_run(run)
     names = tuple(name for name, _, _ in groups)
     integer = ("n", "hits", "episodes")
-    pairs_of, keys_of, times_of = (np.concatenate(part) if part else np.zeros(0, dtype)
-                                   for part, dtype in ((start_pair, np.int64), (start_key, np.int32),
-                                                       (start_time, np.int64)))
-    order = np.lexsort((times_of, keys_of, pairs_of))
-    pairs_of, keys_of, times_of = pairs_of[order], keys_of[order], times_of[order]
-    del order
-    bounds = np.searchsorted(pairs_of, np.arange(n_pairs + 1))
     return [
         CellOutcomes(
             measure=measure,
@@ -284,11 +318,22 @@ def cell_outcomes(
                 name: (array[pair].astype(np.int64) if name in integer else array[pair]).reshape(n_groups, *shape)
                 for name, array in stats.items()
             },
-            start_keys=keys_of[bounds[pair]:bounds[pair + 1]],
-            start_times=times_of[bounds[pair]:bounds[pair + 1]],
+            **_joined(pieces[pair], row_type),
+            row_times=times,
         )
         for pair in range(n_pairs)
     ]
+
+
+def _joined(pieces: Sequence[tuple[np.ndarray, np.ndarray]], row_type: type) -> dict[str, np.ndarray]:
+    """A pair's episode entries from its passes' pieces (one pass: the piece itself)."""
+    if len(pieces) == 1:
+        keys, rows = pieces[0]
+    elif pieces:
+        keys, rows = (np.concatenate(part) for part in zip(*pieces, strict=True))
+    else:
+        keys, rows = np.zeros(0, dtype=np.int32), np.zeros(0, dtype=row_type)
+    return {"start_keys": keys, "start_rows": rows}
 
 
 # The fixed-shape arrays (groups, x, y); the episodes' entries are stored apart (a list per cell).

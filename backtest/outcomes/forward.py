@@ -27,7 +27,6 @@ calendar strikes as the only delta computations.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -50,6 +49,7 @@ from backtest.selector.spec import SelectorSpec, load_selector_spec
 from backtest.sensors.pipeline import bars_per_day, regular_grid, window_bars
 from greg_core.black_scholes import call_delta_paths, call_price, strike_for_delta
 from greg_core.contract import VOL_COLUMNS
+from greg_core.cores import worker_threads
 from greg_core.realized_vol import DAYS_PER_YEAR
 
 # 32,768 entry days x 31 steps of float64 is 8 MB per matrix; a chunk holds a handful.
@@ -60,7 +60,7 @@ FLAT_SMILE_COLUMN = "flat_smile"
 
 def default_workers() -> int:
     """Threads for the chunks: the machine's cores, at most ``MAX_WORKERS``."""
-    return max(1, min(os.cpu_count() or 1, MAX_WORKERS))
+    return worker_threads(MAX_WORKERS)
 
 
 def outcome_columns(keys: Iterable[str], horizon_days: int = DEFAULT_HORIZON_DAYS, hedged: bool = True) -> list[str]:

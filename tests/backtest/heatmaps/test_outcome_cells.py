@@ -93,17 +93,24 @@ def test_sparse_arrays_read_back_every_cell():
         CellOutcomes.from_arrays(arrays, "BTC__edge", "edge_30d", ("A", "B", "NO_TRADE"), 0)
 
 
-def test_pairs_in_batches_give_the_same_cells(monkeypatch):
-    """A long span goes a pair at a time (bounded memory): every field and entry is the same."""
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("overlapping", [False, True])
+def test_pairs_in_batches_give_the_same_cells(monkeypatch, workers, overlapping):
+    """A long span goes a pair at a time (bounded memory), one or two runs side by side, with
+    disjoint groups (one pass) or overlapping ones (a pass per group): every field and entry
+    is the same as in one run."""
     import backtest.heatmaps.outcome_cells as outcome_cells
     from backtest.outcomes import stats
 
     cells, selected, days, edge = random_case(6)
     groups = [(name, selected == g, edge) for g, name in enumerate(("A", "B", "NO_TRADE"))]
+    if overlapping:
+        groups.append(("ALL", np.ones(len(days), dtype=bool), edge))
     pairs = [cells, np.random.default_rng(1).permutation(cells), np.random.default_rng(2).permutation(cells)]
     times = days.astype(np.int64) * 86_400 * 10**6
     whole = cell_outcomes(pairs, groups, days, (3, 4), 30, "edge_30d", times=times)
     monkeypatch.setattr(outcome_cells, "batches", lambda sizes: stats.batches(sizes, limit=1))
+    monkeypatch.setattr(outcome_cells, "MAX_CELL_WORKERS", workers)
     batched = cell_outcomes(pairs, groups, days, (3, 4), 30, "edge_30d", times=times)
     assert len(batched) == 3
     for one, other in zip(whole, batched, strict=True):
@@ -127,7 +134,7 @@ def test_days_in_order_sorts_by_key_alone_with_the_same_result(monkeypatch):
     fast = cell_outcomes(pairs, groups, days, (3, 4), 30, "edge_30d")
     assert radix_calls  # the fast path was taken
     real = outcome_cells._stats_by_key
-    monkeypatch.setattr(outcome_cells, "_stats_by_key", lambda *args: real(*args[:5], False))
+    monkeypatch.setattr(outcome_cells, "_stats_by_key", lambda *args, **named: real(*args[:6], False, *args[7:], **named))
     plain = cell_outcomes(pairs, groups, days, (3, 4), 30, "edge_30d")
     for one, other in zip(fast, plain, strict=True):
         for name in outcome_cells.CELL_FIELDS:
