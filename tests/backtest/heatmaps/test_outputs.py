@@ -57,3 +57,25 @@ records = st.builds(
 def test_records_json_equals_json_dumps_with_indent(items):
     result = SweepResult(params=None, underlyings=[], records=items, compute_seconds=0.0)  # type: ignore[arg-type]
     assert records_json_text(result) == json.dumps([r.to_json() for r in items], indent=2)
+
+
+def test_npz_stores_large_arrays_and_deflates_small_ones(tmp_path, monkeypatch):
+    """Large arrays (a long span's episode entries) are stored, not deflated (deflating them
+    took most of a 1,000,000-day export's writing); every array reads back the same."""
+    import zipfile
+
+    import numpy as np
+
+    from backtest.heatmaps import store
+
+    monkeypatch.setattr(store, "NPZ_STORE_FROM_BYTES", 1_000)
+    arrays = {"small": np.arange(10), "large": np.arange(1_000, dtype=np.int64)}
+    path = tmp_path / "grids.npz"
+    with open(path, "wb") as stream:
+        store.save_npz(stream, arrays)
+    with zipfile.ZipFile(path) as archive:
+        kinds = {info.filename: info.compress_type for info in archive.infolist()}
+    assert kinds == {"small.npy": zipfile.ZIP_DEFLATED, "large.npy": zipfile.ZIP_STORED}
+    with np.load(path) as loaded:
+        for name, array in arrays.items():
+            np.testing.assert_array_equal(loaded[name], array)
