@@ -39,8 +39,9 @@ Z_95 = 1.959963984540054  # two-sided 95% normal quantile
 # a long single chain would otherwise cost one round of numpy calls per episode.
 _FEW_CHAINS = 16
 # The most (key, sample) entries one vectorized pass over many keys holds at once. Passes cost
-# ~250 bytes an entry in temporaries: the default sweep (1,095 days) goes through in one pass,
-# a 1,000,000-day span one pair or one sensor at a time, so its memory stays bounded.
+# ~130 bytes an entry in temporaries (tracemalloc, a 1,000,000-day pair's cells): the default
+# sweep (1,095 days) goes through in one pass, a 1,000,000-day span one pair or one sensor at a
+# time, so its memory stays bounded.
 MAX_BATCH_ENTRIES = 1_000_000
 
 
@@ -146,14 +147,17 @@ def episode_mask(
         nxt, frontier = nxt[inside], frontier[inside]
         frontier = nxt[chain[nxt] == chain[frontier]]
     if len(frontier):
-        # Few chains left, possibly long: walk their pointers in plain Python.
+        # Few chains left, possibly long: walk their pointers in plain Python, reading only
+        # the pointers walked (a memoryview gives Python ints without converting the chain).
         chain_end = np.r_[heads[1:], n][np.searchsorted(heads, frontier, side="right") - 1]
+        successor = memoryview(np.ascontiguousarray(following, dtype=np.int64))
+        walked = []
         for first, end in zip(frontier.tolist(), chain_end.tolist(), strict=True):
-            successor = following[first:end].tolist()
             position = first
             while position < end:
-                taken_sorted[position] = True
-                position = successor[position - first]
+                walked.append(position)
+                position = successor[position]
+        taken_sorted[walked] = True
     if order is None:
         return taken_sorted
     taken[order] = taken_sorted
