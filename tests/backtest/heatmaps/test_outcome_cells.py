@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from backtest.heatmaps.outcome_cells import cell_outcomes
-from backtest.outcomes.stats import summarize_outcomes
+from backtest.outcomes.stats import episodes_reference, summarize_outcomes
 
 
 def random_case(seed: int, n: int = 400, shape=(3, 4)):
@@ -76,6 +76,11 @@ def test_sparse_arrays_read_back_every_cell():
             np.testing.assert_array_equal(getattr(back, name), getattr(original, name))
             assert getattr(back, name).dtype == getattr(original, name).dtype
         np.testing.assert_array_equal(back.entry_times("B", 1, 2), original.entry_times("B", 1, 2))
+    # In memory each entry is a sample row into the times; the times are each episode's first day.
+    inside = (selected == 1) & np.isfinite(edge) & (cells == 1 * 4 + 2)
+    expected = np.array(episodes_reference(days[inside].tolist(), 30), dtype=np.int64) * 86_400 * 10**6
+    assert len(expected) > 0 and pairs[0].start_rows.dtype == np.int32
+    np.testing.assert_array_equal(pairs[0].entry_times("B", 1, 2), expected.astype("datetime64[us]"))
     assert arrays["BTC__edge__start_key"].dtype == np.int32
     # A file written before start_bounds held one pair id per entry (start_pair): read the same.
     older = {k: v for k, v in arrays.items() if k != "BTC__edge__start_bounds"}
