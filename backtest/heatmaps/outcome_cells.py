@@ -246,7 +246,8 @@ def cell_outcomes(
     the measure for that group's days (the edge for every group, or each strategy's own
     P&L); ``days``: each sample's position in time (calendar days, or bars on a sub-daily
     grid) and ``horizon_days`` in the same unit; ``times``: each sample's time (microseconds since
-    the epoch), kept for the episodes' entries. Disjoint groups (the selector's picks) go into one
+    the epoch), kept for the episodes' entries (shared, not copied: the results look their
+    times up in it, so it must not change afterwards; a sweep's comes from its index). Disjoint groups (the selector's picks) go into one
     pass; overlapping ones (count mode "passes") one pass per group. A long span goes a few
     pairs at a time (``batches``), which bounds the memory; what the pairs share (the groups'
     values and their sort) is prepared once."""
