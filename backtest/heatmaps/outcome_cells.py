@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 
 import numpy as np
 
@@ -33,9 +33,10 @@ from greg_core.cores import worker_threads
 from greg_core.errors import SweepResultsError
 
 NO_TRADE_GROUP = "NO_TRADE"
-# Runs of pairs computed side by side on a long span (one pair a run from ~350,000 days): 1.8x
-# faster on two cores. Each concurrent run of a 1,000,000-day pair holds ~85 MB of temporaries,
-# so two, not one per core, keep that export's peak near 900 MB (issue 11's bound is 1 GB).
+# Runs of pairs computed side by side on a long span (a run is as many pairs as a million
+# entries hold: one from 500,000 days): 1.8x faster on two cores. Each concurrent run of a
+# 1,000,000-day pair adds ~85 MB of temporaries, so two, not one per core: that export peaks
+# at ~836 MiB (issue 11's bound is 1 GB).
 MAX_CELL_WORKERS = 2
 SUM_FIELDS = ("n", "sum", "sum_sq", "hits", "worst")
 STAT_FIELDS = ("episodes", "median", "p10", "se")
@@ -277,38 +278,26 @@ def cell_outcomes(
         ranks = np.empty(len(days), dtype=np.int32 if len(days) < 2**31 else np.int64)
         ranks[np.argsort(values, kind="stable")] = np.arange(len(days))
 
-        def one_run(run: slice, members: list[int] = members, group_of: np.ndarray = group_of,
-                    values: np.ndarray = values, member: np.ndarray = member, ranks: np.ndarray = ranks) -> None:
-            cells = np.stack(cells_by_pair[run])  # (pairs of the run, samples)
-            inside = member[None, :] & (cells >= 0)
-            pair_index, sample = np.nonzero(inside)  # pair-major, then sample order
-            all_keys = (pair_index * len(members) + group_of[sample]) * n_cells + cells[pair_index, sample]
-            del cells, inside, pair_index
-            run_pairs = run.stop - run.start
-            n_keys = run_pairs * len(members) * n_cells
-            result, start_keys, start_rows = _stats_by_key(all_keys, sample, values, days, n_keys, horizon_days,
-                                                           days_in_order, ranks)
-            del all_keys, sample
-            for name, array in result.items():
-                stats[name][run, members, :] = array.reshape(run_pairs, len(members), n_cells)
-            # The entries of the episodes, in (pair, group, cell, day) order, keyed within their
-            # pair by (group, cell).
-            pair_of, rest = np.divmod(start_keys, len(members) * n_cells)
-            position, cell = np.divmod(rest, n_cells)
-            keys = (np.asarray(members, dtype=np.int64)[position] * n_cells + cell).astype(np.int32)
-            start_rows = start_rows.astype(row_type)
-            bounds = np.searchsorted(pair_of, np.arange(run_pairs + 1))
-            for offset in range(run_pairs):
-                lo, hi = bounds[offset], bounds[offset + 1]
-                pieces[run.start + offset].append((keys[lo:hi], start_rows[lo:hi]))
-
+        summarize = partial(
+            _run_outcomes, cells_by_pair=cells_by_pair, member=member, group_of=group_of, values=values,
+            ranks=ranks, days=days, n_members=len(members), n_cells=n_cells, horizon_days=horizon_days,
+            days_in_order=days_in_order,
+        )
         workers = min(worker_threads(MAX_CELL_WORKERS), len(runs))
-        if workers > 1:
-            with ThreadPoolExecutor(workers) as pool:
-                list(pool.map(one_run, runs))
-        else:
-            for run in runs:
-                one_run(run)
+        member_of = np.asarray(members, dtype=np.int64)
+        with ThreadPoolExecutor(max(workers, 1)) as pool:
+            # Runs are independent; their results are stored here, in the calling thread, in order.
+            results = pool.map(summarize, runs) if workers > 1 else map(summarize, runs)
+            for run, (fields, pair_of, keys, rows) in zip(runs, results, strict=True):
+                for name, array in fields.items():
+                    stats[name][run, members, :] = array
+                position, cell = np.divmod(keys, n_cells)
+                keys = (member_of[position] * n_cells + cell).astype(np.int32)  # (group, cell) in the pair
+                rows = rows.astype(row_type)
+                bounds = np.searchsorted(pair_of, np.arange(run.stop - run.start + 1))
+                for offset in range(run.stop - run.start):
+                    lo, hi = bounds[offset], bounds[offset + 1]
+                    pieces[run.start + offset].append((keys[lo:hi], rows[lo:hi]))
     names = tuple(name for name, _, _ in groups)
     integer = ("n", "hits", "episodes")
     return [
@@ -324,6 +313,26 @@ def cell_outcomes(
         )
         for pair in range(n_pairs)
     ]
+
+
+def _run_outcomes(run: slice, *, cells_by_pair: Sequence[np.ndarray], member: np.ndarray, group_of: np.ndarray,
+                  values: np.ndarray, ranks: np.ndarray, days: np.ndarray, n_members: int, n_cells: int,
+                  horizon_days: int, days_in_order: bool) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray,
+                                                                   np.ndarray]:
+    """One run of pairs in one pass (``group_of``: each sample's member group, -1 outside the
+    pass): each field as (pairs, members, cells), and the episodes' entries in (pair, member,
+    cell, day) order as their pair within the run, their (member, cell) key and their sample
+    row. Reads its inputs only, so runs can go side by side."""
+    cells = np.stack(cells_by_pair[run])  # (pairs of the run, samples)
+    pair_index, sample = np.nonzero(member[None, :] & (cells >= 0))  # pair-major, then sample order
+    all_keys = (pair_index * n_members + group_of[sample]) * n_cells + cells[pair_index, sample]
+    del cells, pair_index
+    run_pairs = run.stop - run.start
+    result, start_keys, start_rows = _stats_by_key(all_keys, sample, values, days, run_pairs * n_members * n_cells,
+                                                   horizon_days, days_in_order, ranks)
+    fields = {name: array.reshape(run_pairs, n_members, n_cells) for name, array in result.items()}
+    pair_of, keys = np.divmod(start_keys, n_members * n_cells)
+    return fields, pair_of, keys, start_rows
 
 
 def _joined(pieces: Sequence[tuple[np.ndarray, np.ndarray]], row_type: type) -> dict[str, np.ndarray]:
