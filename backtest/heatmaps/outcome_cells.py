@@ -36,7 +36,7 @@ NO_TRADE_GROUP = "NO_TRADE"
 # Runs of pairs computed side by side on a long span (a run is as many pairs as a million
 # entries hold: one from 500,000 days): 1.8x faster on two cores. Each concurrent run of a
 # 1,000,000-day pair adds ~85 MB of temporaries, so two, not one per core: that export peaks
-# at ~836 MiB (issue 11's bound is 1 GB).
+# at 832-881 MiB (issue 11's bound is 1 GB).
 MAX_CELL_WORKERS = 2
 SUM_FIELDS = ("n", "sum", "sum_sq", "hits", "worst")
 STAT_FIELDS = ("episodes", "median", "p10", "se")
