@@ -176,12 +176,13 @@ def iter_stacked_arrays(per_pair: Sequence[CellOutcomes], prefix: str) -> Iterat
     for name in CELL_FIELDS:
         yield f"{prefix}__{name}", np.stack([getattr(c, name) for c in per_pair]).ravel()[occupied]
     lengths = [0 if c.start_keys is None else len(c.start_keys) for c in per_pair]
-    yield f"{prefix}__start_bounds", np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+    bounds = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+    yield f"{prefix}__start_bounds", bounds
     no_keys = np.zeros(0, dtype=np.int32)
     yield f"{prefix}__start_key", np.concatenate(
         [c.start_keys if c.start_keys is not None else no_keys for c in per_pair]).astype(np.int32, copy=False)
-    times = np.empty(int(sum(lengths)), dtype=np.int64)  # filled pair by pair, each pair's looked up alone
-    for c, lo, hi in zip(per_pair, np.cumsum([0, *lengths[:-1]]), np.cumsum(lengths), strict=True):
+    times = np.empty(int(bounds[-1]), dtype=np.int64)  # filled pair by pair, each pair's looked up alone
+    for c, lo, hi in zip(per_pair, bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
         if hi > lo:
             times[lo:hi] = c.start_times
     yield f"{prefix}__start_us", times
@@ -218,7 +219,7 @@ def _stats_by_key(keys: np.ndarray, rows: np.ndarray, values: np.ndarray, days: 
     episodes = np.bincount(compact[starts], minlength=m)
     median, p10, worst = quantiles_by_key(compact, values, m, n, (0.5, 0.1, 0.0),
                                           None if ranks is None else ranks[at])
-    se = newey_west_by_key(compact, days, values, horizon_days - 1, m).se if m else np.zeros(0)
+    se = newey_west_by_key(compact, days, values, horizon_days - 1, m, sums=(n, total)).se if m else np.zeros(0)
     se = np.where(episodes >= 2, se, np.nan)  # one episode is one bet
     compact_stats = {"n": n, "sum": total, "sum_sq": total_sq, "hits": hits, "worst": worst,
                      "episodes": episodes, "median": median, "p10": p10, "se": se}
@@ -275,7 +276,7 @@ def cell_outcomes(
         member = group_of >= 0
         # The values sorted once for every pair: each pair's per-cell quantiles then need only
         # a linear radix pass instead of a sort of its values.
-        ranks = np.empty(len(days), dtype=np.int32 if len(days) < 2**31 else np.int64)
+        ranks = np.empty(len(days), dtype=row_type)
         ranks[np.argsort(values, kind="stable")] = np.arange(len(days))
 
         summarize = partial(

@@ -347,21 +347,26 @@ class MeanEstimate:
 
 
 def newey_west_by_key(
-    keys: np.ndarray, days: np.ndarray, values: np.ndarray, lags: int, n_keys: int | None = None
+    keys: np.ndarray, days: np.ndarray, values: np.ndarray, lags: int, n_keys: int | None = None,
+    *, sums: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> MeanEstimate:
     """Mean and Newey-West SE of ``values`` per key (codes 0..n_keys-1), all keys at once.
 
-    Non-finite values are left out. ``days`` must be distinct within a key."""
+    Non-finite values are left out. ``days`` must be distinct within a key. ``sums``: each
+    key's count and sum of ``values`` when the caller has them (its values all finite), so
+    they are not counted again."""
     keys = np.asarray(keys, dtype=np.int64)
     days = np.asarray(days, dtype=np.int64)
     values = np.asarray(values, dtype=float)
     length = int(keys.max()) + 1 if n_keys is None and len(keys) else (n_keys or 0)
-    finite = np.isfinite(values)
-    if not finite.all():  # (a long span's cells are all finite: no copies of three 8 MB arrays)
-        keys, days, values = keys[finite], days[finite], values[finite]
-    n = np.bincount(keys, minlength=length)
+    if sums is None:
+        finite = np.isfinite(values)
+        if not finite.all():  # (a long span's cells are all finite: no copies of three 8 MB arrays)
+            keys, days, values = keys[finite], days[finite], values[finite]
+        sums = np.bincount(keys, minlength=length), np.bincount(keys, weights=values, minlength=length)
+    n, total = sums
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.bincount(keys, weights=values, minlength=length) / n
+        mean = total / n
         u = values - mean[keys]
         variance = bartlett_by_key(u, days, keys, lags, length)
         se = np.where(n >= 2, np.sqrt(np.maximum(variance, 0.0)) / n, np.nan)
